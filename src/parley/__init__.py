@@ -1,0 +1,3 @@
+"""Parley: a self-hosted comment platform for news publishers."""
+
+__version__ = "0.1.0.dev0"

@@ -1,0 +1,65 @@
+"""The read-only context every moderation phase sees.
+
+Built once per comment by the caller (the comment service, or ``parley moderate``). Phases must not
+mutate it; derived data that several phases need (the normalized text) is computed lazily, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from parley.moderation.policy import ModerationPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorInfo:
+    """Who wrote the comment, as moderation needs to know it."""
+
+    account_id: int | None
+    name: str
+    is_guest: bool = False
+    role: str = "commenter"
+    verified: bool = False
+    status: str = "active"
+    created_at: datetime | None = None
+    always_premoderate: bool = False
+    ip_hash: str | None = None
+    session_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadInfo:
+    """The thread (story) the comment belongs to."""
+
+    id: int | None
+    key: str
+    site_id: int | None
+    is_open: bool = True
+    premoderate: bool | None = None  # story-level override of the site policy
+    heat: bool = False  # "heat" mode: stricter thresholds for a hot story
+
+
+@dataclass(frozen=True)
+class ModerationContext:
+    """Everything a phase may read. ``now`` is injected, never read from the clock by a phase."""
+
+    text: str
+    """Plain text as readers see it (Markdown rendered, tags stripped). Spans point into this."""
+    source: str
+    """The body as the author typed it (Markdown source)."""
+    author: AuthorInfo
+    thread: ThreadInfo
+    policy: ModerationPolicy
+    now: datetime
+    site_slug: str = "default"
+    site_name: str = ""
+    html: str = ""
+    links: tuple[str, ...] = ()
+    is_edit: bool = False
+    comment_id: int | None = None
+    parent_id: int | None = None
+    backends: Any = None
+    """A :class:`parley.moderation.backends.ModerationBackends` (stores the phases consult)."""
+    extra: dict[str, Any] = field(default_factory=dict)

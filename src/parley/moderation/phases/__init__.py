@@ -1,0 +1,1 @@
+"""One module per moderation phase; the order lives in :mod:`parley.moderation.pipeline`."""

@@ -1,0 +1,128 @@
+"""The moderation pipeline: an ordered list of small phases, every one of which runs.
+
+Each phase returns a :class:`PhaseResult` with its verdict and reasons; the pipeline keeps every
+reason (a later verdict never hides an earlier finding) and the strongest verdict wins
+(``reject`` > ``hold`` > ``publish``). Only a structural *refusal* (malformed comment) stops the run.
+A phase that raises is recorded as ``phase_failed``; if it fails closed the comment is held.
+
+The order of the phases is defined in :func:`default_phases`, with the reason for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from parley.moderation.context import ModerationContext
+from parley.moderation.types import Decision, FailMode, PhaseResult, PhaseRun, Reason, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class Phase(Protocol):
+    """One step of moderation. ``name`` is stable: it appears in reasons and metrics."""
+
+    name: str
+    fail_mode: FailMode
+
+    def run(self, ctx: ModerationContext) -> PhaseResult: ...
+
+
+PhaseObserver = Callable[[PhaseRun], None]
+
+
+class Pipeline:
+    """Runs phases in order and folds their results into one :class:`Decision`."""
+
+    def __init__(self, phases: Sequence[Phase], observers: Sequence[PhaseObserver] = ()) -> None:
+        names = [p.name for p in phases]
+        if len(names) != len(set(names)):
+            raise ValueError(f"duplicate phase names: {names}")
+        self.phases: tuple[Phase, ...] = tuple(phases)
+        self.observers = list(observers)
+
+    @property
+    def phase_names(self) -> list[str]:
+        return [p.name for p in self.phases]
+
+    def run(self, ctx: ModerationContext) -> Decision:
+        reasons: list[Reason] = []
+        scores: dict[str, float] = {}
+        tags: set[str] = set()
+        runs: list[PhaseRun] = []
+        versions: dict[str, str] = {}
+        verdict = Verdict.PUBLISH
+        for phase in self.phases:
+            t0 = time.perf_counter()
+            failed = False
+            try:
+                result = phase.run(ctx)
+            except Exception as exc:  # a detector bug must not publish silently nor crash the request
+                failed = True
+                log.exception("moderation phase %s failed", phase.name)
+                held = phase.fail_mode is FailMode.CLOSED
+                result = PhaseResult(
+                    verdict=Verdict.HOLD if held else Verdict.PUBLISH,
+                    reasons=(
+                        Reason(
+                            phase=phase.name,
+                            code="phase_failed",
+                            detail=f"The {phase.name} check failed ({type(exc).__name__}); "
+                            + ("held for a moderator." if held else "not applied."),
+                            params={"phase": phase.name, "error": type(exc).__name__},
+                            verdict=Verdict.HOLD if held else Verdict.PUBLISH,
+                        ),
+                    ),
+                )
+            run = PhaseRun(phase.name, time.perf_counter() - t0, failed, result.verdict)
+            runs.append(run)
+            for obs in self.observers:
+                obs(run)
+            reasons.extend(result.reasons)
+            scores.update(result.scores)
+            tags.update(result.tags)
+            if result.model_version:
+                versions[phase.name] = result.model_version
+            if result.verdict.rank > verdict.rank:
+                verdict = result.verdict
+            if result.refusal is not None:
+                return Decision(
+                    verdict=Verdict.REJECT,
+                    reasons=tuple(reasons),
+                    scores=scores,
+                    tags=frozenset(tags),
+                    runs=tuple(runs),
+                    refusal=result.refusal,
+                    model_versions=versions,
+                )
+        return Decision(
+            verdict=verdict,
+            reasons=tuple(reasons),
+            scores=scores,
+            tags=frozenset(tags),
+            runs=tuple(runs),
+            model_versions=versions,
+        )
+
+
+def default_phases() -> list[Phase]:
+    """The phases of a site's pipeline, in order.
+
+    Order matters only for refusals and for cost: structural checks come first because a malformed
+    comment (thread closed, too long, empty after sanitizing) is refused outright and every later
+    phase would waste work on it. Everything after them always runs.
+    """
+    from parley.moderation.phases import length, premoderation, sanitize, thread_state
+
+    return [
+        thread_state.ThreadStatePhase(),  # closed thread: refuse before anything else
+        length.LengthPhase(),  # too long / too short: refuse
+        sanitize.SanitizePhase(),  # nothing left after sanitizing: refuse
+        premoderation.PremoderationPhase(),  # site/story pre-moderation: hold, never refuse
+    ]
+
+
+def build_pipeline(observers: Sequence[PhaseObserver] = ()) -> Pipeline:
+    return Pipeline(default_phases(), observers)
