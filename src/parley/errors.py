@@ -58,7 +58,7 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     ACCOUNT_SUSPENDED = "account_suspended"
     ACCOUNT_BANNED = "account_banned"
-    INVALID_TOKEN = "invalid_token"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
     SSO_NOT_CONFIGURED = "sso_not_configured"
     # sites
     SITE_NOT_FOUND = "site_not_found"

@@ -17,3 +17,6 @@ class ModerationPolicy(BaseModel):
     min_length: int = Field(1, ge=0, le=100_000, description="Shortest body (characters of plain text).")
     max_length: int = Field(5000, ge=1, le=100_000, description="Longest body (characters of source).")
     premoderate_all: bool = Field(False, description="Hold every new comment for a moderator.")
+    report_threshold: int = Field(
+        3, ge=1, le=1000, description="Reader reports that put a published comment back into the queue."
+    )

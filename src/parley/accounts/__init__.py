@@ -1,0 +1,1 @@
+"""Accounts: readers, guests, staff; sessions, API tokens and publisher SSO identities."""

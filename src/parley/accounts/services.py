@@ -1,0 +1,273 @@
+"""Use cases of the accounts domain: names, registration, login, sessions, guests, API tokens.
+
+``check_*`` validates, ``do_*`` writes, ``access_*`` fetches with a permission check. Nothing here
+commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from parley.accounts import passwords
+from parley.accounts.errors import (
+    AccountBanned,
+    AccountSuspended,
+    EmailTaken,
+    InvalidCredentials,
+    NameTaken,
+)
+from parley.accounts.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    ApiToken,
+    NameChange,
+    Role,
+    SessionRecord,
+)
+from parley.accounts.names import MAX_LENGTH, clean_display_name, name_skeleton
+from parley.errors import ValidationFailed
+from parley.security import hash_token, new_token
+from parley.sites.models import Site
+
+RESERVED_NAMES = (
+    "Redaktion",
+    "Moderator",
+    "Moderation",
+    "Admin",
+    "Administrator",
+    "Staff",
+    "Parley",
+    "Editor",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameCollision:
+    name: str
+    skeleton: str
+    account_id: int | None  # None: a reserved name
+
+
+def reserved_skeletons(session: Session) -> dict[str, str]:
+    """Skeleton → reserved name: fixed staff words plus every site's name."""
+    names = list(RESERVED_NAMES) + list(session.scalars(select(Site.name)))
+    return {name_skeleton(n): n for n in names if n}
+
+
+def find_name_collision(
+    session: Session, name: str, *, exclude_account_id: int | None = None
+) -> NameCollision | None:
+    """The existing account or reserved name that ``name`` looks like, if any."""
+    skel = name_skeleton(name)
+    reserved = reserved_skeletons(session)
+    if skel in reserved:
+        return NameCollision(reserved[skel], skel, None)
+    row = session.execute(
+        select(Account.id, Account.display_name).where(Account.name_skeleton == skel)
+    ).first()
+    if row is not None and row.id != exclude_account_id:
+        return NameCollision(row.display_name, skel, row.id)
+    return None
+
+
+def check_name_available(
+    session: Session, name: str, *, exclude_account_id: int | None = None, max_length: int = MAX_LENGTH
+) -> tuple[str, str]:
+    """Clean ``name`` and make sure nobody holds a look-alike; returns ``(name, skeleton)``."""
+    name = clean_display_name(name, max_length)
+    collision = find_name_collision(session, name, exclude_account_id=exclude_account_id)
+    if collision is not None:
+        raise NameTaken(extra={"collides_with": collision.name}, context={"account_id": collision.account_id})
+    return name, name_skeleton(name)
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain or len(email) > 320 or any(c.isspace() for c in email):
+        raise ValidationFailed([{"field": "email", "code": "invalid", "message": "not an e-mail address"}])
+    return f"{local}@{domain.lower()}".lower()
+
+
+def _insert_account(session: Session, account: Account) -> Account:
+    """Insert under a savepoint: the unique skeleton/e-mail indexes decide races, not a prior read."""
+    try:
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig).lower()
+        if "email" in message:
+            raise EmailTaken() from None
+        raise NameTaken() from None
+    return account
+
+
+def do_create_account(
+    session: Session,
+    *,
+    name: str,
+    now: datetime,
+    email: str | None = None,
+    password: str | None = None,
+    role: Role = Role.COMMENTER,
+    kind: AccountKind = AccountKind.LOCAL,
+    verified: bool = False,
+    home_site_id: int | None = None,
+    max_name_length: int = MAX_LENGTH,
+) -> Account:
+    name, skeleton = check_name_available(session, name, max_length=max_name_length)
+    email_norm = normalize_email(email) if email else None
+    if email_norm and session.scalar(select(Account.id).where(Account.email_normalized == email_norm)):
+        raise EmailTaken()
+    if password is not None:
+        check_password(password)
+    account = Account(
+        display_name=name,
+        name_skeleton=skeleton,
+        email=email.strip() if email else None,
+        email_normalized=email_norm,
+        password_hash=passwords.hash_password(password) if password else None,
+        role=role.value,
+        kind=kind.value,
+        verified=verified,
+        home_site_id=home_site_id,
+        created_at=now,
+    )
+    return _insert_account(session, account)
+
+
+def check_password(password: str) -> None:
+    if len(password) < passwords.MIN_LENGTH or len(password) > passwords.MAX_LENGTH:
+        raise ValidationFailed(
+            [{"field": "password", "code": "invalid_length", "message": "8 to 1024 characters"}]
+        )
+
+
+def do_rename(session: Session, account: Account, new_name: str, now: datetime) -> Account:
+    if clean_display_name(new_name) == account.display_name:
+        return account
+    name, skeleton = check_name_available(session, new_name, exclude_account_id=account.id)
+    session.add(
+        NameChange(account_id=account.id, old_name=account.display_name, new_name=name, created_at=now)
+    )
+    account.display_name = name
+    account.name_skeleton = skeleton
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise NameTaken() from None
+    return account
+
+
+def check_can_act(account: Account, now: datetime) -> None:
+    """Suspended and banned accounts may read, not write."""
+    if account.status == AccountStatus.BANNED.value:
+        raise AccountBanned()
+    suspended = account.status == AccountStatus.SUSPENDED.value
+    if suspended and (account.suspended_until is None or account.suspended_until > now):
+        until = account.suspended_until.isoformat() if account.suspended_until else None
+        raise AccountSuspended(extra={"until": until})
+
+
+def check_login(session: Session, email: str, password: str) -> Account:
+    try:
+        email_norm = normalize_email(email)
+    except ValidationFailed:
+        passwords.verify_password(password, None)
+        raise InvalidCredentials() from None
+    account = session.scalar(select(Account).where(Account.email_normalized == email_norm))
+    ok = passwords.verify_password(password, account.password_hash if account else None)
+    if account is None or not ok:
+        raise InvalidCredentials()
+    if account.status == AccountStatus.BANNED.value:
+        raise AccountBanned()
+    return account
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    record: SessionRecord
+
+
+def do_create_session(session: Session, account: Account, now: datetime, days: int) -> NewSession:
+    token = new_token("pst")
+    csrf = secrets.token_urlsafe(24)
+    record = SessionRecord(
+        token_hash=hash_token(token),
+        account_id=account.id,
+        csrf_token=csrf,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        last_seen_at=now,
+    )
+    session.add(record)
+    account.last_login_at = now
+    session.flush()
+    return NewSession(token, csrf, record)
+
+
+def access_session(session: Session, token: str, now: datetime) -> tuple[SessionRecord, Account] | None:
+    row = session.execute(
+        select(SessionRecord, Account)
+        .join(Account, Account.id == SessionRecord.account_id)
+        .where(SessionRecord.token_hash == hash_token(token))
+    ).first()
+    if row is None or row[0].expires_at <= now:
+        return None
+    return row[0], row[1]
+
+
+def do_end_session(session: Session, token: str) -> None:
+    record = session.scalar(select(SessionRecord).where(SessionRecord.token_hash == hash_token(token)))
+    if record is not None:
+        session.delete(record)
+        session.flush()
+
+
+def do_end_all_sessions(session: Session, account_id: int) -> int:
+    records = list(session.scalars(select(SessionRecord).where(SessionRecord.account_id == account_id)))
+    for r in records:
+        session.delete(r)
+    session.flush()
+    return len(records)
+
+
+def do_create_guest(session: Session, name: str, now: datetime, site_id: int | None) -> Account:
+    return do_create_account(session, name=name, now=now, kind=AccountKind.GUEST, home_site_id=site_id)
+
+
+def do_create_api_token(
+    session: Session, account: Account, name: str, now: datetime, site_id: int | None
+) -> str:
+    token = new_token("pat")
+    session.add(
+        ApiToken(
+            token_hash=hash_token(token), name=name, account_id=account.id, site_id=site_id, created_at=now
+        )
+    )
+    session.flush()
+    return token
+
+
+def access_api_token(session: Session, token: str) -> tuple[ApiToken, Account] | None:
+    row = session.execute(
+        select(ApiToken, Account)
+        .join(Account, Account.id == ApiToken.account_id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def count_accounts(session: Session) -> int:
+    return int(session.scalar(select(func.count(Account.id))) or 0)

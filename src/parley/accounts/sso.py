@@ -1,0 +1,140 @@
+"""Publisher single sign-on: a JWT the publisher signs for its logged-in reader.
+
+HS256 with the site's shared secret, or RS256 with the publisher's public key. Claims: ``sub``
+(required), ``name``, ``email``, ``exp`` (required); ``iat`` may not lie in the future; ``iss``
+and ``aud`` are checked when the site configures them. The algorithm list is pinned per key type,
+so ``alg: none`` and HS/RS confusion (an HS256 token "signed" with the public key) fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from parley.accounts.errors import InvalidToken, NameTaken, SsoNotConfigured
+from parley.accounts.models import Account, AccountKind, SsoIdentity, UsedTokenId
+from parley.accounts.names import clean_display_name
+from parley.accounts.services import do_create_account, do_rename, find_name_collision
+from parley.sites.models import Site
+
+LEEWAY_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class SsoClaims:
+    subject: str
+    name: str | None
+    email: str | None
+    expires_at: datetime
+    jti: str | None
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2 and not token.startswith(("pst_", "pat_"))
+
+
+def verify_token(site: Site, token: str, now: datetime) -> SsoClaims:
+    if not site.sso_secret and not site.sso_public_key:
+        raise SsoNotConfigured()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidToken() from None
+    alg = header.get("alg")
+    if alg == "HS256" and site.sso_secret:
+        key: Any = site.sso_secret
+    elif alg == "RS256" and site.sso_public_key:
+        key = site.sso_public_key
+    else:
+        raise InvalidToken(context={"alg": str(alg)[:20]})
+    options: dict[str, Any] = {"require": ["exp", "sub"], "verify_aud": bool(site.sso_audience)}
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=site.sso_audience or None,
+            issuer=site.sso_issuer or None,
+            options=options,
+            leeway=LEEWAY_SECONDS,
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(context={"reason": type(exc).__name__}) from None
+    iat = claims.get("iat")
+    if isinstance(iat, (int, float)) and iat > now.timestamp() + LEEWAY_SECONDS:
+        raise InvalidToken(context={"reason": "iat in the future"})
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub or len(sub) > 256:
+        raise InvalidToken(context={"reason": "bad sub"})
+    name = claims.get("name")
+    email = claims.get("email")
+    jti = claims.get("jti")
+    return SsoClaims(
+        subject=sub,
+        name=name if isinstance(name, str) else None,
+        email=email if isinstance(email, str) else None,
+        expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
+        jti=jti if isinstance(jti, str) and jti else None,
+    )
+
+
+def find_sso_account(session: Session, site: Site, subject: str) -> Account | None:
+    return session.scalar(
+        select(Account)
+        .join(SsoIdentity, SsoIdentity.account_id == Account.id)
+        .where(SsoIdentity.site_id == site.id, SsoIdentity.subject == subject)
+    )
+
+
+def do_consume_jti(session: Session, site: Site, claims: SsoClaims) -> None:
+    """Refuse a token whose ``jti`` was exchanged before (replay)."""
+    if claims.jti is None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(UsedTokenId(site_id=site.id, jti=claims.jti[:256], expires_at=claims.expires_at))
+            session.flush()
+    except IntegrityError:
+        raise InvalidToken(context={"reason": "replayed jti"}) from None
+
+
+def do_link_sso_account(session: Session, site: Site, claims: SsoClaims, now: datetime) -> Account:
+    """The account for (site, sub): found, or created with the publisher's display name.
+
+    A display name that looks like another account's or a reserved name is refused (``name_taken``):
+    the publisher's readers are held to the same impersonation rules as everyone else.
+    """
+    account = find_sso_account(session, site, claims.subject)
+    wanted = claims.name or f"Reader {claims.subject[:12]}"
+    if account is not None:
+        if claims.name and clean_display_name(claims.name) != account.display_name:
+            try:
+                do_rename(session, account, claims.name, now)
+            except NameTaken:
+                pass  # keep the old name; the reader keeps commenting under it
+        return account
+    if find_name_collision(session, clean_display_name(wanted)) is not None:
+        raise NameTaken()
+    account = do_create_account(
+        session,
+        name=wanted,
+        now=now,
+        kind=AccountKind.SSO,
+        home_site_id=site.id,
+        verified=False,
+    )
+    if claims.email:
+        account.email = claims.email[:320]
+    session.add(SsoIdentity(site_id=site.id, subject=claims.subject, account_id=account.id, created_at=now))
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent first login of the same subject won
+        raise InvalidToken(context={"reason": "concurrent link"}) from None
+    return account

@@ -1,0 +1,148 @@
+"""HTTP views of the accounts domain: register, login, logout, publisher SSO, me."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import Response
+
+from parley.accounts import services, sso
+from parley.accounts.models import Account
+from parley.accounts.schemas import LoginIn, MeOut, MePatch, RegisterIn, SessionOut, SsoIn
+from parley.accounts.services import NewSession
+from parley.errors import Unauthorized
+from parley.web.context import SESSION_COOKIE, RequestContext, get_context
+from parley.web.responses import JSONResponse
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+Ctx = Annotated[RequestContext, Depends(get_context)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in / wrong credentials (problem+json)"},
+    409: {"description": "Name or e-mail taken (problem+json)"},
+    422: {"description": "Invalid fields (problem+json)"},
+}
+
+
+def account_out(account: Account, *, with_email: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": account.id,
+        "name": account.display_name,
+        "role": account.role,
+        "kind": account.kind,
+        "verified": account.verified,
+        "status": account.status,
+    }
+    if with_email:
+        out["email"] = account.email
+    return out
+
+
+def _session_response(ctx: RequestContext, account: Account, new: NewSession, status: int = 200) -> Response:
+    body = {
+        "account": account_out(account, with_email=True),
+        "token": new.token,
+        "csrf_token": new.csrf_token,
+    }
+    response = JSONResponse(body, status_code=status)
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.token,
+        max_age=ctx.settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@router.post("/auth/register", status_code=201, response_model=SessionOut, responses=ERRORS)
+def register(ctx: Ctx, payload: RegisterIn) -> Response:
+    """Create a local account (name, e-mail, password) and log in."""
+    with ctx.registry.db.write() as session:
+        site = ctx.site(session)
+        account = services.do_create_account(
+            session,
+            name=payload.name,
+            email=payload.email,
+            password=payload.password,
+            now=ctx.now,
+            home_site_id=site.id,
+        )
+        new = services.do_create_session(session, account, ctx.now, ctx.settings.session_days)
+    return _session_response(ctx, account, new, 201)
+
+
+@router.post("/auth/login", response_model=SessionOut, responses=ERRORS)
+def login(ctx: Ctx, payload: LoginIn) -> Response:
+    """Log in with e-mail and password. A new session (and token) on every login."""
+    with ctx.registry.db.write() as session:
+        account = services.check_login(session, payload.email, payload.password)
+        old = ctx.request.cookies.get(SESSION_COOKIE)
+        if old:
+            services.do_end_session(session, old)  # session rotation: never reuse a pre-login id
+        new = services.do_create_session(session, account, ctx.now, ctx.settings.session_days)
+    return _session_response(ctx, account, new)
+
+
+@router.post("/auth/sso", response_model=SessionOut, responses=ERRORS)
+def sso_exchange(ctx: Ctx, payload: SsoIn) -> Response:
+    """Exchange a publisher-signed JWT for a Parley session (single use when it carries a ``jti``)."""
+    with ctx.registry.db.write() as session:
+        site = ctx.site(session)
+        claims = sso.verify_token(site, payload.token, ctx.now)
+        sso.do_consume_jti(session, site, claims)
+        account = sso.do_link_sso_account(session, site, claims, ctx.now)
+        new = services.do_create_session(session, account, ctx.now, ctx.settings.session_days)
+    return _session_response(ctx, account, new)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(ctx: Ctx) -> Response:
+    """End the current session (cookie or bearer token)."""
+    with ctx.registry.db.write() as session:
+        principal = ctx.principal(session)
+        if principal.session_token:
+            services.do_end_session(session, principal.session_token)
+    response = Response(status_code=204)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.settings.secure_cookies
+    )
+    return response
+
+
+@router.get("/me", response_model=MeOut, responses=ERRORS)
+def me(ctx: Ctx) -> Response:
+    """The logged-in account, with the CSRF token cookie-authenticated writes must send."""
+    with ctx.registry.db.read() as session:
+        site = ctx.site(session)
+        principal = ctx.principal(session, site)
+        if principal.account_id is None:
+            raise Unauthorized()
+        account = session.get(Account, principal.account_id)
+        if account is None:
+            raise Unauthorized()
+        out = account_out(account, with_email=True)
+        out["csrf_token"] = principal.csrf_token
+    return JSONResponse(out)
+
+
+@router.patch("/me", response_model=MeOut, responses=ERRORS)
+def update_me(ctx: Ctx, payload: MePatch) -> Response:
+    """Change your display name (look-alikes of other names are refused)."""
+    with ctx.registry.db.write() as session:
+        site = ctx.site(session)
+        principal = ctx.principal(session, site)
+        account = session.get(Account, principal.account_id) if principal.account_id else None
+        if account is None:
+            raise Unauthorized()
+        if payload.name is not None:
+            services.do_rename(session, account, payload.name, ctx.now)
+        out = account_out(account, with_email=True)
+        out["csrf_token"] = principal.csrf_token
+    return JSONResponse(out)
+
+
+def includeme(app: FastAPI) -> None:
+    app.include_router(router)

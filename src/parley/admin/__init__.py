@@ -1,0 +1,1 @@
+"""Admin API: sites, thread settings, open/close — for API tokens of admins."""

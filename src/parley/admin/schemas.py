@@ -1,0 +1,60 @@
+"""Admin API models."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteIn(_In):
+    slug: str = Field(..., max_length=64)
+    name: str = Field(..., max_length=200)
+    allowed_origins: list[str] = Field(default_factory=list, max_length=100)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    sso_secret: str | None = Field(None, max_length=256)
+    sso_public_key: str | None = Field(None, max_length=16384)
+    sso_issuer: str | None = Field(None, max_length=256)
+    sso_audience: str | None = Field(None, max_length=256)
+
+
+class SitePatch(_In):
+    name: str | None = Field(None, max_length=200)
+    allowed_origins: list[str] | None = Field(None, max_length=100)
+    settings: dict[str, Any] | None = None
+    sso_secret: str | None = Field(None, max_length=256)
+    sso_public_key: str | None = Field(None, max_length=16384)
+    sso_issuer: str | None = Field(None, max_length=256)
+    sso_audience: str | None = Field(None, max_length=256)
+
+
+class SiteAdminOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    allowed_origins: list[str]
+    settings: dict[str, Any]
+    sso: dict[str, Any]
+
+
+class ThreadPatch(_In):
+    title: str | None = Field(None, max_length=500)
+    url: str | None = Field(None, max_length=2048)
+    status: Literal["open", "closed"] | None = None
+    settings: dict[str, Any] | None = None
+
+
+class ThreadAdminOut(BaseModel):
+    id: int
+    key: str
+    title: str
+    url: str
+    status: Literal["open", "closed"]
+    stored_status: str
+    closes_at: str | None
+    comment_count: int
+    settings: dict[str, Any]

@@ -1,0 +1,66 @@
+"""The application factory. Nothing happens at import: ``create_app(settings)`` builds it all.
+
+Domains register themselves through an ``includeme(app)`` function, called in the order of
+:data:`DOMAINS` (HTTP plumbing first, pages last, so API routes win over catch-alls).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from parley import __version__
+from parley.clock import Clock
+from parley.config import Settings, load_settings
+from parley.registry import Registry
+from parley.web import problems
+from parley.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from parley.web.responses import JSONResponse
+
+DOMAINS: tuple[str, ...] = (
+    "parley.accounts.views",
+    "parley.comments.views",
+    "parley.admin.views",
+    "parley.web.views",
+)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    registry = Registry.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        registry.close()
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        summary="Comments for news publishers, with moderation that tells authors why.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    problems.install(app)
+    for name in DOMAINS:
+        importlib.import_module(name).includeme(app)
+    # added last = outermost: the size limit applies before anything reads the body
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    return app
+
+
+def factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory parley.app:factory`` (settings from the environment)."""
+    return create_app()

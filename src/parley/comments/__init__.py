@@ -1,0 +1,1 @@
+"""Comments: threads, comments and their edit history, votes, reader reports, idempotency."""

@@ -1,0 +1,132 @@
+"""POST a comment: resolve the author (account, SSO reader or guest), the thread and the parent,
+render, moderate, store, and record the decision — one unit of work.
+
+The path of a comment, in order: ``views.create_comment`` → :func:`do_post_comment` →
+``rendering.render`` → ``moderation.pipeline.Pipeline.run`` → ``services.do_insert_comment`` →
+``moderation.services.do_record_decision`` → commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from parley.accounts import services as accounts
+from parley.accounts import sso
+from parley.accounts.models import Account
+from parley.accounts.principal import Principal
+from parley.accounts.services import NewSession
+from parley.comments import rendering, services, threads
+from parley.comments.errors import GuestsNotAllowed
+from parley.comments.models import Comment
+from parley.comments.schemas import CommentCreate
+from parley.errors import ValidationFailed
+from parley.moderation.models import ModerationDecision
+from parley.moderation.pipeline import Pipeline
+from parley.moderation.services import status_for
+from parley.moderation.types import Decision
+from parley.sites.models import Site
+from parley.sites.policy import SiteSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    comment: Comment
+    decision: Decision
+    record: ModerationDecision
+    author: Account
+    new_session: NewSession | None
+
+
+def do_resolve_author(
+    session: Session,
+    *,
+    site: Site,
+    policy: SiteSettings,
+    principal: Principal,
+    author_name: str | None,
+    email: str | None,
+    now: datetime,
+    session_days: int,
+) -> tuple[Account, NewSession | None]:
+    """The account the comment is written under; a guest gets a guest account and a session."""
+    if principal.sso_claims is not None and principal.account_id is None:
+        account = sso.do_link_sso_account(session, site, principal.sso_claims, now)
+        accounts.check_can_act(account, now)
+        return account, None
+    if principal.account_id is not None:
+        found = session.get(Account, principal.account_id)
+        if found is None:
+            raise GuestsNotAllowed()
+        accounts.check_can_act(found, now)
+        if found.kind == "guest" and author_name and author_name.strip() != found.display_name:
+            accounts.do_rename(session, found, author_name, now)
+        return found, None
+    if not policy.guests_allowed:
+        raise GuestsNotAllowed()
+    if not author_name or not author_name.strip():
+        raise ValidationFailed([{"field": "author_name", "code": "missing", "message": "guests need a name"}])
+    account = accounts.do_create_guest(session, author_name, now, site.id)
+    if email:
+        account.email = email.strip()[:320]
+    return account, accounts.do_create_session(session, account, now, session_days)
+
+
+def do_post_comment(
+    session: Session,
+    *,
+    site: Site,
+    principal: Principal,
+    payload: CommentCreate,
+    thread_key: str,
+    pipeline: Pipeline,
+    backends: Any,
+    ip_hash: str | None,
+    now: datetime,
+    session_days: int,
+) -> Posted:
+    policy = site.policy()
+    thread = threads.do_get_or_create_thread(
+        session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
+    )
+    parent = services.check_parent(session, thread, payload.parent_id)
+    author, new_session = do_resolve_author(
+        session,
+        site=site,
+        policy=policy,
+        principal=principal,
+        author_name=payload.author_name,
+        email=payload.email,
+        now=now,
+        session_days=session_days,
+    )
+    body = rendering.render(rendering.normalize_source(payload.body))
+    decision = services.run_pipeline(
+        pipeline,
+        body=body,
+        author=services.author_info(author, ip_hash, principal.session_token),
+        thread=services.thread_info(thread, now),
+        site=site,
+        policy=policy,
+        now=now,
+        backends=backends,
+        parent_id=parent.id if parent else None,
+    )
+    status = status_for(decision.verdict)
+    comment = services.do_insert_comment(
+        session,
+        site=site,
+        thread=thread,
+        parent=parent,
+        author=author,
+        body=body,
+        status=status,
+        now=now,
+        ip_hash=ip_hash,
+        flags={"tags": sorted(decision.tags)} if decision.tags else None,
+    )
+    record = services.do_record_moderation(session, comment, decision, None, now, "create")
+    return Posted(comment, decision, record, author, new_session)

@@ -1,0 +1,279 @@
+"""The read side: thread pages, reply pages, whole threads, counts. A fixed number of queries per
+request whatever the thread size, every one served by an index (see ``models.Comment``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row, Select, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from parley.accounts.models import Account
+from parley.comments import cursors
+from parley.comments.models import Comment, CommentStatus, Thread, Vote
+
+PUBLISHED = CommentStatus.PUBLISHED.value
+
+
+class Sort(StrEnum):
+    BEST = "best"
+    TOP = "top"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+# columns a public comment needs; selected as plain rows (no ORM identity map on hot paths)
+_COLUMNS = (
+    Comment.id,
+    Comment.parent_id,
+    Comment.root_id,
+    Comment.depth,
+    Comment.path,
+    Comment.status,
+    Comment.body_html,
+    Comment.created_at,
+    Comment.edited_at,
+    Comment.up,
+    Comment.down,
+    Comment.reply_count,
+    Comment.descendant_count,
+    Comment.featured,
+    Comment.author_id,
+    Comment.author_name,
+    Account.display_name,
+    Account.verified,
+    Account.role,
+    Account.kind,
+)
+
+
+def _base() -> Select[Any]:
+    return select(*_COLUMNS).outerjoin(Account, Account.id == Comment.author_id)
+
+
+def _visible() -> Any:
+    """Published comments, and tombstones of removed ones that still have visible replies."""
+    return or_(Comment.status == PUBLISHED, Comment.descendant_count > 0)
+
+
+def iso(ts: datetime | None) -> str | None:
+    if ts is None:
+        return None
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def serialize(row: Row[Any], my_votes: dict[int, int] | None = None) -> dict[str, Any]:
+    visible = row.status == PUBLISHED
+    if row.author_id is not None and row.display_name is not None:
+        author: dict[str, Any] | None = {
+            "name": row.display_name,
+            "verified": bool(row.verified),
+            "role": row.role,
+            "guest": row.kind == "guest",
+        }
+    else:
+        author = {"name": row.author_name or "", "verified": False, "role": "commenter", "guest": True}
+    return {
+        "id": row.id,
+        "parent_id": row.parent_id,
+        "depth": row.depth,
+        "author": author if visible else None,
+        "html": row.body_html if visible else "",
+        "status": row.status,
+        "deleted": not visible,
+        "featured": bool(row.featured),
+        "created_at": iso(row.created_at),
+        "edited_at": iso(row.edited_at),
+        "up": row.up,
+        "down": row.down,
+        "my_vote": (my_votes or {}).get(row.id, 0),
+        "reply_count": row.reply_count,
+        "descendant_count": row.descendant_count,
+        "replies": [],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    comments: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _sort_columns(sort: Sort) -> tuple[Any, Any, bool]:
+    """(primary column, tie-breaker, descending)."""
+    if sort is Sort.BEST:
+        return Comment.wilson, Comment.id, True
+    if sort is Sort.TOP:
+        return Comment.score, Comment.id, True
+    if sort is Sort.NEWEST:
+        return Comment.created_at, Comment.id, True
+    return Comment.created_at, Comment.id, False
+
+
+def _key_of(row: Row[Any], sort: Sort) -> list[Any]:
+    if sort is Sort.BEST:
+        return [float(row.wilson), row.id]
+    if sort is Sort.TOP:
+        return [int(row.score), row.id]
+    return [iso(row.created_at), row.id]
+
+
+def _parse_key(sort: Sort, key: list[Any]) -> tuple[Any, int]:
+    if len(key) != 2 or not isinstance(key[1], int) or isinstance(key[1], bool):
+        raise cursors.InvalidCursor()
+    first = key[0]
+    try:
+        if sort is Sort.BEST:
+            if isinstance(first, bool) or not isinstance(first, (int, float)):
+                raise cursors.InvalidCursor()
+            return float(first), key[1]
+        if sort is Sort.TOP:
+            if isinstance(first, bool) or not isinstance(first, int):
+                raise cursors.InvalidCursor()
+            return first, key[1]
+        if not isinstance(first, str):
+            raise cursors.InvalidCursor()
+        return datetime.fromisoformat(first.replace("Z", "+00:00")), key[1]
+    except ValueError:
+        raise cursors.InvalidCursor() from None
+
+
+def top_level_page(
+    session: Session,
+    thread_id: int,
+    *,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+    secret: bytes,
+) -> tuple[list[Row[Any]], str | None]:
+    primary, tiebreak, desc = _sort_columns(sort)
+    purpose = f"top:{thread_id}:{sort.value}"
+    stmt = (
+        _base()
+        .add_columns(Comment.wilson, Comment.score)
+        .where(Comment.thread_id == thread_id, Comment.depth == 0, _visible())
+    )
+    if cursor:
+        value, last_id = _parse_key(sort, cursors.decode(secret, purpose, cursor))
+        cmp = tuple_(primary, tiebreak)
+        stmt = stmt.where(cmp < tuple_(value, last_id) if desc else cmp > tuple_(value, last_id))
+    order = (primary.desc(), tiebreak.desc()) if desc else (primary.asc(), tiebreak.asc())
+    rows = list(session.execute(stmt.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(secret, purpose, _key_of(rows[-1], sort))
+    return rows, next_cursor
+
+
+def first_replies(session: Session, root_ids: Sequence[int], per_root: int) -> list[Row[Any]]:
+    """The first ``per_root`` replies (tree order) under each top-level comment, in one query."""
+    if not root_ids or per_root <= 0:
+        return []
+    rn = func.row_number().over(partition_by=Comment.root_id, order_by=Comment.path).label("rn")
+    inner = (
+        _base()
+        .add_columns(rn)
+        .where(Comment.root_id.in_(list(root_ids)), Comment.depth > 0, _visible())
+        .subquery()
+    )
+    stmt = select(inner).where(inner.c.rn <= per_root).order_by(inner.c.root_id, inner.c.path)
+    return list(session.execute(stmt))
+
+
+def subtree_page(
+    session: Session,
+    comment: Comment,
+    *,
+    limit: int,
+    cursor: str | None,
+    secret: bytes,
+) -> tuple[list[Row[Any]], str | None]:
+    """Descendants of ``comment`` in tree order, after the cursor's path."""
+    purpose = f"sub:{comment.id}"
+    lower = comment.path
+    if cursor:
+        key = cursors.decode(secret, purpose, cursor)
+        if len(key) != 1 or not isinstance(key[0], str) or not key[0].startswith(comment.path):
+            raise cursors.InvalidCursor()
+        lower = key[0]
+    root = comment.root_id or comment.id
+    stmt = (
+        _base()
+        .where(
+            Comment.root_id == root,
+            Comment.path > lower,
+            Comment.path < comment.path + "~",
+            _visible(),
+        )
+        .order_by(Comment.path)
+        .limit(limit + 1)
+    )
+    rows = list(session.execute(stmt))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(secret, purpose, [rows[-1].path])
+    return rows, next_cursor
+
+
+def replies_cursor(secret: bytes, root_id: int, last_path: str) -> str:
+    """Cursor to continue a top-level comment's replies after the ones embedded in the page."""
+    return cursors.encode(secret, f"sub:{root_id}", [last_path])
+
+
+def row_by_id(session: Session, comment_id: int) -> Row[Any]:
+    row = session.execute(_base().where(Comment.id == comment_id)).one()
+    return row
+
+
+def whole_thread(session: Session, thread_id: int) -> list[Row[Any]]:
+    """Every published comment, oldest first (view=flat)."""
+    stmt = (
+        _base()
+        .where(Comment.thread_id == thread_id, Comment.status == PUBLISHED)
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return list(session.execute(stmt))
+
+
+def my_votes(session: Session, account_id: int | None, comment_ids: Sequence[int]) -> dict[int, int]:
+    if account_id is None or not comment_ids:
+        return {}
+    stmt = select(Vote.comment_id, Vote.value).where(
+        Vote.account_id == account_id, Vote.comment_id.in_(list(comment_ids))
+    )
+    return {cid: val for cid, val in session.execute(stmt)}
+
+
+def own_pending(session: Session, account_id: int | None, thread_id: int) -> list[Row[Any]]:
+    """The viewer's own held or rejected comments in the thread (only they see these)."""
+    if account_id is None:
+        return []
+    stmt = (
+        _base()
+        .where(
+            Comment.author_id == account_id,
+            Comment.thread_id == thread_id,
+            Comment.status.in_([CommentStatus.HELD.value, CommentStatus.REJECTED.value]),
+        )
+        .order_by(Comment.created_at)
+        .limit(50)
+    )
+    return list(session.execute(stmt))
+
+
+def counts(session: Session, site_id: int, keys: Sequence[str]) -> dict[str, int]:
+    found = dict(
+        session.execute(
+            select(Thread.key, Thread.comment_count).where(
+                Thread.site_id == site_id, Thread.key.in_(list(keys))
+            )
+        ).all()
+    )
+    return {k: int(found.get(k, 0)) for k in keys}

@@ -1,0 +1,83 @@
+"""Comment bodies: a small Markdown subset rendered to sanitized HTML, plus plain text.
+
+Markdown-it runs with raw HTML off and images, headings, rules and tables disabled: comments get
+paragraphs, line breaks, emphasis, strike-through, code, quotes, lists and links. nh3 (ammonia)
+then sanitizes the HTML against an allowlist — a second, independent line of defence — and gives
+every link ``rel="nofollow ugc noopener"``. The plain text (what readers see, without markup) is
+what moderation reads and what evidence spans point into.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "nofollow ugc noopener"
+
+_BREAK = re.compile(r"<br\s*/?>|</li>", re.IGNORECASE)
+_BLOCK_END = re.compile(r"</(p|blockquote|pre|ul|ol)>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    source: str
+    html: str
+    text: str
+    links: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "typographer": False})
+    md.enable(["linkify", "strikethrough"])
+    md.disable(["image", "heading", "lheading", "hr", "html_block", "html_inline"])
+    return md
+
+
+def normalize_source(source: str) -> str:
+    """Line endings to ``\\n``, NUL and other C0 controls (except tab/newline) removed, trimmed."""
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    source = "".join(ch for ch in source if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    return source.strip()
+
+
+def render(source: str) -> RenderedBody:
+    """Render a (normalized) Markdown source to sanitized HTML and plain text."""
+    md = _markdown()
+    tokens = md.parse(source)
+    links: list[str] = []
+    for tok in tokens:
+        for child in tok.children or ():
+            if child.type == "link_open":
+                href = child.attrGet("href")
+                if isinstance(href, str):
+                    links.append(href)
+    raw_html = md.renderer.render(tokens, md.options, {})
+    clean = nh3.clean(
+        raw_html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=LINK_REL,
+        strip_comments=True,
+    ).strip()
+    return RenderedBody(source=source, html=clean, text=html_to_text(clean), links=tuple(links))
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of sanitized HTML: block ends become line breaks, tags vanish, entities decode."""
+    text = fragment.replace(">\n", ">")  # the renderer's own line breaks after tags are layout only
+    text = _BLOCK_END.sub("\n\n", _BREAK.sub("\n", text))
+    text = html.unescape(_TAG.sub("", text))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return _MANY_NEWLINES.sub("\n\n", text).strip()

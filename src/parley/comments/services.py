@@ -1,0 +1,276 @@
+"""The write side of comments: create, edit, delete, and the status changes moderation makes.
+
+Counters (thread comment count, parent reply count, ancestors' descendant counts) change in the
+same transaction as the status, through :func:`apply_status_change`, with ``x = x + n`` updates so
+concurrent writers never lose one another's increments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from parley.accounts.models import Account
+from parley.comments import paths, rendering
+from parley.comments.errors import (
+    CommentNotEditable,
+    CommentNotFound,
+    EditWindowClosed,
+    InvalidParent,
+)
+from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
+from parley.comments.threads import bump_version, is_open
+from parley.errors import AppError, ErrorCode, Forbidden
+from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
+from parley.moderation.models import ModerationDecision
+from parley.moderation.pipeline import Pipeline
+from parley.moderation.services import do_record_decision, status_for
+from parley.moderation.types import Decision
+from parley.sites.models import Site
+from parley.sites.policy import SiteSettings
+
+PUBLISHED = CommentStatus.PUBLISHED.value
+
+
+@dataclass(frozen=True, slots=True)
+class Moderated:
+    comment: Comment
+    decision: Decision
+    record: ModerationDecision
+
+
+def author_info(account: Account, ip_hash: str | None, session_key: str | None) -> AuthorInfo:
+    return AuthorInfo(
+        account_id=account.id,
+        name=account.display_name,
+        is_guest=account.kind == "guest",
+        role=account.role,
+        verified=account.verified,
+        status=account.status,
+        created_at=account.created_at,
+        always_premoderate=account.always_premoderate,
+        ip_hash=ip_hash,
+        session_key=session_key,
+    )
+
+
+def thread_info(thread: Thread, now: datetime) -> ThreadInfo:
+    settings = thread.settings or {}
+    premod = settings.get("premoderate")
+    return ThreadInfo(
+        id=thread.id,
+        key=thread.key,
+        site_id=thread.site_id,
+        is_open=is_open(thread, now),
+        premoderate=premod if isinstance(premod, bool) else None,
+        heat=bool(settings.get("heat", False)),
+    )
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    *,
+    body: rendering.RenderedBody,
+    author: AuthorInfo,
+    thread: ThreadInfo,
+    site: Site,
+    policy: SiteSettings,
+    now: datetime,
+    backends: Any,
+    is_edit: bool = False,
+    comment_id: int | None = None,
+    parent_id: int | None = None,
+) -> Decision:
+    ctx = ModerationContext(
+        text=body.text,
+        source=body.source,
+        html=body.html,
+        links=body.links,
+        author=author,
+        thread=thread,
+        policy=policy.moderation,
+        now=now,
+        site_slug=site.slug,
+        site_name=site.name,
+        is_edit=is_edit,
+        comment_id=comment_id,
+        parent_id=parent_id,
+        backends=backends,
+    )
+    decision = pipeline.run(ctx)
+    if decision.refusal is not None:
+        ref = decision.refusal
+        raise AppError(
+            ref.message, code=ErrorCode(ref.error_code), status=ref.status, params=dict(ref.params)
+        )
+    return decision
+
+
+def check_parent(session: Session, thread: Thread, parent_id: int | None) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = session.get(Comment, parent_id)
+    if parent is None or parent.thread_id != thread.id or parent.status != PUBLISHED:
+        raise InvalidParent()
+    return parent
+
+
+def do_insert_comment(
+    session: Session,
+    *,
+    site: Site,
+    thread: Thread,
+    parent: Comment | None,
+    author: Account,
+    body: rendering.RenderedBody,
+    status: str,
+    now: datetime,
+    ip_hash: str | None,
+    flags: dict[str, Any] | None = None,
+) -> Comment:
+    comment = Comment(
+        site_id=site.id,
+        thread_id=thread.id,
+        parent_id=parent.id if parent else None,
+        depth=(parent.depth + 1) if parent else 0,
+        author_id=author.id,
+        author_name=author.display_name,
+        body_source=body.source,
+        body_html=body.html,
+        body_text=body.text,
+        status=CommentStatus.HELD.value if status == PUBLISHED else status,  # counted below
+        flags=flags or {},
+        ip_hash=ip_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    comment.path = paths.child_path(parent.path if parent else "", comment.id)
+    comment.root_id = parent.root_id if parent and parent.root_id else (parent.id if parent else comment.id)
+    session.flush()
+    if status == PUBLISHED:
+        apply_status_change(session, comment, PUBLISHED, now)
+    return comment
+
+
+def apply_status_change(session: Session, comment: Comment, new_status: str, now: datetime) -> None:
+    """Set the status and keep every counter that depends on visibility in step."""
+    old = comment.status
+    if old == new_status:
+        return
+    comment.status = new_status
+    comment.updated_at = now
+    if new_status == PUBLISHED and comment.published_at is None:
+        comment.published_at = now
+    delta = (new_status == PUBLISHED) - (old == PUBLISHED)
+    session.flush()
+    if delta:
+        values: dict[str, Any] = {"comment_count": Thread.comment_count + delta}
+        if delta > 0:
+            values["last_comment_at"] = now
+        session.execute(update(Thread).where(Thread.id == comment.thread_id).values(**values))
+        if comment.parent_id is not None:
+            session.execute(
+                update(Comment)
+                .where(Comment.id == comment.parent_id)
+                .values(reply_count=Comment.reply_count + delta)
+            )
+        ancestors = paths.ancestor_ids(comment.path)
+        if ancestors:
+            session.execute(
+                update(Comment)
+                .where(Comment.id.in_(ancestors))
+                .values(descendant_count=Comment.descendant_count + delta)
+            )
+    bump_version(session, comment.thread_id)
+
+
+def do_record_moderation(
+    session: Session,
+    comment: Comment,
+    decision: Decision,
+    status_before: str | None,
+    now: datetime,
+    trigger: str,
+) -> ModerationDecision:
+    return do_record_decision(
+        session,
+        site_id=comment.site_id,
+        comment_id=comment.id,
+        decision=decision,
+        status_before=status_before,
+        status_after=comment.status,
+        now=now,
+        trigger=trigger,
+    )
+
+
+def access_comment(session: Session, comment_id: int, site: Site | None = None) -> Comment:
+    comment = session.get(Comment, comment_id)
+    if comment is None or (site is not None and comment.site_id != site.id):
+        raise CommentNotFound()
+    return comment
+
+
+def check_author_may_change(
+    comment: Comment, account_id: int | None, policy: SiteSettings, now: datetime
+) -> None:
+    if account_id is None or comment.author_id != account_id:
+        raise Forbidden(context={"comment_id": comment.id})
+    if comment.status in (CommentStatus.DELETED.value, CommentStatus.REJECTED.value):
+        raise CommentNotEditable()
+    if now > comment.created_at + timedelta(seconds=policy.edit_window_seconds):
+        raise EditWindowClosed(extra={"edit_window_seconds": policy.edit_window_seconds})
+
+
+def do_edit_comment(
+    session: Session,
+    comment: Comment,
+    body: rendering.RenderedBody,
+    decision: Decision,
+    editor_id: int,
+    now: datetime,
+) -> ModerationDecision:
+    """Store the old body as a revision, the new body, and the new moderation decision."""
+    session.add(
+        CommentRevision(
+            comment_id=comment.id, body_source=comment.body_source, editor_id=editor_id, created_at=now
+        )
+    )
+    comment.body_source = body.source
+    comment.body_html = body.html
+    comment.body_text = body.text
+    comment.edited_at = now
+    comment.edit_count += 1
+    before = comment.status
+    after = status_for(decision.verdict)
+    record = do_record_decision(
+        session,
+        site_id=comment.site_id,
+        comment_id=comment.id,
+        decision=decision,
+        status_before=before,
+        status_after=after,
+        now=now,
+        trigger="edit",
+    )
+    apply_status_change(session, comment, after, now)
+    bump_version(session, comment.thread_id)
+    return record
+
+
+def do_delete_comment(session: Session, comment: Comment, now: datetime) -> None:
+    """Author deletion: the text is gone for good (revisions too); a tombstone keeps replies in place."""
+    for rev in session.scalars(select(CommentRevision).where(CommentRevision.comment_id == comment.id)):
+        session.delete(rev)
+    comment.body_source = ""
+    comment.body_html = ""
+    comment.body_text = ""
+    comment.deleted_at = now
+    apply_status_change(session, comment, CommentStatus.DELETED.value, now)
+    bump_version(session, comment.thread_id)

@@ -1,0 +1,132 @@
+"""Threads: find, create on first comment, open/close, and the version that invalidates caches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from parley.comments.errors import ThreadNotFound
+from parley.comments.models import Thread, ThreadStatus
+from parley.errors import ValidationFailed
+from parley.sites.models import Site
+from parley.sites.policy import SiteSettings
+
+MAX_KEY_LENGTH = 512
+
+
+def check_thread_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise ValidationFailed(
+            [{"field": "thread_key", "code": "invalid", "message": "1 to 512 printable characters"}]
+        )
+    return key
+
+
+def find_thread(session: Session, site_id: int, key: str) -> Thread | None:
+    return session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
+
+
+def access_thread(session: Session, site: Site, key: str) -> Thread:
+    thread = find_thread(session, site.id, check_thread_key(key))
+    if thread is None:
+        raise ThreadNotFound()
+    return thread
+
+
+def clean_title(title: str | None) -> str:
+    return " ".join((title or "").split())[:500]
+
+
+def clean_url(url: str | None) -> str:
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")) or len(url) > 2048:
+        return ""
+    return url
+
+
+def do_get_or_create_thread(
+    session: Session,
+    site: Site,
+    key: str,
+    now: datetime,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    policy: SiteSettings | None = None,
+) -> Thread:
+    """The thread for ``key``; created when the site allows auto-creation."""
+    key = check_thread_key(key)
+    thread = find_thread(session, site.id, key)
+    if thread is not None:
+        changed = False
+        if title and not thread.title:
+            thread.title, changed = clean_title(title), True
+        if url and not thread.url:
+            thread.url, changed = clean_url(url), True
+        if changed:
+            session.flush()
+        return thread
+    policy = policy or site.policy()
+    if not policy.auto_create_threads:
+        raise ThreadNotFound()
+    closes_at = now + timedelta(days=policy.close_after_days) if policy.close_after_days else None
+    thread = Thread(
+        site_id=site.id,
+        key=key,
+        title=clean_title(title),
+        url=clean_url(url),
+        created_at=now,
+        closes_at=closes_at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(thread)
+            session.flush()
+    except IntegrityError:  # created concurrently by another request: use theirs
+        found = find_thread(session, site.id, key)
+        if found is None:
+            raise
+        return found
+    return thread
+
+
+def is_open(thread: Thread, now: datetime) -> bool:
+    if thread.status != ThreadStatus.OPEN.value:
+        return False
+    return thread.closes_at is None or thread.closes_at > now
+
+
+def effective_status(thread: Thread, now: datetime) -> str:
+    return ThreadStatus.OPEN.value if is_open(thread, now) else ThreadStatus.CLOSED.value
+
+
+def bump_version(session: Session, thread_id: int) -> None:
+    """Every change readers can see bumps the version (cache keys and ETags use it)."""
+    session.execute(update(Thread).where(Thread.id == thread_id).values(version=Thread.version + 1))
+
+
+def do_set_thread_status(session: Session, thread: Thread, status: ThreadStatus, now: datetime) -> Thread:
+    thread.status = status.value
+    if status is ThreadStatus.OPEN and thread.closes_at is not None and thread.closes_at <= now:
+        thread.closes_at = None  # reopening beats the automatic close
+    session.flush()
+    bump_version(session, thread.id)
+    return thread
+
+
+def do_update_thread(session: Session, thread: Thread, changes: dict[str, Any]) -> Thread:
+    if "title" in changes:
+        thread.title = clean_title(changes["title"])
+    if "url" in changes:
+        thread.url = clean_url(changes["url"])
+    if "settings" in changes and isinstance(changes["settings"], dict):
+        merged = dict(thread.settings or {})
+        merged.update(changes["settings"])
+        thread.settings = merged
+    session.flush()
+    bump_version(session, thread.id)
+    return thread

@@ -1,0 +1,364 @@
+"""HTTP views of the comments domain (API v1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
+from fastapi.responses import Response
+
+from parley.accounts.models import Account
+from parley.comments import idempotency, queries, rendering, reports, services, threads, votes
+from parley.comments.errors import CommentNotFound, ThreadNotFound
+from parley.comments.models import Thread
+from parley.comments.posting import do_post_comment
+from parley.comments.queries import Sort
+from parley.comments.schemas import (
+    CommentCreate,
+    CommentOut,
+    CommentPatch,
+    CountsOut,
+    CreatedOut,
+    ListingOut,
+    RepliesOut,
+    ReportIn,
+    ReportOut,
+    VoteIn,
+    VoteOut,
+)
+from parley.errors import Unauthorized, ValidationFailed
+from parley.sites.models import Site
+from parley.sites.policy import SiteSettings
+from parley.web.context import SESSION_COOKIE, RequestContext, get_context
+from parley.web.responses import JSONResponse, dumps
+
+router = APIRouter(prefix="/api/v1", tags=["comments"])
+
+Ctx = Annotated[RequestContext, Depends(get_context)]
+CommentId = Annotated[int, Path(ge=1, le=2**53, description="Comment id")]
+ThreadKey = Annotated[str, Path(min_length=1, max_length=512, description="Article id or URL of the thread")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad request (problem+json)"},
+    404: {"description": "Not found (problem+json)"},
+    422: {"description": "Invalid fields (problem+json)"},
+}
+
+
+def site_out(site: Site, policy: SiteSettings) -> dict[str, Any]:
+    cta = policy.cta
+    return {
+        "slug": site.slug,
+        "name": site.name,
+        "guests_allowed": policy.guests_allowed,
+        "edit_window_seconds": policy.edit_window_seconds,
+        "reply_depth": policy.reply_depth,
+        "locale": policy.locale,
+        "sso": bool(site.sso_secret or site.sso_public_key),
+        "cta": (
+            {
+                "title": cta.title,
+                "text": cta.text,
+                "link": str(cta.link) if cta.link else None,
+                "button": cta.button,
+            }
+            if cta
+            else None
+        ),
+    }
+
+
+def thread_out(thread: Thread | None, key: str, ctx: RequestContext) -> dict[str, Any]:
+    if thread is None:
+        return {"key": key, "title": "", "url": "", "status": "open", "comment_count": 0}
+    return {
+        "key": thread.key,
+        "title": thread.title,
+        "url": thread.url,
+        "status": threads.effective_status(thread, ctx.now),
+        "comment_count": thread.comment_count,
+    }
+
+
+@router.get("/threads/{thread_key:path}/comments", response_model=ListingOut, responses=ERRORS)
+def list_comments(
+    ctx: Ctx,
+    thread_key: ThreadKey,
+    sort: Sort = Sort.BEST,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    replies: Annotated[int, Query(ge=0, le=50, description="Replies embedded per top-level comment")] = 3,
+    view: Literal["flat", "tree"] = "tree",
+) -> Response:
+    """Published comments of a thread: a page of top-level comments with their first replies, or the
+    whole thread oldest first (``view=flat``)."""
+    secret = ctx.settings.secret
+    with ctx.registry.db.read() as session:
+        site = ctx.site(session)
+        policy = site.policy()
+        principal = ctx.principal(session, site)
+        thread = threads.find_thread(session, site.id, threads.check_thread_key(thread_key))
+        if thread is None and not policy.auto_create_threads:
+            raise ThreadNotFound()
+        body: dict[str, Any] = {
+            "thread": thread_out(thread, thread_key, ctx),
+            "site": site_out(site, policy),
+            "comments": [],
+            "next_cursor": None,
+            "own_pending": [],
+        }
+        if thread is None:
+            return JSONResponse(body)
+        me = principal.account_id
+        if view == "flat":
+            rows = queries.whole_thread(session, thread.id)
+            mine = queries.my_votes(session, me, [r.id for r in rows]) if me else None
+            body["comments"] = [queries.serialize(r, mine) for r in rows]
+        else:
+            top, body["next_cursor"] = queries.top_level_page(
+                session, thread.id, sort=sort, limit=limit, cursor=cursor, secret=secret
+            )
+            reply_rows = queries.first_replies(session, [r.id for r in top], replies)
+            ids = [r.id for r in top] + [r.id for r in reply_rows]
+            mine = queries.my_votes(session, me, ids) if me else None
+            by_root: dict[int, list[Any]] = {}
+            for r in reply_rows:
+                by_root.setdefault(r.root_id, []).append(r)
+            out = []
+            for r in top:
+                item = queries.serialize(r, mine)
+                shown = by_root.get(r.id, [])
+                item["replies"] = [queries.serialize(x, mine) for x in shown]
+                if r.descendant_count > len(shown):
+                    last = shown[-1].path if shown else r.path
+                    item["replies_cursor"] = queries.replies_cursor(secret, r.id, last)
+                out.append(item)
+            body["comments"] = out
+        if me:
+            body["own_pending"] = [
+                queries.serialize(r, None) for r in queries.own_pending(session, me, thread.id)
+            ]
+    return JSONResponse(body)
+
+
+@router.get("/comments/{comment_id}/replies", response_model=RepliesOut, responses=ERRORS)
+def list_replies(
+    ctx: Ctx,
+    comment_id: CommentId,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    """The rest of a comment's subtree, in thread order, a page at a time."""
+    with ctx.registry.db.read() as session:
+        site = ctx.site(session)
+        principal = ctx.principal(session, site)
+        comment = services.access_comment(session, comment_id, site)
+        rows, next_cursor = queries.subtree_page(
+            session, comment, limit=limit, cursor=cursor, secret=ctx.settings.secret
+        )
+        mine = queries.my_votes(session, principal.account_id, [r.id for r in rows])
+        return JSONResponse(
+            {"comments": [queries.serialize(r, mine) for r in rows], "next_cursor": next_cursor}
+        )
+
+
+@router.post(
+    "/threads/{thread_key:path}/comments",
+    status_code=201,
+    response_model=CreatedOut,
+    responses={
+        **ERRORS,
+        409: {"description": "Thread closed or name taken"},
+        429: {"description": "Rate limited"},
+    },
+)
+def create_comment(
+    ctx: Ctx,
+    thread_key: ThreadKey,
+    payload: CommentCreate,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> Response:
+    """Post a comment or reply. Moderation decides its status; the reasons come back with it."""
+    reg = ctx.registry
+    with reg.db.write() as session:
+        site = ctx.site(session)
+        principal = ctx.principal(session, site)
+        claim = None
+        if idempotency_key is not None:
+            key = idempotency.check_key(idempotency_key)
+            scope = f"a:{principal.account_id}" if principal.account_id else f"ip:{ctx.ip_hash}:{site.id}"
+            req_hash = idempotency.request_hash("POST", thread_key, payload.model_dump_json().encode())
+            found = idempotency.do_claim(session, scope, key, req_hash, ctx.now)
+            if isinstance(found, idempotency.Stored):
+                return Response(found.body, status_code=found.status_code, media_type="application/json")
+            claim = found
+        posted = do_post_comment(
+            session,
+            site=site,
+            principal=principal,
+            payload=payload,
+            thread_key=thread_key,
+            pipeline=reg.pipeline,
+            backends=reg.moderation_backends,
+            ip_hash=ctx.ip_hash,
+            now=ctx.now,
+            session_days=ctx.settings.session_days,
+        )
+        item = queries.serialize(queries.row_by_id(session, posted.comment.id), None)
+        reasons = posted.decision.public_reasons()
+        statement_url = (
+            ctx.url(f"/statements/{posted.record.statement_token}") if posted.record.statement_token else None
+        )
+        item["reasons"] = reasons
+        item["statement_url"] = statement_url
+        body: dict[str, Any] = {"comment": item, "reasons": reasons, "statement_url": statement_url}
+        if posted.new_session is not None:
+            body["session"] = {
+                "token": posted.new_session.token,
+                "csrf_token": posted.new_session.csrf_token,
+                "account_id": posted.author.id,
+                "name": posted.author.display_name,
+            }
+        encoded = dumps(body)
+        if claim is not None:
+            idempotency.do_complete(session, claim, 201, encoded)
+    response = Response(encoded, status_code=201, media_type="application/json")
+    if posted.new_session is not None:
+        set_session_cookie(response, ctx, posted.new_session.token)
+    return response
+
+
+def set_session_cookie(response: Response, ctx: RequestContext, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=ctx.settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.secure_cookies,
+        path="/",
+    )
+
+
+@router.get("/comments/{comment_id}", response_model=CommentOut, responses=ERRORS)
+def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
+    """One comment (for deep links). Held and rejected comments only for their author."""
+    with ctx.registry.db.read() as session:
+        site = ctx.site(session)
+        principal = ctx.principal(session, site)
+        comment = services.access_comment(session, comment_id, site)
+        if comment.status != "published" and comment.author_id != principal.account_id:
+            raise CommentNotFound()
+        mine = queries.my_votes(session, principal.account_id, [comment.id])
+        return JSONResponse(queries.serialize(queries.row_by_id(session, comment.id), mine))
+
+
+def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
+    principal = ctx.principal(session, site)
+    if principal.account_id is None:
+        raise Unauthorized()
+    return principal.account_id
+
+
+@router.patch("/comments/{comment_id}", response_model=CreatedOut, responses=ERRORS)
+def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Response:
+    """Edit your comment within the site's edit window. The edit is moderated again."""
+    reg = ctx.registry
+    with reg.db.write() as session:
+        site = ctx.site(session)
+        account_id = _require_account(ctx, session, site)
+        policy = site.policy()
+        comment = services.access_comment(session, comment_id, site)
+        services.check_author_may_change(comment, account_id, policy, ctx.now)
+        author = session.get(Account, account_id)
+        assert author is not None
+        thread = session.get(Thread, comment.thread_id)
+        assert thread is not None
+        body = rendering.render(rendering.normalize_source(payload.body))
+        principal = ctx.principal(session, site)
+        decision = services.run_pipeline(
+            reg.pipeline,
+            body=body,
+            author=services.author_info(author, ctx.ip_hash, principal.session_token),
+            thread=services.thread_info(thread, ctx.now),
+            site=site,
+            policy=policy,
+            now=ctx.now,
+            backends=reg.moderation_backends,
+            is_edit=True,
+            comment_id=comment.id,
+            parent_id=comment.parent_id,
+        )
+        record = services.do_edit_comment(session, comment, body, decision, account_id, ctx.now)
+        item = queries.serialize(queries.row_by_id(session, comment.id), None)
+        reasons = decision.public_reasons()
+        url = ctx.url(f"/statements/{record.statement_token}") if record.statement_token else None
+        item["reasons"] = reasons
+        item["statement_url"] = url
+        return JSONResponse({"comment": item, "reasons": reasons, "statement_url": url})
+
+
+@router.delete("/comments/{comment_id}", status_code=204, responses=ERRORS)
+def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
+    """Delete your comment (within the edit window). Staff may delete any comment of their site."""
+    with ctx.registry.db.write() as session:
+        site = ctx.site(session)
+        account_id = _require_account(ctx, session, site)
+        principal = ctx.principal(session, site)
+        comment = services.access_comment(session, comment_id, site)
+        if not (principal.is_staff and comment.author_id != account_id):
+            services.check_author_may_change(comment, account_id, site.policy(), ctx.now)
+        services.do_delete_comment(session, comment, ctx.now)
+    return Response(status_code=204)
+
+
+@router.put("/comments/{comment_id}/vote", response_model=VoteOut, responses=ERRORS)
+def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
+    """Vote up (1), down (-1) or take your vote back (0). One vote per account per comment."""
+    with ctx.registry.db.write() as session:
+        site = ctx.site(session)
+        account_id = _require_account(ctx, session, site)
+        comment = services.access_comment(session, comment_id, site)
+        result = votes.do_vote(session, comment, account_id, payload.value, ctx.now)
+    return JSONResponse(
+        {"id": result.comment_id, "up": result.up, "down": result.down, "my_vote": result.my_vote}
+    )
+
+
+@router.post("/comments/{comment_id}/reports", status_code=201, response_model=ReportOut, responses=ERRORS)
+def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
+    """Report a comment to the moderators (a notice under DSA Art. 16). Anyone may report."""
+    with ctx.registry.db.write() as session:
+        site = ctx.site(session)
+        principal = ctx.principal(session, site)
+        comment = services.access_comment(session, comment_id, site)
+        if comment.status != "published":
+            raise CommentNotFound()
+        result = reports.do_report(
+            session,
+            comment,
+            reporter_id=principal.account_id,
+            ip_hash=ctx.ip_hash,
+            reason=payload.reason.value,
+            detail=payload.detail.strip(),
+            contact=payload.contact.strip() if payload.contact else None,
+            good_faith=payload.good_faith,
+            threshold=site.policy().moderation.report_threshold,
+            now=ctx.now,
+        )
+        out = {"id": result.report.id, "status": result.report.status}
+    return JSONResponse(out, status_code=201 if result.created else 200)
+
+
+@router.get("/counts", response_model=CountsOut, responses=ERRORS)
+def counts(ctx: Ctx, threads_param: Annotated[str, Query(alias="threads", max_length=20_000)]) -> Response:
+    """Published comment counts for up to 100 threads (article lists)."""
+    keys = [k for k in dict.fromkeys(threads_param.split(",")) if k]
+    if not keys or len(keys) > 100:
+        raise ValidationFailed([{"field": "threads", "code": "invalid", "message": "1 to 100 thread keys"}])
+    with ctx.registry.db.read() as session:
+        site = ctx.site(session)
+        return JSONResponse({"counts": queries.counts(session, site.id, keys)})
+
+
+def includeme(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,176 @@
+"""The one typed settings object.
+
+Built by :func:`load_settings` (in ``create_app`` and each CLI command), never read at import time.
+Sources, strongest first: explicit keyword arguments, ``PARLEY_*`` environment variables, the TOML
+file named by ``PARLEY_CONFIG`` (or ``--config``), then the defaults below. ``parley.example.toml``
+at the repository root documents every option.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Parley's configuration. Every field: a doc, a default, an env var ``PARLEY_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARLEY_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///var/parley.db",
+        description="sqlite:///path (relative to the working directory) or postgresql://user@host/db.",
+    )
+    data_dir: Path = Field(Path("var"), description="Directory for the SQLite file, secrets and models.")
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite synchronous mode in WAL. FULL: a commit acknowledged to a client survives "
+        "power loss; NORMAL survives process crashes only (faster).",
+    )
+    db_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connection pool size per process.")
+    db_max_overflow: int = Field(10, ge=0, le=200, description="Extra PostgreSQL connections under load.")
+    redis_url: str | None = Field(
+        None, description="redis://host:port/db. When set, cache, rate limits and live events are shared."
+    )
+
+    # --- server --------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `parley serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `parley serve` binds to.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes for `parley serve`.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL readers reach Parley at (links in statements, mails)."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Secret for signing cursors, cookies and links. Generated into data_dir when unset.",
+        json_schema_extra={"secret": True},
+    )
+    ip_hash_key: SecretStr | None = Field(
+        None,
+        description="Key for hashing client IPs (never stored raw). Derived from secret_key when unset.",
+        json_schema_extra={"secret": True},
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks whose X-Forwarded-For is believed (e.g. ['127.0.0.1/32']). Empty: none.",
+    )
+    max_request_bytes: int = Field(
+        256 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body accepted (bytes)."
+    )
+    cookie_secure: bool | None = Field(
+        None, description="Mark cookies Secure. Default: when public_url is https."
+    )
+    session_days: int = Field(30, ge=1, le=365, description="Lifetime of a login session.")
+    default_site: str = Field("demo", description="Site slug used when a request names none.")
+    default_locale: Literal["de", "en"] = Field("de", description="Language when nothing else decides.")
+    log_level: str = Field("INFO", description="Python log level.")
+    access_log: bool = Field(False, description="uvicorn access log (paths only; never bodies or IPs).")
+    docs_enabled: bool = Field(True, description="Serve /api/v1/docs (the OpenAPI schema is always served).")
+
+    # --- limits and features -------------------------------------------------------------------
+    rate_limits_enabled: bool = Field(True, description="Apply request rate limits (off only in benchmarks).")
+    demo_enabled: bool = Field(True, description="Serve the demo article page at /.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("database_url must start with sqlite:/// or postgresql://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get("PARLEY_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+    # --- derived -------------------------------------------------------------------------------
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The signing secret: configured, or generated once and kept in ``data_dir``."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_bytes().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48).encode()
+        # create exclusively so two workers starting together agree on one secret
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(value)
+        return value
+
+    @cached_property
+    def ip_key(self) -> bytes:
+        if self.ip_hash_key is not None:
+            return self.ip_hash_key.get_secret_value().encode()
+        return b"ip:" + self.secret
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings; ``config_file`` (TOML) wins over ``PARLEY_CONFIG``."""
+    if config_file is not None:
+        path = Path(config_file)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # keyword arguments outrank the environment, so only take file values the env does not set
+        for key, value in data.items():
+            if f"PARLEY_{key.upper()}" not in os.environ and key not in overrides:
+                overrides[key] = value
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""Database layer: declarative base, column types, engine and unit-of-work sessions."""

@@ -1,0 +1,119 @@
+"""Engines and the unit of work.
+
+Services never commit: a request handler or CLI command opens ``db.write()`` (or ``db.read()``),
+calls services with the session, and the context manager commits once at the end. That makes the
+request the transaction and lets callers combine steps.
+
+SQLite runs in WAL mode. Write transactions start with ``BEGIN IMMEDIATE`` so two writers never
+deadlock on a lock upgrade, and a process-local lock queues writers in the process instead of
+letting them spin in SQLite's busy handler. ``synchronous=FULL`` (default) makes an acknowledged
+commit durable across power loss; see ``docs/decisions/0002-sqlite-durability.md``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from parley.config import Settings
+
+
+class Database:
+    """Holds the engines and hands out sessions. One per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        url = make_url(settings.sqlalchemy_url)
+        self.dialect = url.get_backend_name()
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        if self.dialect == "sqlite":
+            db_path = url.database or ""
+            if db_path and db_path != ":memory:":
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = self._sqlite_engine(settings.sqlalchemy_url, immediate=False)
+            self.write_engine = self._sqlite_engine(settings.sqlalchemy_url, immediate=True)
+        else:
+            self.engine = create_engine(
+                settings.sqlalchemy_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+            )
+            self.write_engine = self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _sqlite_engine(self, url: str, *, immediate: bool) -> Engine:
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=24,
+        )
+        synchronous = self.settings.sqlite_synchronous
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # let SQLAlchemy, not the driver, emit BEGIN (pysqlite's implicit BEGIN is deferred)
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute("PRAGMA cache_size=-16000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (rolled back at the end; nothing to commit)."""
+        session = self._read()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write unit of work: commits at the end, rolls back on any exception."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            session = self._write()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()

@@ -1,0 +1,44 @@
+"""ORM models of the moderation domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parley.db.base import Base, BigId
+
+
+class ModerationDecision(Base):
+    """One decision on one comment: the pipeline's (actor ``system``) or a moderator's.
+
+    ``reasons`` keeps every phase's findings with evidence, so the author and moderators can be told
+    why, long after the fact. ``status_before``/``status_after`` make the history replayable.
+    """
+
+    __tablename__ = "moderation_decisions"
+    __table_args__ = (
+        Index(None, "comment_id", "id"),
+        Index(None, "site_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    status_before: Mapped[str | None] = mapped_column(String(16), default=None)
+    status_after: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor_kind: Mapped[str] = mapped_column(String(16), default="system")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), default=None)
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    automated: Mapped[bool] = mapped_column(Boolean, default=True)
+    trigger: Mapped[str] = mapped_column(String(16), default="create")
+    statement_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """Unguessable id of the public statement of reasons (``/statements/<token>``)."""
+    created_at: Mapped[datetime]

@@ -1,0 +1,38 @@
+"""The registry: the long-lived services of one process, built once by ``create_app``.
+
+Views reach it through ``request.app.state.registry``; CLI commands build their own. Backends that
+have a single-process and a shared (Redis) implementation are chosen here, from the settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley.clock import Clock, SystemClock
+from parley.config import Settings
+from parley.db.database import Database
+from parley.moderation.pipeline import Pipeline, build_pipeline
+
+
+@dataclass
+class Registry:
+    settings: Settings
+    db: Database
+    clock: Clock
+    pipeline: Pipeline
+    moderation_backends: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
+        db = Database(settings)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock or SystemClock(),
+            pipeline=build_pipeline(),
+        )
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,1 @@
+"""Sites: a publisher's property (name, allowed origins, per-site settings, SSO keys)."""

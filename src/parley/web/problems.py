@@ -1,0 +1,134 @@
+"""Render every error as ``application/problem+json`` (RFC 9457) with a stable ``code``.
+
+``{"type", "title", "status", "code", "detail"}`` plus ``errors`` (per-field) for validation
+failures and ``retry_after`` for rate limits. Nothing internal (stack traces, SQL, bodies) leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from parley import i18n
+from parley.errors import AppError, ErrorCode
+from parley.web.responses import ProblemResponse
+
+log = logging.getLogger("parley.errors")
+
+_STATUS_CODES: dict[int, tuple[ErrorCode, str]] = {
+    400: (ErrorCode.BAD_REQUEST, "The request could not be processed."),
+    401: (ErrorCode.UNAUTHORIZED, "You need to log in for this."),
+    403: (ErrorCode.FORBIDDEN, "You are not allowed to do this."),
+    404: (ErrorCode.NOT_FOUND, "Not found."),
+    405: (ErrorCode.METHOD_NOT_ALLOWED, "This method is not allowed here."),
+    406: (ErrorCode.BAD_REQUEST, "The requested representation is not available."),
+    413: (ErrorCode.PAYLOAD_TOO_LARGE, "The request is too large."),
+    415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the request body as JSON."),
+    422: (ErrorCode.VALIDATION_FAILED, "The request has invalid fields."),
+    429: (ErrorCode.RATE_LIMITED, "Too many requests. Please wait a moment."),
+}
+
+
+def request_locale(request: Request) -> str:
+    loc = getattr(request.state, "locale", None)
+    if isinstance(loc, str):
+        return loc
+    return i18n.negotiate([request.query_params.get("lang")], request.headers.get("accept-language"))
+
+
+def problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    locale = request_locale(request)
+    title_t = i18n.gettext(locale, title, params)
+    body: dict[str, Any] = {
+        "type": f"urn:parley:problem:{code}",
+        "title": title_t,
+        "status": status,
+        "code": code,
+        "detail": i18n.gettext(locale, detail, params) if detail else title_t,
+    }
+    if extra:
+        body.update(extra)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors()[:50]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        out.append(
+            {
+                "field": ".".join(loc) or "body",
+                "code": str(err.get("type", "invalid")),
+                "message": str(err.get("msg", "invalid value"))[:300],
+            }
+        )
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if exc.status >= 500:
+            log.error("%s %s -> %s %s", request.method, request.url.path, exc.status, exc.code)
+        return problem(
+            request,
+            status=exc.status,
+            code=str(exc.code),
+            title=exc.message,
+            params=exc.params,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = _field_errors(exc)
+        if any(e["code"] == "json_invalid" for e in errors):
+            return problem(
+                request,
+                status=400,
+                code=ErrorCode.INVALID_JSON,
+                title="The request body is not valid JSON.",
+                extra={"errors": errors},
+            )
+        return problem(
+            request,
+            status=422,
+            code=ErrorCode.VALIDATION_FAILED,
+            title="The request has invalid fields.",
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code, title = _STATUS_CODES.get(exc.status_code, (ErrorCode.BAD_REQUEST, "The request failed."))
+        if exc.status_code == 400 and isinstance(exc.detail, str) and "parsing the body" in exc.detail:
+            code, title = ErrorCode.INVALID_JSON, "The request body is not valid JSON."
+        headers = dict(exc.headers or {})
+        return problem(request, status=exc.status_code, code=code, title=title, headers=headers or None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # never echo the exception: it may hold SQL, bodies or addresses
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            request,
+            status=500,
+            code=ErrorCode.INTERNAL_ERROR,
+            title="Something went wrong on our side. Nothing you sent was stored half-way.",
+        )
