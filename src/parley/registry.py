@@ -12,6 +12,7 @@ from typing import Any
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
+from parley.live.bus import EventBus, NullBus
 from parley.moderation.pipeline import Pipeline, build_pipeline
 
 
@@ -22,6 +23,7 @@ class Registry:
     clock: Clock
     pipeline: Pipeline
     moderation_backends: Any = None
+    events: EventBus = field(default_factory=NullBus)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -53,7 +53,7 @@ def verify_token(site: Site, token: str, now: datetime) -> SsoClaims:
         key = site.sso_public_key
     else:
         raise InvalidToken(context={"alg": str(alg)[:20]})
-    options: dict[str, Any] = {"require": ["exp", "sub"], "verify_aud": bool(site.sso_audience)}
+    options: jwt.types.Options = {"require": ["exp", "sub"], "verify_aud": bool(site.sso_audience)}
     try:
         claims = jwt.decode(
             token,

@@ -52,7 +52,8 @@ _COLUMNS = (
 
 
 def _base() -> Select[Any]:
-    return select(*_COLUMNS).outerjoin(Account, Account.id == Comment.author_id)
+    columns: tuple[Any, ...] = _COLUMNS
+    return select(*columns).outerjoin(Account, Account.id == Comment.author_id)
 
 
 def _visible() -> Any:

@@ -27,6 +27,7 @@ from parley.comments.schemas import (
     VoteOut,
 )
 from parley.errors import Unauthorized, ValidationFailed
+from parley.live.bus import ThreadEvent
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
@@ -221,10 +222,22 @@ def create_comment(
         encoded = dumps(body)
         if claim is not None:
             idempotency.do_complete(session, claim, 201, encoded)
+        event = _event(posted.comment, "comment.published") if posted.comment.status == "published" else None
+    if event is not None:
+        reg.events.publish(event)
     response = Response(encoded, status_code=201, media_type="application/json")
     if posted.new_session is not None:
         set_session_cookie(response, ctx, posted.new_session.token)
     return response
+
+
+def _event(comment: Any, kind: str, **data: Any) -> ThreadEvent:
+    return ThreadEvent(
+        site_id=comment.site_id,
+        thread_id=comment.thread_id,
+        kind=kind,
+        data={"id": comment.id, "parent_id": comment.parent_id, **data},
+    )
 
 
 def set_session_cookie(response: Response, ctx: RequestContext, token: str) -> None:
@@ -294,7 +307,9 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
         url = ctx.url(f"/statements/{record.statement_token}") if record.statement_token else None
         item["reasons"] = reasons
         item["statement_url"] = url
-        return JSONResponse({"comment": item, "reasons": reasons, "statement_url": url})
+        event = _event(comment, "comment.updated" if comment.status == "published" else "comment.removed")
+    reg.events.publish(event)
+    return JSONResponse({"comment": item, "reasons": reasons, "statement_url": url})
 
 
 @router.delete("/comments/{comment_id}", status_code=204, responses=ERRORS)
@@ -308,6 +323,8 @@ def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
         if not (principal.is_staff and comment.author_id != account_id):
             services.check_author_may_change(comment, account_id, site.policy(), ctx.now)
         services.do_delete_comment(session, comment, ctx.now)
+        event = _event(comment, "comment.removed")
+    ctx.registry.events.publish(event)
     return Response(status_code=204)
 
 
@@ -319,6 +336,9 @@ def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
         account_id = _require_account(ctx, session, site)
         comment = services.access_comment(session, comment_id, site)
         result = votes.do_vote(session, comment, account_id, payload.value, ctx.now)
+        event = _event(comment, "vote.changed", up=result.up, down=result.down) if result.changed else None
+    if event is not None:
+        ctx.registry.events.publish(event)
     return JSONResponse(
         {"id": result.comment_id, "up": result.up, "down": result.down, "my_vote": result.my_vote}
     )

@@ -17,6 +17,7 @@ def alembic_config(settings: Settings) -> Config:
     cfg = Config()
     script_dir = Path(str(resources.files("parley.db") / "migrations"))
     cfg.set_main_option("script_location", str(script_dir))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(script_dir / "versions"))
     # date-named revision files, so the history reads in order
     cfg.set_main_option(

@@ -77,7 +77,8 @@ class RequestContext:
         cache = self.registry.extras.get("site_cache")
         if cache is None:
             cache = self.registry.extras["site_cache"] = SiteCache()
-        return cache  # type: ignore[no-any-return]
+        assert isinstance(cache, SiteCache)
+        return cache
 
     @property
     def locale(self) -> str:

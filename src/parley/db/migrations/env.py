@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
 from parley.db.base import Base, import_all_models
 
@@ -13,7 +13,7 @@ config = context.config
 
 
 def run_migrations_online() -> None:
-    url = config.attributes.get("sqlalchemy_url") or config.get_main_option("sqlalchemy.url")
+    url = str(config.attributes.get("sqlalchemy_url") or config.get_main_option("sqlalchemy.url"))
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)
@@ -24,11 +24,11 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
+        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():

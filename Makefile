@@ -1,0 +1,56 @@
+# Parley — the commands CI and people run. `make run` and `make test` are the README's quick start.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: install system-deps run test lint typecheck audit unit functional browser contract models eval bench soak clean
+
+install: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+system-deps:
+	@scripts/system-deps.sh
+
+run: install
+	$(BIN)/parley db upgrade
+	$(BIN)/parley demo
+	@echo "Parley runs at http://127.0.0.1:8000/ (Ctrl+C stops it)"
+	$(BIN)/parley serve
+
+test: install lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck:
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+functional: install
+	$(BIN)/pytest tests/functional $(PYTEST_ARGS)
+
+browser: install
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+contract: install
+	$(BIN)/pytest tests/contract $(PYTEST_ARGS)
+
+soak: install
+	$(BIN)/pytest -m slow --run-slow $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

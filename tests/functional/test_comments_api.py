@@ -1,0 +1,54 @@
+"""The comment API contract: post, list, reply, sort, page, edit, delete, vote, report, counts."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from support.factories import bearer, post, register
+
+
+def test_guest_posts_and_reads_back(client: TestClient) -> None:
+    r = post(client, "article-1", "Hallo **Welt**", author_name="Erika Muster", title="Titel", url="https://x.example/a")
+    assert r.status_code == 201, r.text
+    data = r.json()
+    assert data["comment"]["status"] == "published"
+    assert data["comment"]["html"] == "<p>Hallo <strong>Welt</strong></p>"
+    assert data["reasons"] == []
+    assert data["session"]["token"].startswith("pst_")
+    listing = client.get("/api/v1/threads/article-1/comments").json()
+    assert listing["thread"] == {
+        "key": "article-1",
+        "title": "Titel",
+        "url": "https://x.example/a",
+        "status": "open",
+        "comment_count": 1,
+    }
+    [c] = listing["comments"]
+    assert c["author"] == {"name": "Erika Muster", "verified": False, "role": "commenter", "guest": True}
+    assert c["id"] == data["comment"]["id"]
+
+
+def test_replies_are_embedded_and_paged(client: TestClient) -> None:
+    root = post(client, "t", "root").json()["comment"]["id"]
+    ids = [post(client, "t", f"reply {i}", parent_id=root).json()["comment"]["id"] for i in range(5)]
+    page = client.get("/api/v1/threads/t/comments", params={"replies": 2}).json()
+    [top] = page["comments"]
+    assert [x["id"] for x in top["replies"]] == ids[:2]
+    assert top["reply_count"] == 5 and top["descendant_count"] == 5
+    rest = client.get(f"/api/v1/comments/{root}/replies", params={"cursor": top["replies_cursor"], "limit": 2}).json()
+    assert [x["id"] for x in rest["comments"]] == ids[2:4]
+    last = client.get(f"/api/v1/comments/{root}/replies", params={"cursor": rest["next_cursor"]}).json()
+    assert [x["id"] for x in last["comments"]] == ids[4:]
+    assert last["next_cursor"] is None
+
+
+def test_vote_counts_once_and_changes(client: TestClient) -> None:
+    cid = post(client, "v", "vote on me").json()["comment"]["id"]
+    token = register(client)["token"]
+    for _ in range(3):
+        r = client.put(f"/api/v1/comments/{cid}/vote", json={"value": 1}, headers=bearer(token))
+        assert r.json() == {"id": cid, "up": 1, "down": 0, "my_vote": 1}
+    r = client.put(f"/api/v1/comments/{cid}/vote", json={"value": -1}, headers=bearer(token))
+    assert r.json() == {"id": cid, "up": 0, "down": 1, "my_vote": -1}
+    listing = client.get("/api/v1/threads/v/comments", headers=bearer(token)).json()
+    assert listing["comments"][0]["my_vote"] == -1
