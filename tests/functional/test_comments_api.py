@@ -52,3 +52,19 @@ def test_vote_counts_once_and_changes(client: TestClient) -> None:
     assert r.json() == {"id": cid, "up": 0, "down": 1, "my_vote": -1}
     listing = client.get("/api/v1/threads/v/comments", headers=bearer(token)).json()
     assert listing["comments"][0]["my_vote"] == -1
+
+
+def test_guest_names_cannot_look_like_accounts_but_guests_share_names(client: TestClient) -> None:
+    register(client, name="Sektglas Grünling")
+    r = post(client, "g", "hallo", author_name="Sektglas Grϋnling")  # Greek ϋ
+    assert r.status_code == 409
+    assert r.json()["code"] == "name_taken"
+    assert post(client, "g", "eins", author_name="Max").status_code == 201
+    assert post(client, "g", "zwei", author_name="Max").status_code == 201
+
+
+def test_returning_guest_with_email_keeps_account(client: TestClient) -> None:
+    a = post(client, "g", "eins", author_name="Lisa", email="lisa@example.org").json()["session"]["account_id"]
+    b = post(client, "g", "zwei", author_name="Lisa", email="LISA@example.org").json()["session"]["account_id"]
+    c = post(client, "g", "drei", author_name="Lisa", email="other@example.org").json()["session"]["account_id"]
+    assert a == b != c

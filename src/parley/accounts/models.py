@@ -34,7 +34,9 @@ class Account(Base):
     """A person who comments or moderates. Guests are accounts too (kind ``guest``).
 
     ``name_skeleton`` is the look-alike-proof form of ``display_name``; its unique index is what
-    stops two people from holding names that look the same, even under concurrent sign-ups.
+    stops two people from holding names that look the same, even under concurrent sign-ups. Guests
+    do not own their name (skeleton NULL): they may not look like an account's or a reserved name,
+    but two guests may both call themselves "Max" (see docs/decisions/0003-guest-names.md).
     """
 
     __tablename__ = "accounts"
@@ -44,6 +46,8 @@ class Account(Base):
     name_skeleton: Mapped[str | None] = mapped_column(String(400), unique=True, default=None)
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     email_normalized: Mapped[str | None] = mapped_column(String(320), unique=True, default=None)
+    guest_key: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    """Guests: a keyed hash of name and e-mail, so a returning guest gets their guest account back."""
     password_hash: Mapped[str | None] = mapped_column(String(256), default=None)
     role: Mapped[str] = mapped_column(String(16), default=Role.COMMENTER.value)
     kind: Mapped[str] = mapped_column(String(16), default=AccountKind.LOCAL.value)

@@ -155,6 +155,8 @@ def do_rename(session: Session, account: Account, new_name: str, now: datetime) 
     if clean_display_name(new_name) == account.display_name:
         return account
     name, skeleton = check_name_available(session, new_name, exclude_account_id=account.id)
+    if account.kind == AccountKind.GUEST.value:
+        skeleton = None  # guests never own a name; the check above still keeps look-alikes out
     session.add(
         NameChange(account_id=account.id, old_name=account.display_name, new_name=name, created_at=now)
     )
@@ -243,8 +245,48 @@ def do_end_all_sessions(session: Session, account_id: int) -> int:
     return len(records)
 
 
-def do_create_guest(session: Session, name: str, now: datetime, site_id: int | None) -> Account:
-    return do_create_account(session, name=name, now=now, kind=AccountKind.GUEST, home_site_id=site_id)
+def guest_key(secret: bytes, name: str, email: str) -> str:
+    """Keyed hash of a guest's name and e-mail: the same pair finds the same guest account."""
+    import hashlib
+    import hmac
+
+    message = name_skeleton(name).encode() + b"\x00" + normalize_email(email).encode()
+    return hmac.new(secret, b"guest:" + message, hashlib.sha256).hexdigest()
+
+
+def do_get_or_create_guest(
+    session: Session, name: str, email: str | None, now: datetime, site_id: int | None, secret: bytes
+) -> Account:
+    """A guest account for this comment.
+
+    Guests do not own their name (no skeleton), but the name must not look like an account's or a
+    reserved name. With an e-mail address, the same name and address return the same guest account
+    (so a returning guest keeps their history); without one, every post makes a new guest account.
+    """
+    name = clean_display_name(name)
+    collision = find_name_collision(session, name)
+    if collision is not None:
+        raise NameTaken(extra={"collides_with": collision.name}, context={"account_id": collision.account_id})
+    key = guest_key(secret, name, email) if email else None
+    if key is not None:
+        found = session.scalar(
+            select(Account).where(Account.guest_key == key, Account.kind == AccountKind.GUEST.value).limit(1)
+        )
+        if found is not None:
+            return found
+    account = Account(
+        display_name=name,
+        name_skeleton=None,
+        email=email.strip()[:320] if email else None,
+        guest_key=key,
+        role=Role.COMMENTER.value,
+        kind=AccountKind.GUEST.value,
+        home_site_id=site_id,
+        created_at=now,
+    )
+    session.add(account)
+    session.flush()
+    return account
 
 
 def do_create_api_token(

@@ -51,6 +51,7 @@ def do_resolve_author(
     email: str | None,
     now: datetime,
     session_days: int,
+    secret: bytes,
 ) -> tuple[Account, NewSession | None]:
     """The account the comment is written under; a guest gets a guest account and a session."""
     if principal.sso_claims is not None and principal.account_id is None:
@@ -69,9 +70,7 @@ def do_resolve_author(
         raise GuestsNotAllowed()
     if not author_name or not author_name.strip():
         raise ValidationFailed([{"field": "author_name", "code": "missing", "message": "guests need a name"}])
-    account = accounts.do_create_guest(session, author_name, now, site.id)
-    if email:
-        account.email = email.strip()[:320]
+    account = accounts.do_get_or_create_guest(session, author_name, email, now, site.id, secret)
     return account, accounts.do_create_session(session, account, now, session_days)
 
 
@@ -87,6 +86,7 @@ def do_post_comment(
     ip_hash: str | None,
     now: datetime,
     session_days: int,
+    secret: bytes,
 ) -> Posted:
     policy = site.policy()
     thread = threads.do_get_or_create_thread(
@@ -102,6 +102,7 @@ def do_post_comment(
         email=payload.email,
         now=now,
         session_days=session_days,
+        secret=secret,
     )
     body = rendering.render(rendering.normalize_source(payload.body))
     decision = services.run_pipeline(

@@ -203,6 +203,7 @@ def create_comment(
             ip_hash=ctx.ip_hash,
             now=ctx.now,
             session_days=ctx.settings.session_days,
+            secret=ctx.settings.secret,
         )
         item = queries.serialize(queries.row_by_id(session, posted.comment.id), None)
         reasons = posted.decision.public_reasons()

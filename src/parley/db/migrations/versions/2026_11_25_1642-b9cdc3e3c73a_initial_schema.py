@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("name_skeleton", sa.String(length=400), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("email_normalized", sa.String(length=320), nullable=True),
+        sa.Column("guest_key", sa.String(length=64), nullable=True),
         sa.Column("password_hash", sa.String(length=256), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -87,6 +88,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("name_skeleton", name=op.f("uq_accounts_name_skeleton")),
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_accounts_guest_key"), ["guest_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_accounts_home_site_id"), ["home_site_id"], unique=False)
 
     op.create_table(
@@ -534,6 +536,7 @@ def downgrade() -> None:
     op.drop_table("audit_events")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_accounts_home_site_id"))
+        batch_op.drop_index(batch_op.f("ix_accounts_guest_key"))
 
     op.drop_table("accounts")
     op.drop_table("sites")
