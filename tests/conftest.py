@@ -82,6 +82,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "public_url": "http://testserver",
         "default_site": "test",
         "log_level": "WARNING",
+        "jobs_in_process": False,  # tests run jobs explicitly (parley.jobs.services.run_due)
     }
     values.update(overrides)
     return Settings(**values)

@@ -38,7 +38,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.jobs_in_process:
+            from parley.jobs.worker import Worker
+
+            worker = Worker(registry, settings.jobs_poll_seconds)
+            worker.start()
+            registry.extras["job_worker"] = worker
         yield
+        if worker is not None:
+            worker.stop()
         registry.close()
 
     app = FastAPI(

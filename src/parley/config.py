@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="uvicorn access log (paths only; never bodies or IPs).")
     docs_enabled: bool = Field(True, description="Serve /api/v1/docs (the OpenAPI schema is always served).")
 
+    # --- background work -------------------------------------------------------------------------
+    jobs_in_process: bool = Field(
+        True,
+        description="Run background jobs in a thread of each app process (off when `parley worker` runs).",
+    )
+    jobs_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often an idle job worker looks for work."
+    )
+
     # --- limits and features -------------------------------------------------------------------
     rate_limits_enabled: bool = Field(True, description="Apply request rate limits (off only in benchmarks).")
     demo_enabled: bool = Field(True, description="Serve the demo article page at /.")

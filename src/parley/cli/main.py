@@ -255,6 +255,25 @@ def tokens_add(
 
 
 @app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run the due jobs once and exit.")] = False,
+) -> None:
+    """Run background jobs (mail, webhooks) in this process, until interrupted."""
+    from parley.jobs.services import run_due
+    from parley.jobs.worker import Worker
+    from parley.registry import Registry
+
+    registry = Registry.build(settings_or_exit())
+    try:
+        if once:
+            typer.echo(f"ran {run_due(registry, limit=1000)} jobs")
+            return
+        Worker(registry, registry.settings.jobs_poll_seconds).loop()
+    finally:
+        registry.close()
+
+
+@app.command()
 def demo() -> None:
     """Load the demo site, article and its comments (idempotent)."""
     from parley.clock import SystemClock

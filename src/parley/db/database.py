@@ -85,12 +85,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only unit of work (rolled back at the end; nothing to commit)."""
+        """A read-only unit of work. Closing ends the transaction (nothing to commit); objects stay
+        readable, detached, after the block."""
         session = self._read()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     @contextmanager

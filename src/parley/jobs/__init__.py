@@ -1,0 +1,1 @@
+"""Background jobs: a small durable queue on the database, with retries, outside the request path."""
