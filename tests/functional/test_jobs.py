@@ -57,9 +57,14 @@ def test_enqueued_job_runs_once(app: FastAPI, clock: FrozenClock) -> None:
 
 def test_rolled_back_enqueue_leaves_no_job(app: FastAPI, clock: FrozenClock) -> None:
     reg = app.state.registry
-    with pytest.raises(RuntimeError), reg.db.write() as s:
-        jobs.do_enqueue(s, "test.ok", {}, clock.now())
-        raise RuntimeError("the request failed after enqueueing")
+
+    def failing_request() -> None:
+        with reg.db.write() as s:
+            jobs.do_enqueue(s, "test.ok", {}, clock.now())
+            raise RuntimeError("the request failed after enqueueing")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert jobs.run_due(reg) == 0
 
 
@@ -85,14 +90,16 @@ def test_gives_up_after_max_attempts_or_permanent_failure(app: FastAPI, clock: F
     with reg.db.write() as s:
         flaky = jobs.do_enqueue(s, "test.flaky", {"succeed_on": 99}, clock.now(), max_attempts=2)
         perm = jobs.do_enqueue(s, "test.permanent", {}, clock.now())
-        assert flaky is not None and perm is not None
+        assert flaky is not None
+        assert perm is not None
         ids = flaky.id, perm.id
     jobs.run_due(reg)
     clock.advance(3600)
     jobs.run_due(reg)
     dead = [_job(app, i) for i in ids]
     assert [j.status for j in dead] == [JobStatus.DEAD.value, JobStatus.DEAD.value]
-    assert dead[0].last_error is not None and "ConnectionError" in dead[0].last_error
+    assert dead[0].last_error is not None
+    assert "ConnectionError" in dead[0].last_error
     assert dead[1].attempts == 1
 
 
