@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+from parley.moderation.normalize import NormalizedText, normalize
 from parley.moderation.policy import ModerationPolicy
+
+if TYPE_CHECKING:
+    from parley.moderation.backends import ModerationBackends
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,19 @@ class ModerationContext:
     is_edit: bool = False
     comment_id: int | None = None
     parent_id: int | None = None
-    backends: Any = None
-    """A :class:`parley.moderation.backends.ModerationBackends` (stores the phases consult)."""
+    backends: ModerationBackends | None = None
+    """The stores the phases consult; phases that need one skip when it is None."""
     extra: dict[str, Any] = field(default_factory=dict)
+    timed: bool = True
+    """False when the comment's time is unknown (``parley moderate`` input without ``ts``): the
+    time-based phases (rate, flood) then do not apply."""
+    report_count: int = 0
+    """Distinct reader reports the comment already has (when an edit is moderated again)."""
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Derived data a phase computed and :func:`~parley.moderation.services.do_record_outcome`
+    reuses (the copy fingerprint). Not input."""
+
+    @cached_property
+    def normalized(self) -> NormalizedText:
+        """The folded reading of :attr:`text`, computed once for all phases."""
+        return normalize(self.text)

@@ -10,6 +10,8 @@ The order of the phases is defined in :func:`default_phases`, with the reason fo
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -110,18 +112,58 @@ class Pipeline:
 def default_phases() -> list[Phase]:
     """The phases of a site's pipeline, in order.
 
-    Order matters only for refusals and for cost: structural checks come first because a malformed
-    comment (thread closed, too long, empty after sanitizing) is refused outright and every later
-    phase would waste work on it. Everything after them always runs.
+    Order matters only for refusals and for cost; everything that does not refuse always runs and
+    leaves its evidence. Refusing phases come first because a refused comment is not stored and
+    every later phase would waste work on it: structural checks (closed thread, length, nothing
+    left after sanitizing), then the author's standing (suspended or banned accounts), then flood
+    and rate limits. Then the holds, cheapest first: pre-moderation, names, terms, links, copies,
+    the classifier models (slowest) and the re-queue rule for reported comments.
     """
-    from parley.moderation.phases import length, premoderation, sanitize, thread_state
+    from parley.moderation.phases import (
+        copies,
+        length,
+        links,
+        names,
+        premoderation,
+        rate,
+        reports,
+        sanitize,
+        terms,
+        thread_state,
+        trust,
+    )
 
     return [
         thread_state.ThreadStatePhase(),  # closed thread: refuse before anything else
         length.LengthPhase(),  # too long / too short: refuse
         sanitize.SanitizePhase(),  # nothing left after sanitizing: refuse
+        trust.TrustPhase(),  # suspended/banned: refuse; always-premoderate, new, low trust: hold
+        rate.RatePhase(),  # flood and rate limits: refuse with Retry-After; busy story: hold
         premoderation.PremoderationPhase(),  # site/story pre-moderation: hold, never refuse
+        names.NamesPhase(),  # look-alike of another account's or a reserved name
+        terms.TermsPhase(),  # banned terms reject, suspect terms hold
+        links.LinksPhase(),  # too many links, denied domains
+        copies.CopiesPhase(),  # near-duplicates of published comments
+        *classifier_phases(),  # the models, when the classifier package provides them
+        reports.ReportsPhase(),  # an edit of an often-reported comment goes back to the queue
     ]
+
+
+def classifier_phases() -> list[Phase]:
+    """The classifier phases, if :mod:`parley.moderation.phases.classifier` exists.
+
+    That module (owned by the classifier issue) exposes ``classifier_phases() -> list[Phase]``, or a
+    ``ClassifierPhase`` class. When it is absent the pipeline runs without models; when it exists
+    but fails to import, that error surfaces (a broken detector must not vanish silently).
+    """
+    if importlib.util.find_spec("parley.moderation.phases.classifier") is None:
+        return []
+    module = importlib.import_module("parley.moderation.phases.classifier")
+    factory = getattr(module, "classifier_phases", None)
+    if callable(factory):
+        return list(factory())
+    phase_class = getattr(module, "ClassifierPhase", None)
+    return [phase_class()] if phase_class is not None else []
 
 
 def build_pipeline(observers: Sequence[PhaseObserver] = ()) -> Pipeline:

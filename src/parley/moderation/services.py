@@ -1,4 +1,4 @@
-"""Use cases of the moderation domain that other domains call: record a decision."""
+"""Use cases of the moderation domain that other domains call: record a decision, feed the stores."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from parley.moderation.backends import author_key
+from parley.moderation.context import ModerationContext
+from parley.moderation.copies import CommentKey, CopyEntry
 from parley.moderation.models import ModerationDecision
+from parley.moderation.phases.copies import WAVE, context_fingerprint
+from parley.moderation.phases.rate import rate_keys
 from parley.moderation.types import Decision, Verdict
 
 
@@ -50,3 +55,43 @@ def do_record_decision(
 
 def status_for(verdict: Verdict) -> str:
     return {Verdict.PUBLISH: "published", Verdict.HOLD: "held", Verdict.REJECT: "rejected"}[verdict]
+
+
+def do_record_outcome(
+    ctx: ModerationContext, decision: Decision, *, comment_id: CommentKey
+) -> CommentKey | None:
+    """Feed a decision back into the stores, once the comment is stored under ``comment_id``.
+
+    Precondition: the pipeline ran on ``ctx`` and produced ``decision``; call it in the same unit of
+    work that stores the comment. A refused comment was not stored and records nothing. Records:
+    a rate event per key (when the time is known; not for edits), the verdict in the author's
+    history (not for edits), and a published comment in the copy index. Returns the copy wave the
+    comment joined, if it is a copy (the id of the wave's first comment), else None.
+    """
+    backends = ctx.backends
+    if backends is None or decision.refusal is not None:
+        return None
+    wave: CommentKey | None = ctx.memo.get(WAVE)
+    if not ctx.is_edit:
+        if ctx.timed:
+            ts = ctx.now.timestamp()
+            for key in rate_keys(ctx):
+                backends.rates.record(key, ts)
+        backends.history.record(author_key(ctx.author), decision.verdict)
+    copies = ctx.policy.copies
+    if (
+        decision.verdict is Verdict.PUBLISH
+        and copies.enabled
+        and len(ctx.normalized.words) >= copies.min_words
+    ):
+        fp = context_fingerprint(ctx)
+        if fp is not None:
+            entry = CopyEntry(
+                comment_id=comment_id,
+                author=author_key(ctx.author),
+                ts=ctx.now.timestamp(),
+                signature=fp.signature,
+                wave_id=wave if wave is not None else comment_id,
+            )
+            backends.copies.add(ctx.site_slug, entry, fp.bands)
+    return wave
