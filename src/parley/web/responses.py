@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from starlette.background import BackgroundTask
-from starlette.responses import Response
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 _OPTS = orjson.OPT_NON_STR_KEYS
 
@@ -16,7 +16,13 @@ def dumps(content: Any) -> bytes:
     return orjson.dumps(content, option=_OPTS)
 
 
-class JSONResponse(Response):
+class JSONResponse(StarletteJSONResponse):
+    """A JSON response encoded with orjson.
+
+    It must subclass Starlette's ``JSONResponse``: FastAPI documents a route's ``response_model``
+    only for JSON response classes and writes ``{"type": "string"}`` into the schema otherwise.
+    """
+
     media_type = "application/json"
 
     def __init__(
