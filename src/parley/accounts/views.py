@@ -13,15 +13,19 @@ from parley.accounts.schemas import LoginIn, MeOut, MePatch, RegisterIn, Session
 from parley.accounts.services import NewSession
 from parley.errors import Unauthorized
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
+from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Ctx = Annotated[RequestContext, Depends(get_context)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not logged in / wrong credentials (problem+json)"},
-    409: {"description": "Name or e-mail taken (problem+json)"},
-    422: {"description": "Invalid fields (problem+json)"},
-}
+ERRORS = problem_responses(
+    {
+        401: "Not logged in, wrong credentials or a bad token",
+        403: "CSRF token missing, or the account may not do this",
+        409: "Name or e-mail taken",
+        422: "Invalid fields",
+    }
+)
 
 
 def account_out(account: Account, *, with_email: bool = False) -> dict[str, Any]:
@@ -98,7 +102,7 @@ def sso_exchange(ctx: Ctx, payload: SsoIn) -> Response:
     return _session_response(ctx, account, new)
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, responses=ERRORS)
 def logout(ctx: Ctx) -> Response:
     """End the current session (cookie or bearer token)."""
     with ctx.registry.db.write() as session:

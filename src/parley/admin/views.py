@@ -20,18 +20,22 @@ from parley.sites import services as sites
 from parley.sites.errors import SiteNotFound
 from parley.sites.models import Site
 from parley.web.context import RequestContext, get_context
+from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 Ctx = Annotated[RequestContext, Depends(get_context)]
 Slug = Annotated[str, Path(max_length=64)]
 Key = Annotated[str, Path(min_length=1, max_length=512)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No credentials (problem+json)"},
-    403: {"description": "Not an admin (problem+json)"},
-    404: {"description": "Not found (problem+json)"},
-    422: {"description": "Invalid fields (problem+json)"},
-}
+ERRORS = problem_responses(
+    {
+        401: "No credentials, or a bad token",
+        403: "Not an admin, or a token bound to another site",
+        404: "Not found",
+        409: "Conflict (e.g. the slug exists)",
+        422: "Invalid fields",
+    }
+)
 
 
 def require_admin(ctx: RequestContext, session: Session) -> Principal:

@@ -53,6 +53,7 @@ class CommentOut(BaseModel):
     status: Literal["published", "held", "rejected", "deleted"]
     deleted: bool
     featured: bool
+    mine: bool = Field(False, description="The viewer wrote it (and may edit it within the window).")
     created_at: str
     edited_at: str | None
     up: int
@@ -111,7 +112,9 @@ class RepliesOut(BaseModel):
     next_cursor: str | None
 
 
-class SessionOut(BaseModel):
+class GuestSessionOut(BaseModel):
+    """The session a guest gets with their first comment (also set as the session cookie)."""
+
     token: str
     csrf_token: str
     account_id: int
@@ -122,7 +125,7 @@ class CreatedOut(BaseModel):
     comment: CommentOut
     reasons: list[ReasonOut]
     statement_url: str | None
-    session: SessionOut | None = None
+    session: GuestSessionOut | None = None
 
 
 class VoteOut(BaseModel):

@@ -31,6 +31,7 @@ from parley.live.bus import ThreadEvent
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
+from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
@@ -38,11 +39,18 @@ router = APIRouter(prefix="/api/v1", tags=["comments"])
 Ctx = Annotated[RequestContext, Depends(get_context)]
 CommentId = Annotated[int, Path(ge=1, le=2**53, description="Comment id")]
 ThreadKey = Annotated[str, Path(min_length=1, max_length=512, description="Article id or URL of the thread")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Bad request (problem+json)"},
-    404: {"description": "Not found (problem+json)"},
-    422: {"description": "Invalid fields (problem+json)"},
-}
+ERRORS = problem_responses({400: "Bad request", 404: "Not found", 422: "Invalid fields"})
+WRITE_ERRORS = problem_responses(
+    {
+        400: "Bad request",
+        401: "Not logged in, or a bad token",
+        403: "Not allowed, or the CSRF token is missing",
+        404: "Not found",
+        409: "Conflict (e.g. thread closed, name taken)",
+        422: "Invalid fields",
+        429: "Rate limited (see Retry-After)",
+    }
+)
 
 
 def site_out(site: Site, policy: SiteSettings) -> dict[str, Any]:
@@ -113,7 +121,7 @@ def list_comments(
         if view == "flat":
             rows = queries.whole_thread(session, thread.id)
             mine = queries.my_votes(session, me, [r.id for r in rows]) if me else None
-            body["comments"] = [queries.serialize(r, mine) for r in rows]
+            body["comments"] = [queries.serialize(r, mine, me) for r in rows]
         else:
             top, body["next_cursor"] = queries.top_level_page(
                 session, thread.id, sort=sort, limit=limit, cursor=cursor, secret=secret
@@ -126,18 +134,22 @@ def list_comments(
                 by_root.setdefault(r.root_id, []).append(r)
             out = []
             for r in top:
-                item = queries.serialize(r, mine)
+                item = queries.serialize(r, mine, me)
                 shown = by_root.get(r.id, [])
-                item["replies"] = [queries.serialize(x, mine) for x in shown]
+                item["replies"] = [queries.serialize(x, mine, me) for x in shown]
                 if r.descendant_count > len(shown):
                     last = shown[-1].path if shown else r.path
                     item["replies_cursor"] = queries.replies_cursor(secret, r.id, last)
                 out.append(item)
             body["comments"] = out
         if me:
-            body["own_pending"] = [
-                queries.serialize(r, None) for r in queries.own_pending(session, me, thread.id)
-            ]
+            pending = [queries.serialize(r, None, me) for r in queries.own_pending(session, me, thread.id)]
+            statements = queries.latest_statements(session, [p["id"] for p in pending])
+            for p in pending:
+                reasons, token = statements.get(p["id"], ([], None))
+                p["reasons"] = reasons
+                p["statement_url"] = ctx.url(f"/statements/{token}") if token else None
+            body["own_pending"] = pending
     return JSONResponse(body)
 
 
@@ -158,7 +170,10 @@ def list_replies(
         )
         mine = queries.my_votes(session, principal.account_id, [r.id for r in rows])
         return JSONResponse(
-            {"comments": [queries.serialize(r, mine) for r in rows], "next_cursor": next_cursor}
+            {
+                "comments": [queries.serialize(r, mine, principal.account_id) for r in rows],
+                "next_cursor": next_cursor,
+            }
         )
 
 
@@ -166,11 +181,7 @@ def list_replies(
     "/threads/{thread_key:path}/comments",
     status_code=201,
     response_model=CreatedOut,
-    responses={
-        **ERRORS,
-        409: {"description": "Thread closed or name taken"},
-        429: {"description": "Rate limited"},
-    },
+    responses=WRITE_ERRORS,
 )
 def create_comment(
     ctx: Ctx,
@@ -205,7 +216,7 @@ def create_comment(
             session_days=ctx.settings.session_days,
             secret=ctx.settings.secret,
         )
-        item = queries.serialize(queries.row_by_id(session, posted.comment.id), None)
+        item = queries.serialize(queries.row_by_id(session, posted.comment.id), None, posted.author.id)
         reasons = posted.decision.public_reasons()
         statement_url = (
             ctx.url(f"/statements/{posted.record.statement_token}") if posted.record.statement_token else None
@@ -263,7 +274,8 @@ def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
         if comment.status != "published" and comment.author_id != principal.account_id:
             raise CommentNotFound()
         mine = queries.my_votes(session, principal.account_id, [comment.id])
-        return JSONResponse(queries.serialize(queries.row_by_id(session, comment.id), mine))
+        row = queries.row_by_id(session, comment.id)
+        return JSONResponse(queries.serialize(row, mine, principal.account_id))
 
 
 def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
@@ -273,7 +285,7 @@ def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
     return principal.account_id
 
 
-@router.patch("/comments/{comment_id}", response_model=CreatedOut, responses=ERRORS)
+@router.patch("/comments/{comment_id}", response_model=CreatedOut, responses=WRITE_ERRORS)
 def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Response:
     """Edit your comment within the site's edit window. The edit is moderated again."""
     reg = ctx.registry
@@ -303,7 +315,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
             parent_id=comment.parent_id,
         )
         record = services.do_edit_comment(session, comment, body, decision, account_id, ctx.now)
-        item = queries.serialize(queries.row_by_id(session, comment.id), None)
+        item = queries.serialize(queries.row_by_id(session, comment.id), None, account_id)
         reasons = decision.public_reasons()
         url = ctx.url(f"/statements/{record.statement_token}") if record.statement_token else None
         item["reasons"] = reasons
@@ -313,7 +325,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
     return JSONResponse({"comment": item, "reasons": reasons, "statement_url": url})
 
 
-@router.delete("/comments/{comment_id}", status_code=204, responses=ERRORS)
+@router.delete("/comments/{comment_id}", status_code=204, responses=WRITE_ERRORS)
 def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
     """Delete your comment (within the edit window). Staff may delete any comment of their site."""
     with ctx.registry.db.write() as session:
@@ -329,7 +341,7 @@ def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/comments/{comment_id}/vote", response_model=VoteOut, responses=ERRORS)
+@router.put("/comments/{comment_id}/vote", response_model=VoteOut, responses=WRITE_ERRORS)
 def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     """Vote up (1), down (-1) or take your vote back (0). One vote per account per comment."""
     with ctx.registry.db.write() as session:
@@ -345,7 +357,12 @@ def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     )
 
 
-@router.post("/comments/{comment_id}/reports", status_code=201, response_model=ReportOut, responses=ERRORS)
+@router.post(
+    "/comments/{comment_id}/reports",
+    status_code=201,
+    response_model=ReportOut,
+    responses={200: {"model": ReportOut, "description": "You had reported it already"}, **WRITE_ERRORS},
+)
 def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
     """Report a comment to the moderators (a notice under DSA Art. 16). Anyone may report."""
     with ctx.registry.db.write() as session:
@@ -363,7 +380,7 @@ def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
             detail=payload.detail.strip(),
             contact=payload.contact.strip() if payload.contact else None,
             good_faith=payload.good_faith,
-            threshold=site.policy().moderation.report_threshold,
+            policy=site.policy().moderation,
             now=ctx.now,
         )
         out = {"id": result.report.id, "status": result.report.status}

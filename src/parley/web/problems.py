@@ -7,10 +7,12 @@ failures and ``retry_after`` for rate limits. Nothing internal (stack traces, SQ
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -32,6 +34,73 @@ _STATUS_CODES: dict[int, tuple[ErrorCode, str]] = {
     422: (ErrorCode.VALIDATION_FAILED, "The request has invalid fields."),
     429: (ErrorCode.RATE_LIMITED, "Too many requests. Please wait a moment."),
 }
+
+
+class FieldErrorOut(BaseModel):
+    """One invalid field of a ``validation_failed`` problem."""
+
+    field: str
+    code: str
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """An error (RFC 9457 problem details). Branch on ``code``; show ``title``/``detail``.
+
+    Some problems carry more members: ``errors`` (per-field, ``validation_failed``), ``retry_after``
+    (``rate_limited``, also as the Retry-After header), ``collides_with`` (``name_taken``) and the
+    like; clients must ignore members they do not know.
+    """
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    code: ErrorCode
+    detail: str
+    errors: list[FieldErrorOut] | None = None
+    retry_after: int | None = None
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's errors: each status documented as problem+json, plus a
+    ``default`` entry for the rest (413 from the size limit, 401 for a bad token, 500 ...)."""
+    entries: dict[int | str, str] = dict(descriptions.items())
+    entries["default"] = "Any other error"
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, description in entries.items():
+        out[status] = {
+            "description": f"{description} (problem+json)",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}},
+        }
+    return out
+
+
+def _problem_components() -> dict[str, Any]:
+    schema = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components: dict[str, Any] = dict(schema.pop("$defs", {}))
+    components["Problem"] = schema
+    return components
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Add the Problem schema the routes' error responses refer to (FastAPI only knows models it
+    renders as ``application/json``)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(_problem_components())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def request_locale(request: Request) -> str:
@@ -81,6 +150,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def install(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
         if exc.status >= 500:
