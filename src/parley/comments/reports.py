@@ -1,4 +1,5 @@
-"""Reader reports (DSA Art. 16 notices). Enough reports put a published comment back in the queue."""
+"""Reader reports (DSA Art. 16 notices). Enough reports put a published comment back in the queue
+(the rule and its threshold belong to moderation: :func:`parley.moderation.reports.evaluate_reports`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from parley.comments.models import Comment, CommentStatus, Report
 from parley.comments.services import apply_status_change
+from parley.moderation.policy import ModerationPolicy
+from parley.moderation.reports import evaluate_reports
 from parley.moderation.services import do_record_decision
-from parley.moderation.types import Decision, Reason, Verdict
+from parley.moderation.types import Decision, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ def do_report(
     detail: str,
     contact: str | None,
     good_faith: bool,
-    threshold: int,
+    policy: ModerationPolicy,
     now: datetime,
 ) -> ReportResult:
     """File a report; the same reporter reporting again changes nothing (one voice per reader)."""
@@ -56,17 +59,10 @@ def do_report(
     )
     session.flush()
     session.refresh(comment)
-    requeued = False
-    if comment.status == CommentStatus.PUBLISHED.value and comment.report_count >= threshold:
-        reason_rec = Reason(
-            phase="reports",
-            code="reported",
-            detail=f"{comment.report_count} readers reported this comment; a moderator will look at it.",
-            params={"count": comment.report_count, "threshold": threshold},
-            verdict=Verdict.HOLD,
-        )
+    outcome = evaluate_reports(status=comment.status, report_count=comment.report_count, policy=policy)
+    if outcome.requeue and outcome.reason is not None:
         decision = Decision(
-            verdict=Verdict.HOLD, reasons=(reason_rec,), scores={}, tags=frozenset({"reported"}), runs=()
+            verdict=Verdict.HOLD, reasons=(outcome.reason,), scores={}, tags=frozenset({"reported"}), runs=()
         )
         do_record_decision(
             session,
@@ -79,5 +75,4 @@ def do_report(
             trigger="reports",
         )
         apply_status_change(session, comment, CommentStatus.HELD.value, now)
-        requeued = True
-    return ReportResult(report, True, requeued)
+    return ReportResult(report, True, outcome.requeue)
