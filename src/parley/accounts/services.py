@@ -154,7 +154,8 @@ def check_password(password: str) -> None:
 def do_rename(session: Session, account: Account, new_name: str, now: datetime) -> Account:
     if clean_display_name(new_name) == account.display_name:
         return account
-    name, skeleton = check_name_available(session, new_name, exclude_account_id=account.id)
+    name, owned = check_name_available(session, new_name, exclude_account_id=account.id)
+    skeleton: str | None = owned
     if account.kind == AccountKind.GUEST.value:
         skeleton = None  # guests never own a name; the check above still keeps look-alikes out
     session.add(

@@ -8,6 +8,7 @@ so ``alg: none`` and HS/RS confusion (an HS256 token "signed" with the public ke
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -114,10 +115,8 @@ def do_link_sso_account(session: Session, site: Site, claims: SsoClaims, now: da
     wanted = claims.name or f"Reader {claims.subject[:12]}"
     if account is not None:
         if claims.name and clean_display_name(claims.name) != account.display_name:
-            try:
+            with contextlib.suppress(NameTaken):  # keep the old name; the reader keeps commenting
                 do_rename(session, account, claims.name, now)
-            except NameTaken:
-                pass  # keep the old name; the reader keeps commenting under it
         return account
     if find_name_collision(session, clean_display_name(wanted)) is not None:
         raise NameTaken()

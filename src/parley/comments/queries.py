@@ -67,8 +67,18 @@ def iso(ts: datetime | None) -> str | None:
     return ts.isoformat().replace("+00:00", "Z")
 
 
-def serialize(row: Row[Any], my_votes: dict[int, int] | None = None) -> dict[str, Any]:
-    visible = row.status == PUBLISHED
+_OWN_PENDING = frozenset({CommentStatus.HELD.value, CommentStatus.REJECTED.value})
+
+
+def serialize(
+    row: Row[Any], my_votes: dict[int, int] | None = None, viewer: int | None = None
+) -> dict[str, Any]:
+    """A comment as the API shows it to ``viewer`` (an account id, or None for anonymous readers).
+
+    Its author also sees their own held or rejected comment, with its text (``mine`` is true).
+    """
+    mine = viewer is not None and row.author_id == viewer
+    visible = row.status == PUBLISHED or (mine and row.status in _OWN_PENDING)
     if row.author_id is not None and row.display_name is not None:
         author: dict[str, Any] | None = {
             "name": row.display_name,
@@ -87,6 +97,7 @@ def serialize(row: Row[Any], my_votes: dict[int, int] | None = None) -> dict[str
         "status": row.status,
         "deleted": not visible,
         "featured": bool(row.featured),
+        "mine": mine,
         "created_at": iso(row.created_at),
         "edited_at": iso(row.edited_at),
         "up": row.up,
@@ -249,7 +260,7 @@ def my_votes(session: Session, account_id: int | None, comment_ids: Sequence[int
     stmt = select(Vote.comment_id, Vote.value).where(
         Vote.account_id == account_id, Vote.comment_id.in_(list(comment_ids))
     )
-    return {cid: val for cid, val in session.execute(stmt)}
+    return dict(session.execute(stmt).tuples().all())
 
 
 def own_pending(session: Session, account_id: int | None, thread_id: int) -> list[Row[Any]]:
@@ -278,3 +289,24 @@ def counts(session: Session, site_id: int, keys: Sequence[str]) -> dict[str, int
         ).all()
     )
     return {k: int(found.get(k, 0)) for k in keys}
+
+
+def latest_statements(
+    session: Session, comment_ids: Sequence[int]
+) -> dict[int, tuple[list[Any], str | None]]:
+    """The reasons (``{phase, code, detail}``) and statement token of each comment's latest decision,
+    so an author who reloads still sees why their comment waits. One indexed query."""
+    from parley.moderation.models import ModerationDecision
+
+    if not comment_ids:
+        return {}
+    stmt = (
+        select(ModerationDecision.comment_id, ModerationDecision.reasons, ModerationDecision.statement_token)
+        .where(ModerationDecision.comment_id.in_(list(comment_ids)))
+        .order_by(ModerationDecision.comment_id, ModerationDecision.id)
+    )
+    out: dict[int, tuple[list[Any], str | None]] = {}
+    for cid, reasons, token in session.execute(stmt):
+        public = [{k: str(r.get(k, "")) for k in ("phase", "code", "detail")} for r in reasons or []]
+        out[cid] = (public, token)  # later decisions overwrite earlier ones
+    return out

@@ -33,7 +33,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value  # str: raw SQLite
+        # a str comes from raw SQLite reads (no DBAPI conversion)
+        parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
