@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from parley.config import Settings, load_settings
 from parley.errors import AppError
+from parley.moderation.cli import moderate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Parley comment server.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic).")
@@ -28,6 +29,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(sites_app, name="sites")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(config_app, name="config")
+app.command("moderate")(moderate)  # the moderation engine's batch command
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
