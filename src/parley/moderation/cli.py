@@ -1,169 +1,25 @@
-"""``parley moderate``: run the moderation pipeline over JSON lines (batch use and outside checks).
+"""``parley moderate``: the Typer command (kept light: the engine is imported when it runs).
 
-Contract (outside checks depend on it)::
-
-    parley moderate [--config FILE] [--database URL] < in.jsonl > out.jsonl
-
-Input, one JSON object per line: ``{"id": str, "text": str, "author": str, "thread": str}``, optional
-``"name"`` (the display name shown) and ``"ts"`` (epoch seconds; rate and flood apply only when it
-is given). Output, one line per input line in the same order:
-``{"id", "verdict": "publish"|"hold"|"reject", "reasons": [{"phase", "code", "detail"}]}``; a bad line
-gives ``{"id": <id or null>, "error": "..."}`` and the run goes on.
-
-Each run starts from an empty in-memory site. Every ``author`` is an account; the first one to show
-a name holds it (later look-alikes are impersonations). Published lines become the site's published
-comments, so later copies are found. Exit status 0, or 2 (one line on stderr) if the config is bad.
+See :mod:`parley.moderation.batch` for the input/output contract. Registered in
+:mod:`parley.cli.main` as ``app.command("moderate")(moderate)``.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import sys
-import tomllib
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-
-from parley.moderation.backends import ModerationBackends
-from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
-from parley.moderation.names import NameHolder, name_skeleton
-from parley.moderation.pipeline import Pipeline, build_pipeline
-from parley.moderation.policy import ModerationPolicy
-from parley.moderation.services import do_record_outcome
-from parley.moderation.types import Decision
-
-SITE = "default"
-_REQUIRED = ("id", "text", "author", "thread")
-
-
-class ConfigError(Exception):
-    """The ``--config`` file cannot be used; the message is one line for people."""
-
-
-def load_policy(path: Path | None) -> ModerationPolicy:
-    """The policy from a TOML file (defaults of a new site without one). Raises :class:`ConfigError`."""
-    if path is None:
-        return ModerationPolicy()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {' '.join(str(exc).split())}") from None
-    try:
-        return ModerationPolicy.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "config"
-        message = " ".join(str(first.get("msg", "invalid value")).split())
-        raise ConfigError(f"{path}: {where}: {message}") from None
-
-
-class BatchModerator:
-    """One in-memory site that moderates a stream of comments in order."""
-
-    def __init__(self, policy: ModerationPolicy, pipeline: Pipeline | None = None) -> None:
-        self.policy = policy
-        self.pipeline = pipeline or build_pipeline()
-        self.backends = ModerationBackends.in_memory()
-        self._accounts: dict[str, int] = {}
-        self._skeletons: dict[int, str] = {}
-
-    def handle(self, line: str | bytes) -> dict[str, Any]:
-        """The output object for one input line (never raises for bad input)."""
-        try:
-            obj = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
-            return {"id": None, "error": "the line is not valid JSON"}
-        if not isinstance(obj, dict):
-            return {"id": None, "error": "the line is not a JSON object"}
-        line_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-        problem = _validate(obj)
-        if problem is not None:
-            return {"id": line_id, "error": problem}
-        decision = self.moderate(obj)
-        return {"id": line_id, "verdict": decision.verdict.value, "reasons": decision.public_reasons()}
-
-    def moderate(self, obj: dict[str, Any]) -> Decision:
-        """Moderate one validated input object and record its outcome in the site's stores."""
-        account = self._accounts.setdefault(obj["author"], len(self._accounts) + 1)
-        name = obj.get("name") or ""
-        ts = obj.get("ts")
-        now = datetime.fromtimestamp(ts, UTC) if ts is not None else datetime.now(UTC)
-        ctx = ModerationContext(
-            text=obj["text"],
-            source=obj["text"],
-            author=AuthorInfo(account_id=account, name=name),
-            thread=ThreadInfo(id=None, key=obj["thread"], site_id=None),
-            policy=self.policy,
-            now=now,
-            site_slug=SITE,
-            backends=self.backends,
-            timed=ts is not None,
-        )
-        decision = self.pipeline.run(ctx)
-        do_record_outcome(ctx, decision, comment_id=obj["id"])
-        if name and decision.refusal is None and not any(r.phase == "names" for r in decision.reasons):
-            self._claim(account, name)
-        return decision
-
-    def _claim(self, account: int, name: str) -> None:
-        """The account shows ``name`` from now on: it holds the name's skeleton (a rename frees the old)."""
-        skeleton = name_skeleton(name)
-        if not skeleton or self._skeletons.get(account) == skeleton:
-            return
-        if self.backends.names.claim(skeleton, NameHolder(name, account)) is None:
-            old = self._skeletons.get(account)
-            if old is not None:
-                self.backends.names.release(old, account)
-            self._skeletons[account] = skeleton
-
-
-def _validate(obj: dict[str, Any]) -> str | None:
-    for field in _REQUIRED:
-        if field not in obj:
-            return f"missing field {field!r}"
-        if not isinstance(obj[field], str):
-            return f"field {field!r} must be a string"
-    if obj.get("name") is not None and not isinstance(obj["name"], str):
-        return "field 'name' must be a string"
-    ts = obj.get("ts")
-    if ts is not None:
-        if isinstance(ts, bool) or not isinstance(ts, int | float):
-            return "field 'ts' must be a number of epoch seconds"
-        if (isinstance(ts, float) and not math.isfinite(ts)) or not 0 <= ts < 32_503_680_000:  # year 3000
-            return "field 'ts' is out of range"
-    return None
-
-
-def run(lines: Iterable[bytes], out: IO[str], policy: ModerationPolicy) -> int:
-    """Moderate ``lines`` into ``out``; returns the number of lines handled."""
-    moderator = BatchModerator(policy)
-    n = 0
-    for raw in _lines(lines):
-        try:
-            result = moderator.handle(raw)
-        except Exception as exc:  # a bug on one line must not end the run; the line says so
-            result = {"id": None, "error": f"internal error ({type(exc).__name__})"}
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
-        n += 1
-    out.flush()
-    return n
-
-
-def _lines(lines: Iterable[bytes]) -> Iterator[bytes]:
-    for raw in lines:
-        yield raw.rstrip(b"\r\n")
 
 
 def moderate(
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML moderation policy ([terms], [links], …).")
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML moderation policy: tables terms, links, copies, rate, trust, names, reports.",
+        ),
     ] = None,
     database: Annotated[
         str | None, typer.Option("--database", help="Use a site's stored comments (not available yet).")
@@ -173,6 +29,8 @@ def moderate(
     if database is not None:
         typer.echo("parley moderate: --database is not supported yet; runs use an in-memory site", err=True)
         raise typer.Exit(2)
+    from parley.moderation.batch import ConfigError, load_policy, run
+
     try:
         policy = load_policy(config)
     except ConfigError as exc:

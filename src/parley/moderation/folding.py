@@ -30,6 +30,8 @@ SPACED = 32
 LEET_SYMBOLS = "@$€!|"
 AMBIGUOUS = "\x01"
 """Placeholder for a glyph read as ``i`` (joined view) and ``l`` (alternate view): 1, |, mid-word I."""
+MENTION = "\x03"
+"""Placeholder for a leading ``@``: a mention in the joined view, an ``a`` in the alternate view."""
 DIAERESIS = "\u0308"
 
 # Character kinds (bit set) recorded per character.
@@ -50,6 +52,7 @@ _UMLAUT_RE = re.compile(f"([aou]){DIAERESIS}")
 _LEET = {"0": "o", "1": AMBIGUOUS, "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"}
 _LEET.update({"@": "a", "$": "s", "€": "e", "!": "i", "|": AMBIGUOUS})
 _LEET_CHARS = frozenset(_LEET)
+_PLACEHOLDERS = frozenset((AMBIGUOUS, MENTION))
 _DIGIT_RUN_RE = re.compile(r"\d+")
 _REPEAT_RE = re.compile(r"([^\W\d_])\1+")
 _TRIPLE_RE = re.compile(r"([^\W\d_])\1\1")
@@ -121,6 +124,8 @@ def _fold_char_uncached(ch: str) -> tuple[str, int]:
         return (DIAERESIS if ch == DIAERESIS else ""), _K_MARK
     if category == "Cf" or not disarm.canonicalize(ch):
         return "", _K_INVISIBLE
+    if 0x1F1E6 <= ord(ch) <= 0x1F1FF:  # regional indicator letters 🇦-🇿
+        return chr(ord("a") + ord(ch) - 0x1F1E6), _K_COMPAT | _K_LATIN
     kind = 0
     nfkc = unicodedata.normalize("NFKC", ch)
     if nfkc != unicodedata.normalize("NFC", ch):
@@ -151,44 +156,64 @@ def _fold_char_uncached(ch: str) -> tuple[str, int]:
         elif not latin:
             kind |= _K_CONFUSABLE
         out.append(folded)
-    return "".join(out), kind or _K_OTHER
+    # Keep letters and digits only: NFKC turns a parenthesized 🄣 into "(t)".
+    folded = "".join(c for c in "".join(out) if c.isalnum() or c == DIAERESIS)
+    return folded, kind or _K_OTHER
 
 
-def finish(letters: str) -> tuple[str, str | None, int]:
-    """Leet, the i/l ambiguity and repeated letters → ``(key, alternate key or None, bits)``."""
-    cached = _FINISH_CACHE.get(letters)
+def read_leet(letters: str) -> tuple[str, int]:
+    """Digits and symbols read as letters in a word of at least two letters → ``(letters, bits)``."""
+    if _LEET_CHARS.isdisjoint(letters) or sum(1 for c in letters if c.isalpha()) < 2:
+        return letters, 0
+    converted = _leet(letters)
+    # a leading @ is usually a mention, so it alone does not count as leet
+    changed = converted[1:] != letters[1:] or (converted[:1] != letters[:1] and letters[0] != "@")
+    return converted, (LEET if changed else 0)
+
+
+def finish(letters: str, *, leet: bool = True) -> tuple[str, str | None, int]:
+    """Leet (unless the caller read it per part), the i/l ambiguity and repeated letters.
+
+    Returns ``(key, alternate key or None, bits)``.
+    """
+    cache_key = letters if leet else "\x02" + letters
+    cached = _FINISH_CACHE.get(cache_key)
     if cached is not None:
         return cached
     flags = 0
     s = letters
+    if leet:
+        s, flags = read_leet(s)
     if not _LEET_CHARS.isdisjoint(s):
-        if sum(1 for c in s if c.isalpha()) >= 2:
-            converted = _leet(s)
-            if converted != s:
-                flags |= LEET
-                s = converted
-        s = "".join(c for c in s if c.isalnum() or c == AMBIGUOUS)
+        s = "".join(c for c in s if c.isalnum() or c in _PLACEHOLDERS)  # symbols left are punctuation
     if _TRIPLE_RE.search(s):
         flags |= REPEATED
     s = _REPEAT_RE.sub(r"\1", s)
     alt: str | None = None
-    if AMBIGUOUS in s:
-        alt = _REPEAT_RE.sub(r"\1", s.replace(AMBIGUOUS, "l"))
-        s = _REPEAT_RE.sub(r"\1", s.replace(AMBIGUOUS, "i"))
+    if AMBIGUOUS in s or MENTION in s:
+        alt = _REPEAT_RE.sub(r"\1", s.replace(AMBIGUOUS, "l").replace(MENTION, "a"))
+        s = _REPEAT_RE.sub(r"\1", s.replace(AMBIGUOUS, "i").replace(MENTION, ""))
         if alt == s:
             alt = None
     result = (s, alt, flags)
     if len(_FINISH_CACHE) >= _CACHE_LIMIT:
         _FINISH_CACHE.clear()
-    _FINISH_CACHE[letters] = result
+    _FINISH_CACHE[cache_key] = result
     return result
 
 
 def _leet(s: str) -> str:
-    """Read digits and symbols as letters, except numbers (3+ digits, or 2+ leading: ``30er``)."""
+    """Read digits and symbols as letters, but leave numbers alone.
+
+    A run of digits is a number (kept) when it starts the word and has two digits or more
+    (``30er``, ``2024``), or has three or more and does not sit between letters (``A380``); a run
+    between letters is leet whatever its length (``7r0773l``).
+    """
     protected: set[int] = set()
     for m in _DIGIT_RUN_RE.finditer(s):
-        n = m.end() - m.start()
-        if n >= 3 or (n >= 2 and m.start() == 0):
-            protected.update(range(m.start(), m.end()))
-    return "".join(c if i in protected else _LEET.get(c, c) for i, c in enumerate(s))
+        a, b = m.start(), m.end()
+        inside = a > 0 and b < len(s) and s[a - 1].isalpha() and s[b].isalpha()
+        if (b - a >= 2 and a == 0) or (b - a >= 3 and not inside):
+            protected.update(range(a, b))
+    out = "".join(c if i in protected else _LEET.get(c, c) for i, c in enumerate(s))
+    return MENTION + out[1:] if s[0] == "@" else out

@@ -36,6 +36,7 @@ _BARE_RE = re.compile(
     rf"(?<![\w@./-])(?:[^\W_](?:[\w-]{{0,61}}[^\W_])?\.){{1,8}}(?:{_TLDS})(?![\w-])(?:/[^\s<>\"'«»„“”()]*)?"
 )
 _TRAILING = ".,;:!?…"
+_LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def normalize_domain(value: str) -> str | None:
             ascii_label = label.encode("idna").decode("ascii").lower()
         except UnicodeError:
             return None
-        if not ascii_label or len(ascii_label) > 63:
+        if not _LABEL_RE.fullmatch(ascii_label):
             return None
         labels.append(ascii_label)
     return ".".join(labels) if len(labels) >= 2 else None

@@ -235,19 +235,22 @@ _INVISIBLE = (
 )
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _SYMBOLS = re.escape(f.LEET_SYMBOLS)
-_T = f"\\w{_INVISIBLE}{_MARKS}{_SYMBOLS}"  # characters a word is made of
+# Enclosed letters (ⓣ, 🄰, 🅣, 🇹) are symbols to Unicode but letters to a reader.
+_ENCLOSED = "\u2460-\u24ff\U0001f100-\U0001f1ff"
+_T = f"\\w{_INVISIBLE}{_MARKS}{_ENCLOSED}{_SYMBOLS}"  # characters a word is made of
 _HYPHENS = "\\-\u2010\u2011"
 # A single letter: one letter or digit, maybe with marks or invisibles, not followed by a letter.
-_SINGLE = f"[^\\W_][{_INVISIBLE}{_MARKS}]*(?![^\\W_])(?![{_INVISIBLE}{_MARKS}@$€|])"
+_LETTER = f"(?:[^\\W_]|[{_ENCLOSED}])"
+_SINGLE = f"{_LETTER}[{_INVISIBLE}{_MARKS}]*(?![^\\W_])(?![{_ENCLOSED}{_INVISIBLE}{_MARKS}@$€|])"
 # Gaps allowed inside a run of spaced letters: up to three spaces, dots, dashes, underscores, …
 _GAP_CHARS = " \\t\\r\\n\u00a0\u2009\u202f.\\-_·•*/+~–"
 _RUN = f"(?<![{_T}]){_SINGLE}(?:[{_GAP_CHARS}]{{1,3}}{_SINGLE}){{2,}}"
 _TOKEN_RE = re.compile(f"{_RUN}|[{_T}]+(?:[{_HYPHENS}][{_T}]+)*")  # no groups: findall gives strings
 _RUN_RE = re.compile(_RUN)
 _KEY_WORD_RE = re.compile(r"[^ ]+")
-_SINGLE_RE = re.compile(f"[^\\W_][{_INVISIBLE}{_MARKS}]*")
+_SINGLE_RE = re.compile(f"{_LETTER}[{_INVISIBLE}{_MARKS}]*")
 _PART_RE = re.compile(f"[^_{_HYPHENS}]+")
-_LEAD_TRIM = "@!€"
+_LEAD_TRIM = "!€"
 _TAIL_TRIM = "@!|$€"
 _BLANKS = " \t\r\n\u00a0\u2009\u202f"
 
@@ -314,12 +317,14 @@ def _word(s: str) -> list[_Piece]:
             continue
         sub: list[_Part] = []
         bits = 0
+        joined = []
         for a, b, letters, pbits in parts:
             key, alt, more = f.finish(letters)
             if key:
                 sub.append((a, b, key, alt, pbits | more))
-            bits |= pbits
-        key, alt, more = f.finish("".join(p[2] for p in parts))
+            bits |= pbits | more
+            joined.append(f.read_leet(letters)[0])  # leet is read per part: "G20-Gipfel" keeps its 20
+        key, alt, more = f.finish("".join(joined), leet=False)
         if key:
             pieces.append((parts[0][0], parts[-1][1], key, alt, bits | more, tuple(sub)))
     return pieces

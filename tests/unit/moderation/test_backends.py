@@ -1,0 +1,123 @@
+"""Contract tests for the moderation stores, run against every implementation.
+
+A database or Redis implementation joins by adding its factory to the lists below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from parley.moderation.backends import (
+    AuthorHistory,
+    AuthorStats,
+    CopyIndex,
+    ModerationBackends,
+    NameRegistry,
+    RateStore,
+    author_key,
+)
+from parley.moderation.context import AuthorInfo
+from parley.moderation.copies import CopyEntry, fingerprint
+from parley.moderation.memory import (
+    InMemoryAuthorHistory,
+    InMemoryCopyIndex,
+    InMemoryNameRegistry,
+    InMemoryRateStore,
+)
+from parley.moderation.names import NameHolder
+from parley.moderation.types import Verdict
+
+COPY_INDEXES: list[Callable[[], CopyIndex]] = [InMemoryCopyIndex]
+RATE_STORES: list[Callable[[], RateStore]] = [InMemoryRateStore]
+HISTORIES: list[Callable[[], AuthorHistory]] = [InMemoryAuthorHistory]
+NAME_REGISTRIES: list[Callable[[], NameRegistry]] = [InMemoryNameRegistry]
+
+
+def _entry(
+    words: list[str], comment_id: int, author: str = "acct:1", ts: float = 100.0
+) -> tuple[CopyEntry, list[int]]:
+    fp = fingerprint(words)
+    assert fp is not None
+    return CopyEntry(comment_id, author, ts, fp.signature, comment_id), list(fp.bands)
+
+
+@pytest.mark.parametrize("factory", COPY_INDEXES)
+def test_copy_index_contract(factory: Callable[[], CopyIndex]) -> None:
+    index = factory()
+    words = ["die", "waffen", "werden", "schon", "in", "wenigen", "wochen", "schweigen"]
+    entry, bands = _entry(words, 1)
+    assert index.candidates("s", bands, 0) == []
+    index.add("s", entry, bands)
+    (found,) = index.candidates("s", bands, 0)
+    assert (found.comment_id, found.author, found.ts, found.wave_id) == (1, "acct:1", 100.0, 1)
+    assert np.array_equal(found.signature, entry.signature)
+    assert index.candidates("s", bands, 101) == []  # older than the window
+    assert index.candidates("other-site", bands, 0) == []
+    assert index.wave_of("s", 1) == 1
+    assert index.wave_of("s", 2) is None
+    other, other_bands = _entry(
+        ["ganz", "etwas", "anderes", "steht", "hier", "und", "dort", "geschrieben"], 2
+    )
+    index.add("s", other, other_bands)
+    assert [e.comment_id for e in index.candidates("s", bands, 0)] == [1]
+
+
+def test_in_memory_copy_index_survives_merges() -> None:
+    index = InMemoryCopyIndex()
+    rng = np.random.default_rng(1)
+    for i in range(5000):  # 80,000 buckets: past the first merge of pending buckets
+        sig = rng.integers(0, 2**32, size=128, dtype=np.uint32)
+        index.add(
+            "s", CopyEntry(i, "a", 1.0, sig, i), [int(x) for x in rng.integers(-(2**62), 2**62, size=16)]
+        )
+    entry, bands = _entry(["die", "waffen", "werden", "schon", "in", "wenigen", "wochen", "schweigen"], 99999)
+    index.add("s", entry, bands)
+    assert [e.comment_id for e in index.candidates("s", bands, 0)] == [99999]
+    assert len(index) == 5001
+
+
+@pytest.mark.parametrize("factory", RATE_STORES)
+def test_rate_store_contract(factory: Callable[[], RateStore]) -> None:
+    store = factory()
+    assert store.recent("k", 0) == []
+    for ts in (10.0, 20.0, 30.0):
+        store.record("k", ts)
+    store.record("k", 25.0)  # out of order
+    assert store.recent("k", 20.0) == [20.0, 25.0, 30.0]
+    assert store.recent("other", 0) == []
+
+
+@pytest.mark.parametrize("factory", HISTORIES)
+def test_author_history_contract(factory: Callable[[], AuthorHistory]) -> None:
+    history = factory()
+    assert history.stats("a") == AuthorStats()
+    for verdict in (Verdict.PUBLISH, Verdict.REJECT, Verdict.HOLD, Verdict.PUBLISH):
+        history.record("a", verdict)
+    stats = history.stats("a")
+    assert (stats.published, stats.held, stats.rejected) == (2, 1, 1)
+    assert stats.recent == (Verdict.PUBLISH, Verdict.REJECT, Verdict.HOLD, Verdict.PUBLISH)
+
+
+@pytest.mark.parametrize("factory", NAME_REGISTRIES)
+def test_name_registry_contract(factory: Callable[[], NameRegistry]) -> None:
+    names = factory()
+    assert names.holder("x") is None
+    assert names.claim("x", NameHolder("X", 1)) is None
+    assert names.claim("x", NameHolder("X again", 1)) is None  # the holder may re-claim
+    assert names.claim("x", NameHolder("Χ", 2)) == NameHolder("X again", 1)
+    names.release("x", 2)  # not the holder: no effect
+    assert names.holder("x") == NameHolder("X again", 1)
+    names.release("x", 1)
+    assert names.holder("x") is None
+
+
+def test_in_memory_bundle_and_author_keys() -> None:
+    bundle = ModerationBackends.in_memory()
+    assert isinstance(bundle.copies, InMemoryCopyIndex)
+    assert author_key(AuthorInfo(account_id=7, name="x")) == "acct:7"
+    assert author_key(AuthorInfo(account_id=None, name="x", session_key="s")) == "sess:s"
+    assert author_key(AuthorInfo(account_id=None, name="x", ip_hash="h")) == "ip:h"
+    assert author_key(AuthorInfo(account_id=None, name="Gast")) == "guest:Gast"
