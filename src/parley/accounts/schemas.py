@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from parley.web.inputs import ApiInput
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(ApiInput):
+    pass
 
 
 class RegisterIn(_In):

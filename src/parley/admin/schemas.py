@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from parley.web.inputs import ApiInput
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(ApiInput):
+    pass
 
 
 class SiteIn(_In):

@@ -7,15 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.comments.models import ReportReason
+from parley.web.inputs import MAX_ID, ApiInput
 
 
-class _In(BaseModel):
+class _In(ApiInput):
     model_config = ConfigDict(extra="forbid", str_max_length=100_000)
 
 
 class CommentCreate(_In):
     body: str = Field(..., description="Markdown source (a small subset: emphasis, links, quotes, lists).")
-    parent_id: int | None = Field(None, ge=1, description="Reply to this comment.")
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID, description="Reply to this comment.")
     author_name: str | None = Field(None, max_length=200, description="Guest name (when not logged in).")
     email: str | None = Field(None, max_length=320, description="Guest e-mail (optional, never shown).")
     title: str | None = Field(None, max_length=500, description="Article title, for a new thread.")
