@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,9 @@ def normalize_origin(origin: str) -> str | None:
 
 
 def get_site_by_slug(session: Session, slug: str) -> Site:
-    site = session.scalar(select(Site).where(Site.slug == slug))
+    # a slug from a query parameter or header can be anything: what cannot be a slug is not looked up
+    # (PostgreSQL would refuse a NUL in it with an error, not with "no such site")
+    site = session.scalar(select(Site).where(Site.slug == slug)) if SLUG_RE.match(slug) else None
     if site is None:
         raise SiteNotFound(context={"slug": slug})
     return site
@@ -70,6 +73,23 @@ def check_site_input(slug: str, name: str, origins: list[str]) -> list[str]:
     return normalized
 
 
+def check_site_settings(data: dict[str, Any]) -> SiteSettings:
+    """Validate a site's settings; invalid ones are the client's error (422), never a 500."""
+    try:
+        return SiteSettings.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(
+            [
+                {
+                    "field": ".".join(["settings", *(str(p) for p in err.get("loc", ()))]),
+                    "code": str(err.get("type", "invalid")),
+                    "message": str(err.get("msg", "invalid value"))[:300],
+                }
+                for err in exc.errors()[:50]
+            ]
+        ) from None
+
+
 def do_create_site(
     session: Session,
     *,
@@ -84,7 +104,7 @@ def do_create_site(
     origins = check_site_input(slug, name, allowed_origins or [])
     if session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise SiteExists(context={"slug": slug})
-    policy = SiteSettings.model_validate(settings or {})
+    policy = check_site_settings(settings or {})
     site = Site(
         slug=slug,
         name=name.strip(),
@@ -102,7 +122,7 @@ def do_create_site(
 def do_update_site_settings(session: Session, site: Site, changes: dict[str, Any]) -> SiteSettings:
     """Merge ``changes`` into the site's settings (validated as a whole)."""
     merged = _deep_merge(dict(site.settings or {}), changes)
-    policy = SiteSettings.model_validate(merged)
+    policy = check_site_settings(merged)
     site.settings = policy.model_dump(mode="json", exclude_defaults=True)
     session.flush()
     return policy
