@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.exceptions import HTTPException
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -38,17 +38,34 @@ async def _send_problem(send: Send, status: int, code: str, title: str) -> None:
 
 
 class BodyTooLarge(HTTPException):
-    """Raised from ``receive`` when a streamed body passes the limit (rendered as a 413 problem)."""
+    """Raised from ``receive`` when a streamed body passes the limit (rendered as a 413 problem).
+
+    FastAPI's HTTPException, not Starlette's: FastAPI turns any other exception raised while it
+    reads a body into a 400 "error parsing the body", which would hide the 413.
+    """
 
     def __init__(self) -> None:
         super().__init__(status_code=413)
 
 
-class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes``: by Content-Length up front, or while streaming.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-    The limit is enforced before FastAPI parses anything, so a 10 MB JSON document never reaches
-    the JSON parser or the validators.
+
+def is_json_media_type(value: bytes) -> bool:
+    """``application/json`` or ``application/<anything>+json``, parameters ignored."""
+    media = value.split(b";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition(b"/")
+    return kind == b"application" and (subtype == b"json" or subtype.endswith(b"+json"))
+
+
+class BodyLimitMiddleware:
+    """The gate every request body passes before anything parses it.
+
+    - Size: bodies over ``max_bytes`` are refused (413), by Content-Length up front or while a
+      chunked body streams in, so a 10 MB JSON document never reaches the parser or validators.
+    - Type: the API reads JSON only. A body sent to ``/api/`` with another (or no) Content-Type is
+      refused with 415 instead of being handed to the validators as raw bytes; that also keeps
+      HTML forms and ``text/plain`` requests from other origins (CSRF's favourite vehicles) out.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -60,15 +77,32 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = None
+        content_type: bytes | None = None
+        chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
+                    declared = -1
+                if declared < 0:
                     await _send_problem(send, 400, "bad_request", "Invalid Content-Length header.")
                     return
+            elif name == b"content-type":
+                content_type = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if declared is not None and declared > self.max_bytes:
             await _send_problem(send, 413, "payload_too_large", "The request is too large.")
+            return
+        has_body = chunked or bool(declared)
+        if (
+            has_body
+            and scope["method"] in _BODY_METHODS
+            and scope["path"].startswith("/api/")
+            and not is_json_media_type(content_type or b"")
+        ):
+            await _send_problem(send, 415, "unsupported_media_type", "Send the request body as JSON.")
             return
         received = 0
         started = False
