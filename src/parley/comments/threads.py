@@ -18,8 +18,14 @@ from parley.sites.policy import SiteSettings
 MAX_KEY_LENGTH = 512
 
 
+def _printable(ch: str) -> bool:
+    code = ord(ch)
+    return code >= 32 and code != 127 and not 0xD800 <= code <= 0xDFFF
+
+
 def check_thread_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in key):
+    """A key is 1 to 512 characters without control characters or unpaired surrogates."""
+    if not key or len(key) > MAX_KEY_LENGTH or not all(map(_printable, key)):
         raise ValidationFailed(
             [{"field": "thread_key", "code": "invalid", "message": "1 to 512 printable characters"}]
         )

@@ -393,6 +393,8 @@ def counts(ctx: Ctx, threads_param: Annotated[str, Query(alias="threads", max_le
     keys = [k for k in dict.fromkeys(threads_param.split(",")) if k]
     if not keys or len(keys) > 100:
         raise ValidationFailed([{"field": "threads", "code": "invalid", "message": "1 to 100 thread keys"}])
+    for key in keys:
+        threads.check_thread_key(key)
     with ctx.registry.db.read() as session:
         site = ctx.site(session)
         return JSONResponse({"counts": queries.counts(session, site.id, keys)})
