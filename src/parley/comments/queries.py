@@ -260,7 +260,7 @@ def my_votes(session: Session, account_id: int | None, comment_ids: Sequence[int
     stmt = select(Vote.comment_id, Vote.value).where(
         Vote.account_id == account_id, Vote.comment_id.in_(list(comment_ids))
     )
-    return dict(session.execute(stmt).tuples().all())
+    return {cid: value for cid, value in session.execute(stmt)}  # noqa: C416 (rows are not pairs to mypy)
 
 
 def own_pending(session: Session, account_id: int | None, thread_id: int) -> list[Row[Any]]:
