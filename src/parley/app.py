@@ -25,6 +25,9 @@ DOMAINS: tuple[str, ...] = (
     "parley.accounts.views",
     "parley.comments.views",
     "parley.admin.views",
+    "parley.webhooks.views",
+    "parley.notifications.views",
+    "parley.privacy.views",
     "parley.web.views",
 )
 

@@ -98,9 +98,56 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = Field(True, description="Apply request rate limits (off only in benchmarks).")
     demo_enabled: bool = Field(True, description="Serve the demo article page at /.")
 
+    # --- mail (notifications) ---------------------------------------------------------------------
+    mail_backend: Literal["null", "smtp"] = Field(
+        "null", description="How mail leaves: smtp (the settings below) or null (dropped, for development)."
+    )
+    smtp_host: str = Field("localhost", description="SMTP server host name.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port (587 submission, 465 TLS).")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        "starttls", description="none (plain, local relays only), starttls (port 587) or tls (port 465)."
+    )
+    smtp_user: str | None = Field(None, description="SMTP login name; no login when unset.")
+    smtp_password: SecretStr | None = Field(
+        None, description="SMTP password.", json_schema_extra={"secret": True}
+    )
+    smtp_timeout: float = Field(20.0, gt=0, le=300, description="Seconds to wait for the SMTP server.")
+    mail_from: str = Field(
+        "Parley <parley@localhost>", description="From address of every mail Parley sends."
+    )
+
+    # --- webhooks ------------------------------------------------------------------------------
+    webhook_timeout: float = Field(10.0, gt=0, le=60, description="Seconds a webhook receiver has to answer.")
+    webhook_max_attempts: int = Field(
+        6, ge=1, le=20, description="Tries per delivery (with backoff 5 s, 20 s, 80 s, …) before it fails."
+    )
+    webhook_disable_after: int = Field(
+        15, ge=1, le=1000, description="Failed attempts in a row after which a webhook is switched off."
+    )
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Non-public networks webhooks may target anyway (e.g. ['10.0.5.0/24']). Loopback, "
+        "private, link-local and other non-global addresses are refused unless listed here.",
+    )
+
+    # --- privacy -------------------------------------------------------------------------------
+    ip_hash_retention_days: int = Field(
+        30, ge=1, le=3650, description="Keyed IP hashes on comments and reports are erased after this."
+    )
+    rate_limit_retention_hours: int = Field(
+        48, ge=1, le=8760, description="Idempotency records and used SSO token ids are purged after this."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _check_webhook_networks(cls, value: list[str]) -> list[str]:
         for net in value:
             ipaddress.ip_network(net, strict=False)
         return value

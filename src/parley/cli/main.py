@@ -16,7 +16,11 @@ from pydantic import ValidationError
 
 from parley.config import Settings, load_settings
 from parley.errors import AppError
+from parley.importers.cli import export_command, import_app
 from parley.moderation.cli import moderate
+from parley.notifications.cli import notifications_app
+from parley.privacy.cli import privacy_app, users_erase, users_export
+from parley.webhooks.cli import webhooks_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Parley comment server.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic).")
@@ -30,6 +34,13 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(config_app, name="config")
 app.command("moderate")(moderate)  # the moderation engine's batch command
+app.add_typer(import_app, name="import")
+app.command("export")(export_command)
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(notifications_app, name="notifications")
+users_app.command("export")(users_export)
+users_app.command("erase")(users_erase)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

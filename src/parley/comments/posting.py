@@ -30,6 +30,7 @@ from parley.moderation.services import status_for
 from parley.moderation.types import Decision
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
+from parley.webhooks.events import comment_data, do_emit
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,4 +131,5 @@ def do_post_comment(
         flags={"tags": sorted(decision.tags)} if decision.tags else None,
     )
     record = services.do_record_moderation(session, comment, decision, None, now, "create")
+    do_emit(session, site_id=site.id, kind="comment.created", data=comment_data(session, comment), now=now)
     return Posted(comment, decision, record, author, new_session)

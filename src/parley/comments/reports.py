@@ -15,6 +15,7 @@ from parley.moderation.policy import ModerationPolicy
 from parley.moderation.reports import evaluate_reports
 from parley.moderation.services import do_record_decision
 from parley.moderation.types import Decision, Verdict
+from parley.webhooks.events import do_emit
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ def do_report(
     )
     session.flush()
     session.refresh(comment)
+    event = {"report_id": report.id, "comment_id": comment.id, "reason": reason}
+    do_emit(session, site_id=comment.site_id, kind="report.created", data=event, now=now)
     outcome = evaluate_reports(status=comment.status, report_count=comment.report_count, policy=policy)
     if outcome.requeue and outcome.reason is not None:
         decision = Decision(

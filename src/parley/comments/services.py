@@ -32,6 +32,7 @@ from parley.moderation.services import do_record_decision, status_for
 from parley.moderation.types import Decision
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
+from parley.webhooks.events import comment_data, do_emit
 
 PUBLISHED = CommentStatus.PUBLISHED.value
 
@@ -188,6 +189,17 @@ def apply_status_change(session: Session, comment: Comment, new_status: str, now
                 .values(descendant_count=Comment.descendant_count + delta)
             )
     bump_version(session, comment.thread_id)
+    _emit_status(session, comment, old, new_status, now)
+
+
+def _emit_status(session: Session, comment: Comment, old: str, new: str, now: datetime) -> None:
+    """Webhooks and notifications hear of visibility changes (``parley.webhooks.events``)."""
+    kind = {PUBLISHED: "comment.published", CommentStatus.REJECTED.value: "comment.rejected"}.get(new)
+    if kind is None and new == CommentStatus.HELD.value and old == PUBLISHED:
+        kind = "comment.held"  # taken back from readers (reports, an edit): the author is told why
+    if kind is not None:
+        data = {**comment_data(session, comment), "status_before": old}
+        do_emit(session, site_id=comment.site_id, kind=kind, data=data, now=now)
 
 
 def do_record_moderation(
@@ -261,6 +273,8 @@ def do_edit_comment(
     )
     apply_status_change(session, comment, after, now)
     bump_version(session, comment.thread_id)
+    data = comment_data(session, comment)
+    do_emit(session, site_id=comment.site_id, kind="comment.updated", data=data, now=now)
     return record
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from parley.comments.models import Comment, CommentStatus, Vote
 from parley.comments.scoring import wilson_lower_bound
 from parley.comments.threads import bump_version
+from parley.webhooks.events import do_emit
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,4 +77,6 @@ def do_vote(session: Session, comment: Comment, account_id: int, value: int, now
     comment.wilson = wilson_lower_bound(comment.up, comment.down)
     session.flush()
     bump_version(session, comment.thread_id)
+    event = {"comment_id": comment.id, "thread_id": comment.thread_id, "up": comment.up, "down": comment.down}
+    do_emit(session, site_id=comment.site_id, kind="vote.changed", data=event, now=now)
     return VoteResult(comment.id, comment.up, comment.down, value, True)

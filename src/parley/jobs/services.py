@@ -7,6 +7,7 @@ payload; raising retries the job later, :class:`PermanentFailure` gives up at on
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,20 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def registered_kinds() -> list[str]:
     return sorted(_HANDLERS)
+
+
+@functools.cache
+def load_handlers() -> None:
+    """Import every domain's ``jobs`` module, so handlers are registered in any process that runs
+    jobs (the app's worker thread, ``parley worker``, tests), not only where a view imported them."""
+    import importlib
+    import pkgutil
+
+    import parley
+
+    for mod in pkgutil.walk_packages(parley.__path__, "parley."):
+        if mod.name.endswith(".jobs") and mod.name != "parley.jobs":
+            importlib.import_module(mod.name)
 
 
 def do_enqueue(
@@ -131,6 +146,7 @@ def do_fail(session: Session, job_id: int, now: datetime, error: str, permanent:
 
 def run_due(registry: Any, limit: int = 20) -> int:
     """Claim and run due jobs once; returns how many ran. Each job commits on its own."""
+    load_handlers()
     db = registry.db
     with db.write() as session:
         claimed = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from parley.moderation.policy import ModerationPolicy
@@ -30,4 +32,9 @@ class SiteSettings(BaseModel):
     reply_depth: int = Field(4, ge=1, le=32, description="Indent replies up to this depth in the widget.")
     cta: CallToAction | None = None
     locale: str = Field("de", pattern="^(de|en)$", description="Language of the site's texts.")
+    erasure: Literal["anonymize", "remove"] = Field(
+        "anonymize",
+        description="When a reader deletes their account: keep their comments without name "
+        "(anonymize) or remove their text and leave a tombstone (remove).",
+    )
     moderation: ModerationPolicy = Field(default_factory=ModerationPolicy)

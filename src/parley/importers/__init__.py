@@ -1,0 +1,1 @@
+"""Importers (WordPress WXR, Disqus, Isso) and the full-site export that round-trips through them."""

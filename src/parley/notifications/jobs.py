@@ -1,0 +1,157 @@
+"""The mail job: read the recipient when sending, render in their language, hand to the transport.
+
+Raising retries with backoff (SMTP down, greylisting); a recipient without an address — or erased
+since the mail was queued — is not an error: there is nobody to send to.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from parley import i18n
+from parley.accounts.models import Account
+from parley.jobs.services import JobContext, handler
+from parley.notifications import rendering, services
+from parley.notifications.mail import transport_for
+
+log = logging.getLogger("parley.notifications")
+
+SUBJECTS = {
+    "reply": "New reply to your comment",
+    "decision": "A decision about your comment",
+    "appeal": "Your appeal was decided",
+    "digest": "Moderation digest",
+}
+
+
+def recipient_locale(session: Session, account: Account, fallback: str) -> str:
+    prefs = services.preferences(session, account.id)
+    return i18n.negotiate([prefs.locale, account.locale, fallback])
+
+
+def _thread_title(session: Session, thread_id: int) -> tuple[str, str]:
+    from parley.comments.models import Thread
+
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        return "", ""
+    return thread.title or thread.key, thread.url
+
+
+def _site_locale(session: Session, site_id: int | None, default: str) -> str:
+    from parley.sites.models import Site
+
+    site = session.get(Site, site_id) if site_id else None
+    return site.policy().locale if site is not None else default
+
+
+def build_context(
+    session: Session, registry: Any, account: Account, payload: dict[str, Any]
+) -> tuple[str, dict[str, Any], str | None, str] | None:
+    """``(template, params, unsubscribe kind, locale)`` for a payload, or None when moot."""
+    from parley.comments.models import Comment
+    from parley.moderation import messages
+    from parley.moderation.models import ModerationDecision
+    from parley.moderation.types import Verdict
+
+    settings = registry.settings
+    template = str(payload["template"])
+    params: dict[str, Any] = {"recipient_name": account.display_name}
+    public = settings.public_url.rstrip("/")
+    site_id: int | None = None
+    unsubscribe: str | None = None
+    comment: Comment | None = None
+    if template in ("reply", "decision", "appeal"):
+        comment = session.get(Comment, int(payload["comment_id"]))
+        if comment is None:
+            return None
+        site_id = comment.site_id
+        title, url = _thread_title(session, comment.thread_id)
+        params["thread_title"] = title
+        params["link"] = (url or public) + f"#comment-{comment.id}"
+        if template == "reply":
+            if comment.status != "published":
+                return None  # withdrawn again before the mail went out
+            params["author_name"] = comment.author_name
+            unsubscribe = "reply"
+        elif template == "decision":
+            if comment.status not in ("held", "rejected"):
+                return None  # decided otherwise meanwhile
+            unsubscribe = "decision"
+    elif template == "digest":
+        from parley.comments.models import Report
+        from parley.sites.models import Site
+
+        site = session.get(Site, int(payload["site_id"]))
+        if site is None:
+            return None
+        site_id = site.id
+        params["site_name"] = site.name
+        params["held"] = session.scalar(
+            select(func.count(Comment.id)).where(Comment.site_id == site.id, Comment.status == "held")
+        )
+        params["reports"] = session.scalar(
+            select(func.count(Report.id)).where(Report.site_id == site.id, Report.status == "open")
+        )
+        params["link"] = public + "/moderate"
+        unsubscribe = "digest"
+    else:
+        raise ValueError(f"unknown mail template {template!r}")
+    locale = recipient_locale(session, account, _site_locale(session, site_id, settings.default_locale))
+    if template == "decision" and comment is not None:
+        record = session.scalar(
+            select(ModerationDecision)
+            .where(ModerationDecision.comment_id == comment.id)
+            .order_by(ModerationDecision.id.desc())
+            .limit(1)
+        )
+        reasons: list[str] = []
+        statement_url = None
+        if record is not None:
+            for r in record.reasons or []:
+                if r.get("verdict", "hold") == "publish":
+                    continue
+                verdict = Verdict(r.get("verdict", "hold"))
+                text = messages.explain(str(r.get("code")), r.get("params") or {}, verdict, locale)
+                reasons.append(r.get("detail", "") if text == r.get("code") else text)
+            if record.note:
+                reasons.append(record.note)
+            if record.statement_token:
+                statement_url = f"{public}/statements/{record.statement_token}"
+        params["status"] = comment.status
+        params["reasons"] = reasons or [i18n.gettext(locale, "A moderator decided so.")]
+        params["statement_url"] = statement_url
+    if template == "appeal":
+        params["upheld"] = bool(payload.get("upheld"))
+        params["reason"] = payload.get("reason") or ""
+        params["statement_url"] = payload.get("statement_url")
+    return template, params, unsubscribe, locale
+
+
+@handler(services.MAIL_JOB)
+def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
+    registry = ctx.registry
+    settings = registry.settings
+    with registry.db.read() as session:
+        account = session.get(Account, int(payload["account_id"]))
+        if account is None or not account.email:
+            return
+        built = build_context(session, registry, account, payload)
+        if built is None:
+            return
+        template, params, unsubscribe_kind, locale = built
+        to = account.email
+    unsubscribe = None
+    if unsubscribe_kind:
+        unsubscribe = services.unsubscribe_url(
+            settings.public_url, settings.secret, int(payload["account_id"]), unsubscribe_kind
+        )
+        params["unsubscribe_url"] = unsubscribe
+    rendered = rendering.render(template, locale, SUBJECTS[template], params)
+    message = rendering.build_message(rendered, sender=settings.mail_from, to=to, unsubscribe_url=unsubscribe)
+    transport_for(registry).send(message)
+    log.info("sent %s mail to account %s (job %s)", template, payload["account_id"], ctx.job_id)

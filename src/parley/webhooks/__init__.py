@@ -1,0 +1,1 @@
+"""Signed webhooks: per-site subscriptions to comment, vote, report and appeal events."""

@@ -1,0 +1,192 @@
+"""Webhook fan-out (a :mod:`parley.webhooks.events` listener) and the delivery job."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parley.jobs.services import JobContext, PermanentFailure, do_enqueue, handler
+from parley.sites.models import Site
+from parley.web.responses import dumps
+from parley.webhooks import signing
+from parley.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
+from parley.webhooks.targets import Resolver, TargetRefused, resolve_target, system_resolver
+
+log = logging.getLogger("parley.webhooks")
+
+JOB_KIND = "webhooks.deliver"
+USER_AGENT = "Parley-Webhooks/1"
+MAX_JOB_ATTEMPTS = 20  # the handler gives up earlier, at settings.webhook_max_attempts
+
+
+def _iso(now: datetime) -> str:
+    return now.isoformat().replace("+00:00", "Z")
+
+
+def subscribed(webhook: Webhook, kind: str) -> bool:
+    events = webhook.events or []
+    return kind in events or "*" in events or kind == "ping"
+
+
+def do_create_delivery(
+    session: Session, webhook: Webhook, kind: str, data: dict[str, Any], now: datetime, site_slug: str
+) -> WebhookDelivery:
+    event_id = "evt_" + secrets.token_hex(12)
+    envelope = {"id": event_id, "type": kind, "created_at": _iso(now), "site": site_slug, "data": data}
+    delivery = WebhookDelivery(
+        webhook_id=webhook.id, event_id=event_id, kind=kind, payload=envelope, created_at=now
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def on_event(session: Session, site_id: int, kind: str, data: dict[str, Any], now: datetime) -> None:
+    """Queue one delivery per active webhook of the site that subscribed to ``kind``."""
+    from parley.webhooks.events import WEBHOOK_EVENTS
+
+    if kind not in WEBHOOK_EVENTS:
+        return
+    hooks = [
+        h
+        for h in session.scalars(select(Webhook).where(Webhook.site_id == site_id, Webhook.active.is_(True)))
+        if subscribed(h, kind)
+    ]
+    if not hooks:
+        return
+    site = session.get(Site, site_id)
+    slug = site.slug if site else ""
+    for hook in hooks:
+        delivery = do_create_delivery(session, hook, kind, data, now, slug)
+        do_enqueue(session, JOB_KIND, {"delivery_id": delivery.id}, now, max_attempts=MAX_JOB_ATTEMPTS)
+
+
+def _transport(registry: Any) -> httpx.BaseTransport | None:
+    transport = registry.extras.get("webhook_transport")
+    return transport if isinstance(transport, httpx.BaseTransport) else None
+
+
+def _resolver(registry: Any) -> Resolver:
+    found = registry.extras.get("webhook_resolver")
+    return found if callable(found) else system_resolver
+
+
+class AttemptResult:
+    __slots__ = ("duration_ms", "error", "ok", "refused", "status")
+
+    def __init__(self) -> None:
+        self.ok = False
+        self.refused = False
+        self.status: int | None = None
+        self.error: str | None = None
+        self.duration_ms = 0
+
+
+def send_once(registry: Any, url: str, secret: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
+    """POST ``body`` to ``url`` once: resolve, check, connect to the checked address, no redirects."""
+    settings = registry.settings
+    result = AttemptResult()
+    started = time.monotonic()
+    try:
+        target = resolve_target(url, settings.webhook_allowed_networks, _resolver(registry))
+    except TargetRefused as exc:
+        result.refused, result.error = True, str(exc)
+        return result
+    timestamp = int(registry.clock.now().timestamp())
+    all_headers = {
+        **headers,
+        "Host": target.host_header,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.HEADER: signing.signature_header(secret, timestamp, body),
+    }
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    try:
+        with httpx.Client(
+            transport=_transport(registry),
+            timeout=settings.webhook_timeout,
+            follow_redirects=False,
+            trust_env=False,  # never route through an environment proxy: we connect where we checked
+        ) as client:
+            response = client.post(
+                target.connect_url, content=body, headers=all_headers, extensions=extensions
+            )
+        result.status = response.status_code
+        if 200 <= response.status_code < 300:
+            result.ok = True
+        elif 300 <= response.status_code < 400:
+            result.error = "redirects are not followed"
+        else:
+            result.error = f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        result.error = type(exc).__name__
+    result.duration_ms = int((time.monotonic() - started) * 1000)
+    return result
+
+
+def attempt_delivery(
+    registry: Any, delivery_id: int, attempt: int, *, final: bool = False
+) -> AttemptResult | None:
+    """One try of one delivery; records the outcome. None when there is nothing (left) to send."""
+    settings = registry.settings
+    with registry.db.read() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        webhook = session.get(Webhook, delivery.webhook_id) if delivery else None
+        if delivery is None or webhook is None or delivery.status != DeliveryStatus.PENDING.value:
+            return None
+        url, secret, active = webhook.url, webhook.secret, webhook.active
+        body = dumps(delivery.payload)
+        headers = {"X-Parley-Event": delivery.kind, "X-Parley-Delivery": delivery.event_id}
+    if not active:
+        result = AttemptResult()
+        result.error = "webhook disabled"
+        result.refused = True
+    else:
+        result = send_once(registry, url, secret, body, headers)
+    now = registry.clock.now()
+    final = final or result.refused or attempt >= settings.webhook_max_attempts
+    with registry.db.write() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        webhook = session.get(Webhook, delivery.webhook_id) if delivery else None
+        if delivery is None or webhook is None:
+            return None
+        delivery.attempts = attempt
+        delivery.last_attempt_at = now
+        delivery.response_status = result.status
+        delivery.duration_ms = result.duration_ms
+        delivery.error = result.error[:300] if result.error else None
+        if result.ok:
+            delivery.status = DeliveryStatus.DELIVERED.value
+            delivery.delivered_at = now
+            webhook.consecutive_failures = 0
+            webhook.last_success_at = now
+        else:
+            if final:
+                delivery.status = DeliveryStatus.FAILED.value
+            if webhook.active:
+                webhook.consecutive_failures += 1
+                webhook.last_failure_at = now
+                if webhook.consecutive_failures >= settings.webhook_disable_after:
+                    webhook.active = False
+                    webhook.disabled_reason = f"{webhook.consecutive_failures} failed attempts in a row"
+                    log.warning(
+                        "webhook %s disabled after %s failures", webhook.id, webhook.consecutive_failures
+                    )
+    return result
+
+
+@handler(JOB_KIND)
+def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
+    result = attempt_delivery(ctx.registry, int(payload["delivery_id"]), ctx.attempt)
+    if result is None or result.ok:
+        return
+    if result.refused or ctx.attempt >= ctx.registry.settings.webhook_max_attempts:
+        raise PermanentFailure(result.error or "failed")
+    raise RuntimeError(result.error or "delivery failed")  # retried with backoff by the job queue
