@@ -92,7 +92,9 @@ def signature(words: Sequence[str]) -> Signature:
     x = np.array(hashes, dtype=np.uint64)
     if len(x) > 1:
         x = x[:-1] * _PAIR_MUL + x[1:]  # wraps modulo 2**64: a hash of the ordered pair
-    permuted = (x[:, None] * _A[None, :] + _B[None, :]) >> _SHIFT  # multiply-shift hash family
+    permuted = np.multiply.outer(x, _A)  # multiply-shift hash family, in place to spare temporaries
+    permuted += _B
+    permuted >>= _SHIFT
     sig: Signature = permuted.min(axis=0).astype(np.uint32)
     return sig
 

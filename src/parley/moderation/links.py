@@ -35,6 +35,7 @@ _URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'«»„“”()\[\]{}]+
 _BARE_RE = re.compile(
     rf"(?<![\w@./-])(?:[^\W_](?:[\w-]{{0,61}}[^\W_])?\.){{1,8}}(?:{_TLDS})(?![\w-])(?:/[^\s<>\"'«»„“”()]*)?"
 )
+_HINT_RE = re.compile(rf"(?i:www\.)|\.(?:{_TLDS})(?![\w-])")
 _TRAILING = ".,;:!?…"
 _LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
@@ -74,6 +75,8 @@ def normalize_domain(value: str) -> str | None:
 
 def extract_links(text: str) -> list[Link]:
     """Links in plain text, in order: ``https://…``, ``www.…`` and bare ``name.tld`` forms."""
+    if "://" not in text and not _HINT_RE.search(text):  # most comments: one cheap scan, no link
+        return []
     found: list[Link] = []
     taken: list[tuple[int, int]] = []
     for rx in (_URL_RE, _BARE_RE):

@@ -13,69 +13,47 @@ from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from parley.moderation.backends import AuthorStats
 from parley.moderation.copies import NUM_PERM, CommentKey, CopyEntry
 from parley.moderation.names import NameHolder
 from parley.moderation.types import Verdict
 
-_EMPTY_KEYS: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-_EMPTY_VALS: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
-
 
 class _BandTable:
-    """Bucket key → entry numbers: a sorted numpy run plus a dict of recent additions.
+    """Bucket key → entry number(s): one dict, a list only where a bucket is shared.
 
-    About 12 bytes per bucket (192 per comment at 16 bands) instead of ~100 in a Python dict, and a
-    lookup is two vectorised binary searches plus dict reads: O(log n) with a tiny constant.
+    O(1) per bucket whatever the size (16 dict reads per lookup); the price is memory, about 100
+    bytes per bucket, so some 1.6 KB per comment at 16 bands: fine for a CLI run or a small site,
+    and the reason the database implementation exists for large ones.
     """
 
     def __init__(self) -> None:
-        self.keys = _EMPTY_KEYS
-        self.vals = _EMPTY_VALS
-        self.pending: dict[int, list[int]] = {}
-        self.pending_count = 0
+        self.buckets: dict[int, int | list[int]] = {}
 
     def add(self, keys: Sequence[int], value: int) -> None:
+        buckets = self.buckets
         for k in keys:
-            self.pending.setdefault(k, []).append(value)
-        self.pending_count += len(keys)
-        if self.pending_count >= max(65_536, len(self.keys) // 8):
-            self._merge()
+            current = buckets.get(k)
+            if current is None:
+                buckets[k] = value
+            elif isinstance(current, list):
+                current.append(value)
+            else:
+                buckets[k] = [current, value]
 
     def lookup(self, keys: Sequence[int]) -> set[int]:
         out: set[int] = set()
+        buckets = self.buckets
         for k in keys:
-            hit = self.pending.get(k)
-            if hit:
-                out.update(hit)
-        if len(self.keys):
-            wanted = np.asarray(keys, dtype=np.int64)
-            lo = np.searchsorted(self.keys, wanted, side="left").tolist()
-            hi = np.searchsorted(self.keys, wanted, side="right").tolist()
-            for a, b in zip(lo, hi, strict=True):
-                if b > a:
-                    out.update(self.vals[a:b].tolist())
+            current = buckets.get(k)
+            if current is None:
+                continue
+            if isinstance(current, list):
+                out.update(current)
+            else:
+                out.add(current)
         return out
-
-    def _merge(self) -> None:
-        n = self.pending_count
-        new_keys = np.empty(n, dtype=np.int64)
-        new_vals = np.empty(n, dtype=np.int32)
-        i = 0
-        for k, vs in self.pending.items():
-            for v in vs:
-                new_keys[i] = k
-                new_vals[i] = v
-                i += 1
-        order = np.argsort(new_keys, kind="stable")
-        new_keys, new_vals = new_keys[order], new_vals[order]
-        at = np.searchsorted(self.keys, new_keys, side="right")
-        self.keys = np.insert(self.keys, at, new_keys)
-        self.vals = np.insert(self.vals, at, new_vals)
-        self.pending = {}
-        self.pending_count = 0
 
 
 class _SiteCopies:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parley.db.base import Base, BigId
@@ -42,3 +42,42 @@ class ModerationDecision(Base):
     statement_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     """Unguessable id of the public statement of reasons (``/statements/<token>``)."""
     created_at: Mapped[datetime]
+
+
+class CopySignature(Base):
+    """A published comment's MinHash signature, for copy-spam detection across restarts and instances.
+
+    One row per published comment (an edit replaces it). ``wave_id`` is the id of the first comment
+    of its copy wave (its own id when it copies nothing), so a moderator can act on a wave in one
+    query. Rows older than the longest copy window can be deleted; the comment stays.
+    """
+
+    __tablename__ = "moderation_copy_signatures"
+    __table_args__ = (
+        Index(None, "site_id", "wave_id"),
+        Index(None, "published_at"),
+    )
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    author_key: Mapped[str] = mapped_column(String(160))
+    published_at: Mapped[datetime]
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    wave_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class CopyBand(Base):
+    """One LSH bucket of one signature: 16 rows per published comment.
+
+    The primary key (site, bucket, comment) is the lookup index: a comment's 16 buckets are 16 index
+    probes whatever the number of rows, which keeps copy detection's cost flat as a site grows.
+    Bucket keys already carry their band (each band hashes with its own salt).
+    """
+
+    __tablename__ = "moderation_copy_bands"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("moderation_copy_signatures.comment_id", ondelete="CASCADE"), primary_key=True
+    )

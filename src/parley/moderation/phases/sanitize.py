@@ -20,12 +20,17 @@ def visible_chars(text: str) -> int:
 _INVISIBLE = frozenset({"Cf", "Cc", "Cn", "Co", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
 
 
+def has_visible(text: str) -> bool:
+    """Whether any character is visible; stops at the first (usually the first character)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in _INVISIBLE for ch in text)
+
+
 class SanitizePhase:
     name = "sanitize"
     fail_mode = FailMode.CLOSED
 
     def run(self, ctx: ModerationContext) -> PhaseResult:
-        if visible_chars(ctx.text) > 0:
+        if has_visible(ctx.text):
             return PhaseResult.ok()
         detail = "Nothing visible is left of the comment after formatting and sanitizing."
         return PhaseResult(

@@ -1,0 +1,114 @@
+"""Database implementations of the moderation stores (tables in :mod:`parley.moderation.models`).
+
+They work on the caller's session and never commit: the request (or CLI command) is the unit of
+work, so a comment, its decision and its copy-index rows are stored together or not at all. Build
+them per unit of work (they are cheap wrappers), e.g. in the comment service::
+
+    backends = ModerationBackends(
+        copies=SqlCopyIndex(session), rates=registry.rates, history=..., names=...
+    )
+
+Only the copy index lives here so far; the author history and the name registry read tables the
+comments and accounts domains own, and rates belong in Redis (the scale-out issue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
+from parley.moderation.models import CopyBand, CopySignature
+
+
+class SqlCopyIndex:
+    """:class:`~parley.moderation.backends.CopyIndex` over ``moderation_copy_*`` tables.
+
+    ``site`` is the site's slug (as in :attr:`ModerationContext.site_slug`); comment ids are the
+    ``comments.id`` integers. A lookup is one query: 16 probes of the bucket primary key and a join
+    on the signature's primary key, so its cost does not grow with the number of stored comments.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._site_ids: dict[str, int | None] = {}
+
+    def _site_id(self, site: str) -> int | None:
+        if site not in self._site_ids:
+            from parley.sites.models import Site
+
+            self._site_ids[site] = self.session.scalar(select(Site.id).where(Site.slug == site))
+        return self._site_ids[site]
+
+    def candidates(self, site: str, bands: Sequence[int], since: float) -> list[CopyEntry]:
+        site_id = self._site_id(site)
+        if site_id is None or not bands:
+            return []
+        matching = select(CopyBand.comment_id).where(
+            CopyBand.site_id == site_id, CopyBand.bucket.in_(list(bands))
+        )
+        rows = self.session.execute(
+            select(
+                CopySignature.comment_id,
+                CopySignature.author_key,
+                CopySignature.published_at,
+                CopySignature.signature,
+                CopySignature.wave_id,
+            )
+            .where(
+                CopySignature.comment_id.in_(matching),
+                CopySignature.published_at >= datetime.fromtimestamp(since, UTC),
+            )
+            .order_by(CopySignature.comment_id)
+        )
+        return [
+            CopyEntry(cid, author, published.timestamp(), signature_from_bytes(sig), wave)
+            for cid, author, published, sig, wave in rows
+        ]
+
+    def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
+        site_id = self._site_id(site)
+        if site_id is None:
+            raise LookupError(f"unknown site {site!r}")
+        comment_id = int(entry.comment_id)
+        # an edit replaces the comment's signature and buckets (bands go with it: ON DELETE CASCADE,
+        # deleted explicitly too because SQLite enforces foreign keys only when asked to)
+        self.session.execute(delete(CopyBand).where(CopyBand.comment_id == comment_id))
+        self.session.execute(delete(CopySignature).where(CopySignature.comment_id == comment_id))
+        self.session.execute(
+            insert(CopySignature).values(
+                comment_id=comment_id,
+                site_id=site_id,
+                author_key=entry.author[:160],
+                published_at=datetime.fromtimestamp(entry.ts, UTC),
+                signature=signature_to_bytes(entry.signature),
+                wave_id=int(entry.wave_id),
+            )
+        )
+        rows = [{"site_id": site_id, "bucket": b, "comment_id": comment_id} for b in dict.fromkeys(bands)]
+        self.session.execute(insert(CopyBand), rows)
+
+    def wave_of(self, site: str, comment_id: CommentKey) -> CommentKey | None:
+        site_id = self._site_id(site)
+        if site_id is None:
+            return None
+        wave: int | None = self.session.scalar(
+            select(CopySignature.wave_id).where(
+                CopySignature.comment_id == int(comment_id), CopySignature.site_id == site_id
+            )
+        )
+        return wave
+
+    def prune(self, before: float) -> int:
+        """Delete signatures (and their buckets) published before ``before``; returns how many."""
+        old = select(CopySignature.comment_id).where(
+            CopySignature.published_at < datetime.fromtimestamp(before, UTC)
+        )
+        self.session.execute(delete(CopyBand).where(CopyBand.comment_id.in_(old)))
+        result = self.session.execute(
+            delete(CopySignature).where(CopySignature.published_at < datetime.fromtimestamp(before, UTC))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
