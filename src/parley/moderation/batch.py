@@ -13,6 +13,10 @@ gives ``{"id": <id or null>, "error": "..."}`` and the run goes on.
 Each run starts from an empty in-memory site. Every ``author`` is an account; the first one to show
 a name holds it (later look-alikes are impersonations). Published lines become the site's published
 comments, so later copies are found. Exit status 0, or 2 (one line on stderr) if the config is bad.
+
+With ``--database URL`` the run reads the default site of that database as well (read only): its
+stored policy (unless ``--config`` is given), its published comments as earlier copies and its
+accounts' names as taken names. The run's own lines still live in memory only.
 """
 
 from __future__ import annotations
@@ -20,15 +24,18 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
-from parley.moderation.backends import ModerationBackends
+from parley.moderation.backends import CopyIndex, ModerationBackends, NameRegistry
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
+from parley.moderation.copies import CommentKey, CopyEntry
 from parley.moderation.names import NameHolder, name_skeleton
 from parley.moderation.pipeline import Pipeline, build_pipeline
 from parley.moderation.policy import ModerationPolicy
@@ -65,10 +72,17 @@ def load_policy(path: Path | None) -> ModerationPolicy:
 class BatchModerator:
     """One in-memory site that moderates a stream of comments in order."""
 
-    def __init__(self, policy: ModerationPolicy, pipeline: Pipeline | None = None) -> None:
+    def __init__(
+        self,
+        policy: ModerationPolicy,
+        pipeline: Pipeline | None = None,
+        backends: ModerationBackends | None = None,
+        site: str = SITE,
+    ) -> None:
         self.policy = policy
         self.pipeline = pipeline or build_pipeline()
-        self.backends = ModerationBackends.in_memory()
+        self.backends = backends or ModerationBackends.in_memory()
+        self.site = site
         self._accounts: dict[str, int] = {}
         self._skeletons: dict[int, str] = {}
 
@@ -89,7 +103,8 @@ class BatchModerator:
 
     def moderate(self, obj: dict[str, Any]) -> Decision:
         """Moderate one validated input object and record its outcome in the site's stores."""
-        account = self._accounts.setdefault(obj["author"], len(self._accounts) + 1)
+        # negative ids: a batch author is never mistaken for a stored account (--database)
+        account = self._accounts.setdefault(obj["author"], -(len(self._accounts) + 1))
         name = obj.get("name") or ""
         ts = obj.get("ts")
         now = datetime.fromtimestamp(ts, UTC) if ts is not None else datetime.now(UTC)
@@ -100,7 +115,7 @@ class BatchModerator:
             thread=ThreadInfo(id=None, key=obj["thread"], site_id=None),
             policy=self.policy,
             now=now,
-            site_slug=SITE,
+            site_slug=self.site,
             backends=self.backends,
             timed=ts is not None,
         )
@@ -139,9 +154,11 @@ def _validate(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def run(lines: Iterable[bytes], out: IO[str], policy: ModerationPolicy) -> int:
+def run(
+    lines: Iterable[bytes], out: IO[str], policy: ModerationPolicy, moderator: BatchModerator | None = None
+) -> int:
     """Moderate ``lines`` into ``out``; returns the number of lines handled."""
-    moderator = BatchModerator(policy)
+    moderator = moderator or BatchModerator(policy)
     n = 0
     for raw in _lines(lines):
         try:
@@ -157,3 +174,75 @@ def run(lines: Iterable[bytes], out: IO[str], policy: ModerationPolicy) -> int:
 def _lines(lines: Iterable[bytes]) -> Iterator[bytes]:
     for raw in lines:
         yield raw.rstrip(b"\r\n")
+
+
+class LayeredCopyIndex:
+    """Lines of this run (in memory, written) over a database's published comments (read only)."""
+
+    def __init__(self, fresh: CopyIndex, stored: CopyIndex) -> None:
+        self.fresh = fresh
+        self.stored = stored
+
+    def candidates(self, site: str, bands: Sequence[int], since: float) -> list[CopyEntry]:
+        return self.stored.candidates(site, bands, since) + self.fresh.candidates(site, bands, since)
+
+    def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
+        self.fresh.add(site, entry, bands)
+
+    def wave_of(self, site: str, comment_id: CommentKey) -> CommentKey | None:
+        wave = self.fresh.wave_of(site, comment_id)
+        if wave is None and isinstance(comment_id, int):
+            wave = self.stored.wave_of(site, comment_id)
+        return wave
+
+
+class LayeredNames:
+    """Names shown in this run (in memory) over a database's accounts (read only)."""
+
+    def __init__(self, fresh: NameRegistry, stored: NameRegistry) -> None:
+        self.fresh = fresh
+        self.stored = stored
+
+    def holder(self, skeleton: str) -> NameHolder | None:
+        return self.stored.holder(skeleton) or self.fresh.holder(skeleton)
+
+    def claim(self, skeleton: str, holder: NameHolder) -> NameHolder | None:
+        return self.stored.claim(skeleton, holder) or self.fresh.claim(skeleton, holder)
+
+    def release(self, skeleton: str, account_id: CommentKey | None) -> None:
+        self.fresh.release(skeleton, account_id)
+
+
+@contextmanager
+def database_moderator(url: str, policy: ModerationPolicy | None) -> Iterator[BatchModerator]:
+    """A moderator reading the default site of the database at ``url``. Raises :class:`ConfigError`."""
+    from parley.config import load_settings
+    from parley.db.database import Database
+    from parley.errors import AppError
+    from parley.moderation.sql import SqlCopyIndex, SqlNameRegistry
+    from parley.sites.services import get_site_by_slug
+
+    try:
+        settings = load_settings(database_url=url)
+        db = Database(settings)
+    except (ValidationError, ValueError, OSError) as exc:
+        raise ConfigError(f"cannot use the database: {' '.join(str(exc).split())[:200]}") from None
+    try:
+        with db.read() as session:
+            try:
+                site = get_site_by_slug(session, settings.default_site)
+            except AppError:
+                raise ConfigError(f"the database has no site {settings.default_site!r}") from None
+            except SQLAlchemyError as exc:
+                raise ConfigError(f"cannot read the database: {type(exc).__name__}") from None
+            memory = ModerationBackends.in_memory()
+            backends = ModerationBackends(
+                copies=LayeredCopyIndex(memory.copies, SqlCopyIndex(session)),
+                rates=memory.rates,
+                history=memory.history,
+                names=LayeredNames(memory.names, SqlNameRegistry(session)),
+            )
+            chosen = policy if policy is not None else site.policy().moderation
+            yield BatchModerator(chosen, backends=backends, site=site.slug)
+    finally:
+        db.dispose()

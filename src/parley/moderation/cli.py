@@ -22,18 +22,23 @@ def moderate(
         ),
     ] = None,
     database: Annotated[
-        str | None, typer.Option("--database", help="Use a site's stored comments (not available yet).")
+        str | None,
+        typer.Option(
+            "--database",
+            help="Also read the default site of this database (policy, comments, names).",
+        ),
     ] = None,
 ) -> None:
     """Moderate JSON lines from stdin to stdout (one result line per input line)."""
-    if database is not None:
-        typer.echo("parley moderate: --database is not supported yet; runs use an in-memory site", err=True)
-        raise typer.Exit(2)
-    from parley.moderation.batch import ConfigError, load_policy, run
+    from parley.moderation.batch import ConfigError, database_moderator, load_policy, run
 
     try:
         policy = load_policy(config)
+        if database is None:
+            run(sys.stdin.buffer, sys.stdout, policy)
+            return
+        with database_moderator(database, policy if config is not None else None) as moderator:
+            run(sys.stdin.buffer, sys.stdout, moderator.policy, moderator)
     except ConfigError as exc:
         typer.echo(f"parley moderate: invalid config: {exc}", err=True)
         raise typer.Exit(2) from None
-    run(sys.stdin.buffer, sys.stdout, policy)

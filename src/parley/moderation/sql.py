@@ -8,8 +8,9 @@ them per unit of work (they are cheap wrappers), e.g. in the comment service::
         copies=SqlCopyIndex(session), rates=registry.rates, history=..., names=...
     )
 
-Only the copy index lives here so far; the author history and the name registry read tables the
-comments and accounts domains own, and rates belong in Redis (the scale-out issue).
+Here: the copy index (its own tables) and the name registry (a read of ``accounts.name_skeleton``).
+Not yet: the author history (it should count the comments table by status) and rates (Redis, the
+scale-out issue).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
 from parley.moderation.models import CopyBand, CopySignature
+from parley.moderation.names import NameHolder
 
 
 class SqlCopyIndex:
@@ -112,3 +114,30 @@ class SqlCopyIndex:
             delete(CopySignature).where(CopySignature.published_at < datetime.fromtimestamp(before, UTC))
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlNameRegistry:
+    """:class:`~parley.moderation.backends.NameRegistry` over ``accounts.name_skeleton``.
+
+    Read side only: the accounts domain writes the skeleton when it saves an account (its unique
+    index settles races), so :meth:`claim` reports a conflict without writing and :meth:`release`
+    does nothing.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def holder(self, skeleton: str) -> NameHolder | None:
+        from parley.accounts.models import Account
+
+        row = self.session.execute(
+            select(Account.display_name, Account.id).where(Account.name_skeleton == skeleton)
+        ).first()
+        return NameHolder(row[0], row[1]) if row is not None else None
+
+    def claim(self, skeleton: str, holder: NameHolder) -> NameHolder | None:
+        current = self.holder(skeleton)
+        return current if current is not None and current.account_id != holder.account_id else None
+
+    def release(self, skeleton: str, account_id: CommentKey | None) -> None:
+        return None

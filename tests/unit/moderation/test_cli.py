@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -176,10 +177,27 @@ def test_a_held_line_is_not_a_published_comment() -> None:
     assert out[1]["verdict"] == "publish"
 
 
-def test_database_option_is_not_available_yet() -> None:
-    code, _, err = run([line("1", "x")], "--database", "sqlite:///x.db")
+@pytest.mark.skipif(not PARLEY.exists(), reason="console script not installed")
+def test_database_mode_reads_the_demo_sites_accounts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {**os.environ, "PARLEY_DATABASE_URL": url, "PARLEY_DATA_DIR": str(tmp_path)}
+    for command in (["db", "upgrade"], ["demo"]):
+        subprocess.run([str(PARLEY), *command], env=env, capture_output=True, timeout=120, check=True)
+    lines = [
+        line("1", "Die EU will Krieg.", author="x", name="Sektglas Grϋnling"),  # a demo commenter's name
+        line("2", "Ein ganz normaler Kommentar.", author="y", name="Neue Leserin"),
+    ]
+    code, out, err = run(lines, "--database", url)
+    assert code == 0, err
+    assert out[0]["verdict"] == "hold"
+    assert out[0]["reasons"][0]["code"] == "name_impersonation"
+    assert out[1]["verdict"] == "publish"
+
+
+def test_database_mode_refuses_a_database_without_the_site(tmp_path: Path) -> None:
+    code, _, err = run([line("1", "x")], "--database", f"sqlite:///{tmp_path / 'empty.db'}")
     assert code == 2
-    assert "--database" in err
+    assert err.startswith("parley moderate: invalid config: ")
 
 
 @pytest.mark.skipif(not PARLEY.exists(), reason="console script not installed")
