@@ -23,8 +23,10 @@ from parley.accounts.models import Account, AccountKind, SsoIdentity, UsedTokenI
 from parley.accounts.names import clean_display_name
 from parley.accounts.services import do_create_account, do_rename, find_name_collision
 from parley.sites.models import Site
+from parley.web.inputs import has_unstorable
 
 LEEWAY_SECONDS = 30
+MAX_TIMESTAMP = 253402300799.0  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +73,26 @@ def verify_token(site: Site, token: str, now: datetime) -> SsoClaims:
     if isinstance(iat, (int, float)) and iat > now.timestamp() + LEEWAY_SECONDS:
         raise InvalidToken(context={"reason": "iat in the future"})
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub or len(sub) > 256:
+    if not isinstance(sub, str) or not sub or len(sub) > 256 or has_unstorable(sub):
         raise InvalidToken(context={"reason": "bad sub"})
-    name = claims.get("name")
-    email = claims.get("email")
     jti = claims.get("jti")
+    if jti is not None and (not isinstance(jti, str) or len(jti) > 256 or has_unstorable(jti)):
+        raise InvalidToken(context={"reason": "bad jti"})
     return SsoClaims(
         subject=sub,
-        name=name if isinstance(name, str) else None,
-        email=email if isinstance(email, str) else None,
-        expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
-        jti=jti if isinstance(jti, str) and jti else None,
+        name=_text_claim(claims.get("name"), 200),
+        email=_text_claim(claims.get("email"), 320),
+        # PyJWT accepts any future exp; a date must stay within what datetime and the columns hold
+        expires_at=datetime.fromtimestamp(min(float(claims["exp"]), MAX_TIMESTAMP), UTC),
+        jti=jti or None,
     )
+
+
+def _text_claim(value: Any, max_length: int) -> str | None:
+    """An optional text claim (name, e-mail): dropped when it is no storable string."""
+    if not isinstance(value, str) or not value or len(value) > max_length or has_unstorable(value):
+        return None
+    return value
 
 
 def find_sso_account(session: Session, site: Site, subject: str) -> Account | None:
