@@ -18,7 +18,9 @@ class SiteIn(_In):
     name: str = Field(..., max_length=200)
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)
     settings: dict[str, Any] = Field(default_factory=dict)
-    sso_secret: str | None = Field(None, max_length=256)
+    sso_secret: str | None = Field(
+        None, min_length=32, max_length=256, description="HS256 secret (RFC 7518: at least 256 bits)."
+    )
     sso_public_key: str | None = Field(None, max_length=16384)
     sso_issuer: str | None = Field(None, max_length=256)
     sso_audience: str | None = Field(None, max_length=256)
@@ -28,7 +30,9 @@ class SitePatch(_In):
     name: str | None = Field(None, max_length=200)
     allowed_origins: list[str] | None = Field(None, max_length=100)
     settings: dict[str, Any] | None = None
-    sso_secret: str | None = Field(None, max_length=256)
+    sso_secret: str | None = Field(
+        None, min_length=32, max_length=256, description="HS256 secret (RFC 7518: at least 256 bits)."
+    )
     sso_public_key: str | None = Field(None, max_length=16384)
     sso_issuer: str | None = Field(None, max_length=256)
     sso_audience: str | None = Field(None, max_length=256)
