@@ -32,7 +32,7 @@ from parley.moderation.backends import ModerationBackends
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
 from parley.moderation.copies import CopyEntry, fingerprint
 from parley.moderation.normalize import normalize
-from parley.moderation.pipeline import build_pipeline
+from parley.moderation.pipeline import Pipeline, default_phases
 from parley.moderation.policy import ModerationPolicy
 from parley.moderation.services import do_record_outcome
 from parley.moderation.types import PhaseRun
@@ -113,6 +113,9 @@ def main() -> None:
     parser.add_argument("--indexed", type=int, default=100_000)
     parser.add_argument("--terms", type=int, default=1000)
     parser.add_argument("--cli", action="store_true", help="also time `parley moderate` end to end")
+    parser.add_argument(
+        "--without-classifiers", action="store_true", help="leave out the classifier phases (their own issue)"
+    )
     args = parser.parse_args()
     rng = random.Random(20260315)
     words = vocabulary()
@@ -132,7 +135,9 @@ def main() -> None:
     def observe(run: PhaseRun) -> None:
         phase_seconds[run.phase] = phase_seconds.get(run.phase, 0.0) + run.seconds
 
-    pipeline = build_pipeline([observe])
+    skip = "classifier" if args.without_classifiers else "\x00"
+    phases = [p for p in default_phases() if not p.name.startswith(skip)]
+    pipeline = Pipeline(phases, [observe])
     now = datetime(2026, 3, 15, 12, tzinfo=UTC)
     contexts = [
         ModerationContext(
@@ -168,6 +173,7 @@ def main() -> None:
         "comments_per_second": round(args.comments / seconds),
         "comments_per_wall_second": round(args.comments / wall),
         "us_per_comment": round(seconds / args.comments * 1e6, 1),
+        "phases": len(phases),
         "verdicts": verdicts,
         "phase_us": {k: round(v / args.comments * 1e6, 1) for k, v in phase_seconds.items()},
         "load_average": os.getloadavg()[0],

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from parley.errors import AppError, ErrorCode, RateLimited
 from parley.moderation.backends import author_key
 from parley.moderation.context import ModerationContext
 from parley.moderation.copies import CommentKey, CopyEntry
 from parley.moderation.models import ModerationDecision
 from parley.moderation.phases.copies import WAVE, context_fingerprint
 from parley.moderation.phases.rate import rate_keys
-from parley.moderation.types import Decision, Verdict
+from parley.moderation.types import Decision, Refusal, Verdict
 
 
 def needs_statement(status_after: str) -> bool:
@@ -95,3 +96,11 @@ def do_record_outcome(
             )
             backends.copies.add(ctx.site_slug, entry, fp.bands)
     return wave
+
+
+def refusal_error(refusal: Refusal) -> AppError:
+    """The :class:`~parley.errors.AppError` a refusal becomes in the API (429s carry Retry-After)."""
+    if refusal.error_code == ErrorCode.RATE_LIMITED:
+        return RateLimited(float(refusal.params.get("retry_after", 1)))
+    code = ErrorCode(refusal.error_code)
+    return AppError(refusal.message, code=code, status=refusal.status, params=dict(refusal.params))

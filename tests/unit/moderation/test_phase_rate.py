@@ -5,7 +5,7 @@ from datetime import timedelta
 from parley.moderation.backends import ModerationBackends
 from parley.moderation.phases.rate import RatePhase
 from parley.moderation.pipeline import build_pipeline
-from parley.moderation.services import do_record_outcome
+from parley.moderation.services import do_record_outcome, refusal_error
 from parley.moderation.types import Decision, Verdict
 
 from .helpers import NOW, make_ctx, policy
@@ -33,6 +33,8 @@ def test_flood_refuses_with_retry_after(stores: ModerationBackends) -> None:
     (reason,) = decision.reasons
     assert (reason.phase, reason.code) == ("rate", "flood")
     assert "try again in 17 seconds" in reason.detail
+    error = refusal_error(decision.refusal)  # what the API answers
+    assert (error.status, error.headers) == (429, {"Retry-After": "17"})
     # a refused comment is not counted, so the author can post once the window has moved on
     assert post(stores, 20.5).verdict is Verdict.PUBLISH
 
