@@ -28,6 +28,7 @@ DOMAINS: tuple[str, ...] = (
     "parley.webhooks.views",
     "parley.notifications.views",
     "parley.privacy.views",
+    "parley.live.views",
     "parley.web.views",
 )
 

@@ -98,6 +98,21 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = Field(True, description="Apply request rate limits (off only in benchmarks).")
     demo_enabled: bool = Field(True, description="Serve the demo article page at /.")
 
+    # --- live updates (Server-Sent Events) ------------------------------------------------------
+    live_heartbeat_seconds: float = Field(
+        15.0, ge=0.05, le=300, description="Heartbeat on idle live streams, so proxies keep them open."
+    )
+    live_stream_seconds: float = Field(
+        300.0,
+        ge=0.1,
+        le=86400,
+        description="A live stream ends after this long and the browser reconnects with Last-Event-ID "
+        "(spreads readers across restarts and instances).",
+    )
+    live_max_connections: int = Field(
+        5000, ge=0, le=1_000_000, description="Open live streams per process (0: live updates off)."
+    )
+
     # --- mail (notifications) ---------------------------------------------------------------------
     mail_backend: Literal["null", "smtp"] = Field(
         "null", description="How mail leaves: smtp (the settings below) or null (dropped, for development)."

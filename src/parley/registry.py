@@ -13,6 +13,7 @@ from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
 from parley.live.bus import EventBus, NullBus
+from parley.live.memory import LocalBus
 from parley.moderation.pipeline import Pipeline, build_pipeline
 
 
@@ -34,7 +35,9 @@ class Registry:
             db=db,
             clock=clock or SystemClock(),
             pipeline=build_pipeline(),
+            events=LocalBus(max_subscribers=settings.live_max_connections),
         )
 
     def close(self) -> None:
+        self.events.close()
         self.db.dispose()
