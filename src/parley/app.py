@@ -29,6 +29,7 @@ DOMAINS: tuple[str, ...] = (
     "parley.notifications.views",
     "parley.privacy.views",
     "parley.live.views",
+    "parley.embed.views",
     "parley.web.views",
 )
 
