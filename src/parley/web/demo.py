@@ -1,14 +1,14 @@
-"""The demo article page at ``/``: the seed article as a plain news page with its comments."""
+"""The demo article page at ``/``: the seed article as a plain news page that embeds the widget with
+one script tag, exactly as a publisher would. The comments come from the widget, not from here."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
+from babel.dates import format_datetime, get_timezone
 from fastapi import Request
 from starlette.responses import Response
 
-from parley.comments import queries
-from parley.comments.queries import Sort
 from parley.comments.threads import find_thread
 from parley.demo.services import demo_data
 from parley.sites.errors import SiteNotFound
@@ -19,29 +19,21 @@ from parley.web.templates import render
 def render_demo_page(request: Request) -> Response:
     ctx = get_context(request)
     data = demo_data()
-    comments: list[dict[str, Any]] = []
-    count = 0
     with ctx.registry.db.read() as session:
         try:
             site = ctx.site_cache.by_slug(session, data["site"]["slug"])
         except SiteNotFound:
             site = None
-        thread = find_thread(session, site.id, data["thread"]["key"]) if site else None
-        if thread is not None:
-            count = thread.comment_count
-            top, _ = queries.top_level_page(
-                session, thread.id, sort=Sort.OLDEST, limit=200, cursor=None, secret=ctx.settings.secret
-            )
-            replies = queries.first_replies(session, [r.id for r in top], 50)
-            for r in top:
-                item = queries.serialize(r)
-                item["replies"] = [queries.serialize(x) for x in replies if x.root_id == r.id]
-                comments.append(item)
+        loaded = site is not None and find_thread(session, site.id, data["thread"]["key"]) is not None
+    published = datetime.fromisoformat(data["thread"]["published"].replace("Z", "+00:00"))
     return render(
         "demo.html",
         data=data,
-        comments=comments,
-        count=count,
-        loaded=thread is not None,
+        loaded=loaded,
         thread_key=data["thread"]["key"],
+        site_slug=data["site"]["slug"],
+        published_iso=data["thread"]["published"],
+        published=format_datetime(
+            published, "d. MMMM y, HH:mm", tzinfo=get_timezone("Europe/Vienna"), locale="de"
+        ),
     )
