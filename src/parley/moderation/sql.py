@@ -18,12 +18,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
 from parley.moderation.models import CopyBand, CopySignature
 from parley.moderation.names import NameHolder
+
+# Built once: the statement is compiled once per dialect and bucket count, then only bound.
+_CANDIDATES = (
+    select(
+        CopySignature.comment_id,
+        CopySignature.author_key,
+        CopySignature.published_at,
+        CopySignature.signature,
+        CopySignature.wave_id,
+    )
+    .where(
+        CopySignature.comment_id.in_(
+            select(CopyBand.comment_id).where(
+                CopyBand.site_id == bindparam("site"),
+                CopyBand.bucket.in_(bindparam("buckets", expanding=True)),
+            )
+        ),
+        CopySignature.published_at >= bindparam("since"),
+    )
+    .order_by(CopySignature.comment_id)
+)
 
 
 class SqlCopyIndex:
@@ -49,22 +70,9 @@ class SqlCopyIndex:
         site_id = self._site_id(site)
         if site_id is None or not bands:
             return []
-        matching = select(CopyBand.comment_id).where(
-            CopyBand.site_id == site_id, CopyBand.bucket.in_(list(bands))
-        )
         rows = self.session.execute(
-            select(
-                CopySignature.comment_id,
-                CopySignature.author_key,
-                CopySignature.published_at,
-                CopySignature.signature,
-                CopySignature.wave_id,
-            )
-            .where(
-                CopySignature.comment_id.in_(matching),
-                CopySignature.published_at >= datetime.fromtimestamp(since, UTC),
-            )
-            .order_by(CopySignature.comment_id)
+            _CANDIDATES,
+            {"site": site_id, "buckets": list(bands), "since": datetime.fromtimestamp(since, UTC)},
         )
         return [
             CopyEntry(cid, author, published.timestamp(), signature_from_bytes(sig), wave)
