@@ -39,10 +39,12 @@ class _Converter(HTMLParser):
         self.link: list[str | None] = []
         self.pre = 0
         self.code = 0
+        self.after: str = ""  # "br" or "block": the next text's leading newline is layout, not content
 
     def _newline(self, blank: bool = False) -> None:
         prefix = "> " * self.quote
         self.out.append(("\n" + prefix if blank else "") + "\n" + prefix)
+        self.after = "block" if blank else "br"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROP_CONTENT:
@@ -113,6 +115,13 @@ class _Converter(HTMLParser):
             return
         if self.pre or self.code:
             self.out.append(data.replace("`", "'") if self.code else data)
+            return
+        if self.after == "br" and data.startswith("\n"):
+            data = data[1:]
+        elif self.after == "block":
+            data = data.lstrip("\n")
+        self.after = ""
+        if not data:
             return
         text = _ESCAPE.sub(r"\\\1", data)
         if self.quote:

@@ -19,10 +19,11 @@ MODES = {1: "published", 2: "held", 4: "deleted"}
 def _connect(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise FormatError(f"{path}: no such file")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise FormatError(f"{path}: not an SQLite database ({exc})") from None
     missing = {"threads", "comments"} - tables
     if missing:

@@ -38,28 +38,33 @@ def text(el: Any) -> str:
 def iter_elements(path: Path) -> Iterator[tuple[str, Any]]:
     """``("start"|"end", element)`` events; the caller clears what it handled (:func:`release`)."""
     try:
-        events = etree.iterparse(
-            str(path),
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
-        first = True
-        for event, el in events:
-            if first:
-                first = False
-                if el.getroottree().docinfo.doctype:
-                    raise FormatError(f"{path}: line {el.sourceline}: DTDs are not allowed in an import file")
-            yield event, el
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else "?"
-        raise FormatError(f"{path}: line {line}: broken XML: {exc.msg}") from None
+        fh = path.open("rb")
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with fh:  # closed however the caller stops (end, error, or an abandoned generator)
+        try:
+            events = etree.iterparse(
+                fh,
+                events=("start", "end"),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+                remove_comments=True,
+                remove_pis=True,
+            )
+            first = True
+            for event, el in events:
+                if first:
+                    first = False
+                    if el.getroottree().docinfo.doctype:
+                        raise FormatError(
+                            f"{path}: line {el.sourceline}: DTDs are not allowed in an import file"
+                        )
+                yield event, el
+        except etree.XMLSyntaxError as exc:
+            line = exc.lineno if exc.lineno else "?"
+            raise FormatError(f"{path}: line {line}: broken XML: {exc.msg}") from None
 
 
 def release(el: Any) -> None:

@@ -21,15 +21,20 @@ from parley.notifications.schemas import (
     UnreadOut,
 )
 from parley.web.context import RequestContext, get_context
+from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 Ctx = Annotated[RequestContext, Depends(get_context)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid link (problem+json)"},
-    401: {"description": "Not logged in (problem+json)"},
-    422: {"description": "Invalid fields (problem+json)"},
-}
+ERRORS = problem_responses(
+    {
+        400: "Invalid unsubscribe link",
+        401: "Not logged in",
+        403: "CSRF token missing",
+        422: "Invalid fields",
+    }
+)
+_PAGE_TITLES = {"ask": "Unsubscribe from these e-mails", "done": "You are unsubscribed"}
 _TEXTS = {
     "reply": "{author} replied to your comment.",
     "decision": "A moderator decision about your comment.",
@@ -119,7 +124,8 @@ def put_preferences(ctx: Ctx, payload: PreferencesIn) -> Response:
 
 
 def _page(locale: str, title: str, body: str) -> str:
-    t = html.escape(i18n.gettext(locale, title))
+    """A minimal page; ``title`` is a msgid from :data:`_PAGE_TITLES`."""
+    t = html.escape(i18n.gettext(locale, _PAGE_TITLES[title]))
     return (
         f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width"><title>{t}</title></head>'
@@ -145,7 +151,7 @@ def unsubscribe_page(ctx: Ctx, a: UnsubA, k: UnsubK, s: UnsubS) -> Response:
         f'<p>{question}</p><form method="post" action="{action}">'
         f'<button type="submit">{button}</button></form>'
     )
-    return HTMLResponse(_page(loc, "Unsubscribe from these e-mails", form))
+    return HTMLResponse(_page(loc, "ask", form))
 
 
 @router.post("/notifications/unsubscribe", response_class=HTMLResponse, responses=ERRORS)
@@ -155,7 +161,7 @@ def unsubscribe(ctx: Ctx, a: UnsubA, k: UnsubK, s: UnsubS) -> Response:
     with ctx.registry.db.write() as session:
         services.do_unsubscribe(session, a, k, ctx.now)
     done = html.escape(i18n.gettext(ctx.locale, "You will not get these e-mails any more."))
-    return HTMLResponse(_page(ctx.locale, "Unsubscribed", f"<p>{done}</p>"))
+    return HTMLResponse(_page(ctx.locale, "done", f"<p>{done}</p>"))
 
 
 def includeme(app: FastAPI) -> None:

@@ -11,14 +11,12 @@ from parley.accounts.models import Account
 from parley.errors import Unauthorized
 from parley.privacy import erasure, export
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
+from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 Ctx = Annotated[RequestContext, Depends(get_context)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not logged in (problem+json)"},
-    403: {"description": "CSRF token missing (problem+json)"},
-}
+ERRORS = problem_responses({401: "Not logged in", 403: "CSRF token missing"})
 
 
 def _account_id(ctx: RequestContext, session: Any) -> int:

@@ -3,7 +3,7 @@ delivery log). Admins only; a site-bound API token sees its own site only."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.responses import Response
@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from parley.admin.views import access_site, require_admin
 from parley.audit.services import do_audit
 from parley.web.context import RequestContext, get_context
+from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 from parley.webhooks import dispatch, services
 from parley.webhooks.schemas import DeliveryOut, WebhookIn, WebhookOut
@@ -19,12 +20,14 @@ router = APIRouter(prefix="/api/v1/admin/sites/{slug}/webhooks", tags=["webhooks
 Ctx = Annotated[RequestContext, Depends(get_context)]
 Slug = Annotated[str, Path(max_length=64)]
 HookId = Annotated[int, Path(ge=1, le=2**53)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No credentials (problem+json)"},
-    403: {"description": "Not an admin (problem+json)"},
-    404: {"description": "No such site or webhook (problem+json)"},
-    422: {"description": "Invalid fields, or a refused target address (problem+json)"},
-}
+ERRORS = problem_responses(
+    {
+        401: "No credentials, or a bad token",
+        403: "Not an admin, or a token bound to another site",
+        404: "No such site or webhook",
+        422: "Invalid fields, or a refused target address",
+    }
+)
 
 
 @router.get("", response_model=list[WebhookOut], responses=ERRORS)
