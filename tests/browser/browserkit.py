@@ -1,0 +1,169 @@
+"""Helpers of the browser suite: the publisher's host pages (another origin), the handle on the live
+Parley server, and small page helpers. The fixtures are in ``conftest.py``."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+from fastapi import FastAPI
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
+
+from parley.sites.models import Site
+from parley.sites.services import do_update_site_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SSO_SECRET = "publisher-shared-secret-for-tests-0123456789"
+PASSWORD = "correct horse battery staple"
+_seq = iter(range(1, 1_000_000))
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_seq)}"
+
+
+@dataclass
+class HostPages:
+    """Pages registered by path; ``/article`` builds one from its query string."""
+
+    parley_url: str
+    port: int = 0
+    pages: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def add(self, path: str, body: str, headers: dict[str, str] | None = None) -> str:
+        self.pages[path] = (body, headers or {})
+        return self.url + path
+
+    def article(
+        self,
+        thread: str,
+        *,
+        lang: str = "de",
+        attrs: dict[str, str] | None = None,
+        head: str = "",
+        csp: str | None = None,
+        before: str = "<h1>Artikel</h1><p>Ein kurzer Artikel.</p>",
+        path: str | None = None,
+    ) -> str:
+        """A host page embedding the widget for ``thread``: the script tag plus a container."""
+        data = {"data-parley-thread": thread, "data-parley-site": "demo", **(attrs or {})}
+        data_attrs = " ".join(f'{k}="{html.escape(v)}"' for k, v in data.items() if v is not None)
+        body = (
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Artikel {thread}</title>'
+            f'{head}<script src="{self.parley_url}/embed.js" {data_attrs} async></script></head>'
+            f'<body>{before}<div id="parley-comments"></div></body></html>'
+        )
+        headers = {"Content-Security-Policy": csp} if csp else {}
+        return self.add(path or f"/a/{thread}", body, headers)
+
+
+def host_handler(pages: HostPages) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            found = pages.pages.get(path)
+            if found is None:
+                self.send_error(404)
+                return
+            body, headers = found
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    return Handler
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+    host: HostPages
+
+    def api(self, method: str, path: str, *, token: str | None = None, site: str = "demo", **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        sep = "&" if "?" in path else "?"
+        r = httpx.request(
+            method, f"{self.url}/api/v1{path}{sep}site={site}", headers=headers, timeout=10, **kw
+        )
+        assert r.status_code < 400, r.text
+        return r.json() if r.content else None
+
+    def register(self, name: str | None = None) -> tuple[str, str]:
+        """A new local account: (name, bearer token)."""
+        name = name or unique("Leserin ")
+        email = f"{name.replace(' ', '.').lower()}@example.org"
+        out = self.api("POST", "/auth/register", json={"name": name, "email": email, "password": PASSWORD})
+        return name, out["token"]
+
+    def post(self, thread: str, body: str, token: str, site: str = "demo", **kw: Any) -> dict[str, Any]:
+        out: dict[str, Any] = self.api(
+            "POST", f"/threads/{thread}/comments", token=token, site=site, json={"body": body, **kw}
+        )
+        return out["comment"]
+
+    def sso_token(self, sub: str, name: str, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "sub": sub,
+            "name": name,
+            "email": f"{sub}@publisher.example",
+            "iat": now,
+            "exp": now + 600,
+        }
+        return jwt.encode({**payload, **claims}, SSO_SECRET, algorithm="HS256")
+
+    def site_settings(self, slug: str, changes: dict[str, Any]) -> None:
+        registry = self.app.state.registry
+        with registry.db.write() as s:
+            site = s.query(Site).filter_by(slug=slug).one()
+            do_update_site_settings(s, site, changes)
+        cache = registry.extras.get("site_cache")
+        if cache is not None:
+            cache.clear()
+
+
+def new_context(browser: Browser, **kw: Any) -> BrowserContext:
+    options: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, "locale": "de-DE"}
+    options.update(kw)
+    ctx = browser.new_context(**options)
+    ctx.set_default_timeout(10_000)
+    return ctx
+
+
+def open_widget(page: Page, url: str) -> None:
+    """Open a page and bring the comments into view (the widget loads lazily)."""
+    page.goto(url)
+    page.locator("#parley-comments").scroll_into_view_if_needed()
+    page.locator("#parley-comments h2").wait_for()
+
+
+def comment(page: Page, text: str) -> Locator:
+    """The comment item whose body contains ``text`` (the innermost one)."""
+    return page.locator("li.c", has=page.locator(".b", has_text=text)).last
+
+
+def dump_json(name: str, data: Any) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / name).write_text(json.dumps(data, indent=2))
