@@ -1,0 +1,244 @@
+"""Feature extraction without scikit-learn: n-gram vocabularies, tf-idf and style features.
+
+The extraction is our own code (not ``TfidfVectorizer``) so an artifact stores only data — the
+n-gram vocabulary, idf weights, style-feature scaling — and a fresh install scores exactly as the
+training machine did, whatever scikit-learn version it has. Two n-gram blocks are read from the
+folded text (:func:`parley.classifiers.text.prepare`):
+
+- **char**: character n-grams inside word boundaries (``char_wb``: each word padded with one space),
+  robust to inflection, compounds and the misspellings evasion leaves behind;
+- **word**: word unigrams and bigrams.
+
+Each block is weighted ``(1 + log tf) · idf`` and L2-normalized on its own; the blocks and the
+scaled style features are placed side by side in one sparse row. A second view, ``presence``, is the
+binary bag of the same n-grams that NB-SVM members reweight with their log-count ratios.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from parley.classifiers.text import STYLE_FEATURES, style_features
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+_WORD_CACHE_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Hyper-parameters of the features; stored in the artifact header."""
+
+    char_min: int = 2
+    char_max: int = 5
+    word_min: int = 1
+    word_max: int = 2
+    min_df: int = 2
+    max_char_features: int = 300_000
+    max_word_features: int = 100_000
+    style: bool = True
+    style_scale: float = 0.3
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "char_ngrams": [self.char_min, self.char_max],
+            "word_ngrams": [self.word_min, self.word_max],
+            "min_df": self.min_df,
+            "max_char_features": self.max_char_features,
+            "max_word_features": self.max_word_features,
+            "style": self.style,
+            "style_scale": self.style_scale,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> FeatureSpec:
+        cn = _pair(data["char_ngrams"])
+        wn = _pair(data["word_ngrams"])
+        return cls(
+            char_min=cn[0],
+            char_max=cn[1],
+            word_min=wn[0],
+            word_max=wn[1],
+            min_df=_int(data["min_df"]),
+            max_char_features=_int(data["max_char_features"]),
+            max_word_features=_int(data["max_word_features"]),
+            style=bool(data["style"]),
+            style_scale=float(str(data["style_scale"])),
+        )
+
+
+def _int(v: object) -> int:
+    return int(str(v))
+
+
+def _pair(v: object) -> tuple[int, int]:
+    if not isinstance(v, list) or len(v) != 2:
+        raise ValueError("expected a pair of integers")
+    return _int(v[0]), _int(v[1])
+
+
+def char_ngrams(word: str, lo: int, hi: int) -> list[str]:
+    padded = f" {word} "
+    n_max = len(padded)
+    return [padded[i : i + n] for n in range(lo, min(hi, n_max) + 1) for i in range(n_max - n + 1)]
+
+
+def word_ngrams(words: Sequence[str], lo: int, hi: int) -> list[str]:
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Features of a batch of texts: the tf-idf view and the binary presence view."""
+
+    tfidf: sp.csr_matrix
+    presence: sp.csr_matrix
+
+
+@dataclass
+class Featurizer:
+    """Turns folded texts (+ the raw texts, for style) into feature rows. Fit once, then frozen."""
+
+    spec: FeatureSpec
+    char_vocab: dict[str, int] = field(default_factory=dict)
+    word_vocab: dict[str, int] = field(default_factory=dict)
+    idf: FloatArray = field(default_factory=lambda: np.zeros(0))
+    style_mean: FloatArray = field(default_factory=lambda: np.zeros(0))
+    style_std: FloatArray = field(default_factory=lambda: np.zeros(0))
+    _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_char(self) -> int:
+        return len(self.char_vocab)
+
+    @property
+    def n_word(self) -> int:
+        return len(self.word_vocab)
+
+    @property
+    def n_style(self) -> int:
+        return len(STYLE_FEATURES) if self.spec.style else 0
+
+    @property
+    def n_ngrams(self) -> int:
+        return self.n_char + self.n_word
+
+    @property
+    def n_features(self) -> int:
+        return self.n_ngrams + self.n_style
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    @classmethod
+    def fit(cls, spec: FeatureSpec, folded: Sequence[str], raw: Sequence[str]) -> Featurizer:
+        """Build the vocabularies (document frequency ≥ ``min_df``, most frequent first) and idf."""
+        char_df: Counter[str] = Counter()
+        word_df: Counter[str] = Counter()
+        for text in folded:
+            words = text.split()
+            char_df.update({g for w in words for g in char_ngrams(w, spec.char_min, spec.char_max)})
+            word_df.update(set(word_ngrams(words, spec.word_min, spec.word_max)))
+        char_vocab = _vocab(char_df, spec.min_df, spec.max_char_features)
+        word_vocab = _vocab(word_df, spec.min_df, spec.max_word_features)
+        n_docs = len(folded)
+        df = np.zeros(len(char_vocab) + len(word_vocab))
+        for g, i in char_vocab.items():
+            df[i] = char_df[g]
+        for g, i in word_vocab.items():
+            df[len(char_vocab) + i] = word_df[g]
+        idf = np.log((1 + n_docs) / (1 + df)) + 1.0  # scikit-learn's smoothed idf
+        feat = cls(spec=spec, char_vocab=char_vocab, word_vocab=word_vocab, idf=idf)
+        if spec.style:
+            style = style_features(raw)
+            feat.style_mean = style.mean(axis=0)
+            feat.style_std = style.std(axis=0) + 1e-6
+        return feat
+
+    # -- transforming --------------------------------------------------------------------------
+
+    def _char_ids(self, word: str) -> list[int]:
+        ids = self._word_cache.get(word)
+        if ids is None:
+            get = self.char_vocab.get
+            ids = [
+                i
+                for g in char_ngrams(word, self.spec.char_min, self.spec.char_max)
+                if (i := get(g)) is not None
+            ]
+            if len(self._word_cache) >= _WORD_CACHE_LIMIT:
+                self._word_cache.clear()
+            self._word_cache[word] = ids
+        return ids
+
+    def _ids(self, text: str) -> tuple[list[int], list[int]]:
+        words = text.split()
+        chars: list[int] = []
+        for w in words:
+            chars.extend(self._char_ids(w))
+        get = self.word_vocab.get
+        offset = self.n_char
+        wids = [
+            offset + i
+            for g in word_ngrams(words, self.spec.word_min, self.spec.word_max)
+            if (i := get(g)) is not None
+        ]
+        return chars, wids
+
+    def transform(self, folded: Sequence[str], raw: Sequence[str]) -> Batch:
+        n = len(folded)
+        n_ng = self.n_ngrams
+        docs: list[IntArray] = []
+        char_counts = np.zeros(n, dtype=np.int64)
+        for j, text in enumerate(folded):
+            c, w = self._ids(text)
+            char_counts[j] = len(c)
+            docs.append(np.asarray(c + w, dtype=np.int64))
+        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
+        flat = np.concatenate(docs) if n else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys, counts = np.unique(rows * n_ng + flat, return_counts=True)
+        rows = keys // n_ng
+        cols = keys % n_ng
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        # tf-idf per block, each block L2-normalized on its own
+        data = (1.0 + np.log(counts)) * self.idf[cols]
+        block = (cols >= self.n_char).astype(np.int64)
+        norms = np.zeros((n, 2))
+        np.add.at(norms, (rows, block), data * data)
+        norms = np.sqrt(norms)
+        norms[norms == 0] = 1.0
+        data = data / norms[rows, block]
+        tfidf = sp.csr_matrix((data, cols, indptr), shape=(n, n_ng))
+        presence = sp.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(n, n_ng))
+        if self.spec.style:
+            style = (style_features(raw) - self.style_mean) / self.style_std * self.spec.style_scale
+            tfidf = sp.hstack([tfidf, sp.csr_matrix(style)], format="csr")
+        return Batch(tfidf=tfidf, presence=presence)
+
+
+def _vocab(df: Counter[str], min_df: int, cap: int) -> dict[str, int]:
+    """Keep n-grams with ``df >= min_df``; if more than ``cap``, the most frequent (ties by text)."""
+    kept = [(c, g) for g, c in df.items() if c >= min_df]
+    kept.sort(key=lambda x: (-x[0], x[1]))
+    return {g: i for i, (_, g) in enumerate(kept[:cap])}
+
+
+def vocab_list(vocab: dict[str, int]) -> list[str]:
+    out = [""] * len(vocab)
+    for g, i in vocab.items():
+        out[i] = g
+    return out
+
+
+def vocab_from_list(items: Iterable[str]) -> dict[str, int]:
+    return {g: i for i, g in enumerate(items)}
