@@ -12,6 +12,7 @@ skeleton, so a look-alike can never borrow an allowed domain's trust.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -48,6 +49,7 @@ class Link:
     span: Span | None = None
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalize_domain(value: str) -> str | None:
     """``"https://WWW.Bücher.de:443/x"`` → ``"www.xn--bcher-kva.de"``; None if it is not a host name."""
     host = value.strip()
