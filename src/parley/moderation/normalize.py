@@ -6,8 +6,8 @@ text meet whatever way either was written. The reading undoes, in this order:
 
 1. **Invisible characters**: zero-width, bidi and other format characters inside words are dropped
    (``Tro\u200bttel``). Combining marks are dropped, except the diaeresis (see 4).
-2. **Compatibility forms**: NFKC, so full-width ``ｔｒｏｔｔｅｌ``, mathematical ``𝐓`` and circled
-   ``ⓣ`` letters become plain letters.
+2. **Compatibility forms**: NFKC, so full-width ``ｔｒｏｔｔｅｌ``, mathematical ``𝐓``, circled ``ⓣ``,
+   squared ``🅣`` and regional-indicator ``🇹`` letters become plain letters.
 3. **Case and look-alikes**: case folding, then Unicode confusables (UTS #39 data compiled into
    ``disarm``) fold Cyrillic ``а``, Greek ``ο`` and the like onto the Latin letter they imitate.
    A capital ``I`` directly after a lower-case letter (``SektgIas``) is read both as ``i`` and as
@@ -15,9 +15,11 @@ text meet whatever way either was written. The reading undoes, in this order:
 4. **German spellings**: ``ä``/``ae``, ``ö``/``oe``, ``ü``/``ue`` (also a Greek ``ϋ``), ``ß``/``ss``;
    other accents are dropped (``é`` is ``e``).
 5. **Leetspeak** inside words with at least two letters: ``0 1 3 4 5 7 8 9 @ $ € !`` read as
-   ``o i e a s t b g a s e i`` (``Tr0tt3l``); ``1`` and ``|`` are read as ``i`` and, in the
-   alternate view, ``l``. Numbers stay numbers: a run of three digits or more, or a leading run of
-   two (``30er``, ``2024``), is left alone.
+   ``o i e a s t b g a s e i`` (``Tr0tt3l``, ``7r0773l``); ``1`` and ``|`` are read as ``i`` and, in
+   the alternate view, ``l``. A leading ``@`` is a mention in the joined view and an ``a`` in the
+   alternate one (``@rschloch``). Numbers stay numbers: a leading run of two digits or more
+   (``30er``, ``2024``) and a run of three or more not between letters (``A380``) are left alone,
+   and in a compound each part is read on its own (``G20-Gipfel``).
 6. **Repeated letters** collapse to one (``Trooottel`` and ``Trottel`` both read ``trotel``). Patterns
    are folded the same way, so double letters still match; the price is that ``Staat`` and ``Stat``
    read alike.
