@@ -22,7 +22,10 @@ def test_author_sees_their_held_comment_and_why_others_do_not(server: LiveServer
         note = mine.locator(".note")
         expect(note).to_contain_text("Wartet auf Prüfung – nur für Sie sichtbar.")
         expect(note.locator("li")).not_to_have_count(0)  # the reason(s)
-        expect(note.locator("li").first).to_contain_text("Grund:")
+        # the reason, in the reader's language
+        expect(note.locator("li").first).to_have_text(
+            "Grund: Kommentare auf dieser Seite prüft die Moderation, bevor sie erscheinen."
+        )
         link = note.get_by_role("link", name="Begründung und Widerspruch")
         expect(link).to_have_attribute("href", re.compile(r"^http://127\.0\.0\.1:\d+/statements/.+"))
         expect(author.locator("#parley-comments h2")).to_have_text("0 Kommentare")
@@ -38,7 +41,7 @@ def test_author_sees_their_held_comment_and_why_others_do_not(server: LiveServer
         open_widget(author, url)
         again = comment(author, "Dieser Kommentar wartet auf die Moderation")
         expect(again.locator(".note")).to_contain_text("Wartet auf Prüfung")
-        expect(again.locator(".note li").first).to_contain_text("Grund:")
+        expect(again.locator(".note li").first).to_contain_text("Grund: Kommentare auf dieser Seite")
         expect(again.locator(".note a")).to_have_attribute("href", re.compile("/statements/"))
     finally:
         author_ctx.close()

@@ -292,7 +292,7 @@ def counts(session: Session, site_id: int, keys: Sequence[str]) -> dict[str, int
 
 
 def latest_statements(
-    session: Session, comment_ids: Sequence[int]
+    session: Session, comment_ids: Sequence[int], locale: str = "en"
 ) -> dict[int, tuple[list[Any], str | None]]:
     """The reasons (``{phase, code, detail}``) and statement token of each comment's latest decision,
     so an author who reloads still sees why their comment waits. One indexed query."""
@@ -307,6 +307,26 @@ def latest_statements(
     )
     out: dict[int, tuple[list[Any], str | None]] = {}
     for cid, reasons, token in session.execute(stmt):
-        public = [{k: str(r.get(k, "")) for k in ("phase", "code", "detail")} for r in reasons or []]
+        public = [_public_reason(r, locale) for r in reasons or [] if isinstance(r, dict)]
         out[cid] = (public, token)  # later decisions overwrite earlier ones
     return out
+
+
+def _public_reason(stored: dict[str, Any], locale: str) -> dict[str, str]:
+    """A stored reason as ``{phase, code, detail}``, the detail in ``locale`` when it has a template."""
+    from parley.moderation.messages import explain
+    from parley.moderation.types import Verdict
+
+    code = str(stored.get("code", ""))
+    detail = str(stored.get("detail", ""))
+    params = stored.get("params")
+    try:
+        verdict = Verdict(stored.get("verdict", Verdict.PUBLISH.value))
+    except ValueError:
+        verdict = Verdict.PUBLISH
+    localized = explain(code, params if isinstance(params, dict) else {}, verdict, locale)
+    return {
+        "phase": str(stored.get("phase", "")),
+        "code": code,
+        "detail": detail if localized == code else localized,
+    }

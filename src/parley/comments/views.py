@@ -28,6 +28,7 @@ from parley.comments.schemas import (
 )
 from parley.errors import Unauthorized, ValidationFailed
 from parley.live.bus import ThreadEvent
+from parley.moderation.messages import render_reason
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
@@ -74,6 +75,12 @@ def site_out(site: Site, policy: SiteSettings) -> dict[str, Any]:
             else None
         ),
     }
+
+
+def public_reasons(decision: Any, locale: str) -> list[dict[str, str]]:
+    """``{phase, code, detail}`` per reason, the detail in the reader's language (``?lang=``,
+    Accept-Language; English by default), so the widget can tell an author why in their words."""
+    return [{**r.public(), "detail": render_reason(r, locale)} for r in decision.reasons]
 
 
 def thread_out(thread: Thread | None, key: str, ctx: RequestContext) -> dict[str, Any]:
@@ -144,7 +151,7 @@ def list_comments(
             body["comments"] = out
         if me:
             pending = [queries.serialize(r, None, me) for r in queries.own_pending(session, me, thread.id)]
-            statements = queries.latest_statements(session, [p["id"] for p in pending])
+            statements = queries.latest_statements(session, [p["id"] for p in pending], ctx.locale)
             for p in pending:
                 reasons, token = statements.get(p["id"], ([], None))
                 p["reasons"] = reasons
@@ -217,7 +224,7 @@ def create_comment(
             secret=ctx.settings.secret,
         )
         item = queries.serialize(queries.row_by_id(session, posted.comment.id), None, posted.author.id)
-        reasons = posted.decision.public_reasons()
+        reasons = public_reasons(posted.decision, ctx.locale)
         statement_url = (
             ctx.url(f"/statements/{posted.record.statement_token}") if posted.record.statement_token else None
         )
@@ -316,7 +323,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
         )
         record = services.do_edit_comment(session, comment, body, decision, account_id, ctx.now)
         item = queries.serialize(queries.row_by_id(session, comment.id), None, account_id)
-        reasons = decision.public_reasons()
+        reasons = public_reasons(decision, ctx.locale)
         url = ctx.url(f"/statements/{record.statement_token}") if record.statement_token else None
         item["reasons"] = reasons
         item["statement_url"] = url
