@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from browserkit import LiveServer, comment, open_widget, unique
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -177,3 +178,67 @@ def test_dark_theme_by_attribute(server: LiveServer, page: Page) -> None:
     open_widget(page, server.host.article(unique("dunkel-"), attrs={"data-parley-theme": "dark"}))
     bg = page.locator("section.pw").evaluate("s => getComputedStyle(s).backgroundColor")
     assert bg == "rgb(23, 23, 23)"
+
+
+CONTRAST = """root => {
+  const rgb = s => s.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map(v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = el => {
+    for (let n = el; n; n = n.parentElement || (n.getRootNode() && n.getRootNode().host)) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  const wanted = ['h2', 'label', '.n', '.b', '.t', '.mu', '.bg', '.acts button', '.pri', '.who button',
+                  '.cta p'];
+  for (const sel of wanted) {
+    const el = root.querySelector(sel);
+    if (!el) { out.push([sel, 0]); continue; }
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    out.push([sel, Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa(server: LiveServer, page: Page, theme: str) -> None:
+    key = unique("kontrast-")
+    _, token = server.register()
+    server.post(key, "Gut lesbar", token)
+    server.api("POST", f"/threads/{key}/comments", json={"body": "Als Gast", "author_name": unique("Gast ")})
+    open_widget(page, server.host.article(key, attrs={"data-parley-theme": theme}))
+    expect(comment(page, "Gut lesbar")).to_be_visible()
+    ratios = page.locator("#parley-comments").evaluate(f"host => ({CONTRAST})(host.shadowRoot)")
+    too_low = [(sel, ratio) for sel, ratio in ratios if ratio < 4.5]
+    assert too_low == [], ratios
+
+
+def test_several_widgets_and_the_js_api_for_single_page_sites(server: LiveServer, page: Page) -> None:
+    a, b, c = unique("eins-"), unique("zwei-"), unique("spa-")
+    _, token = server.register()
+    for key in (a, b, c):
+        server.post(key, f"Kommentar in {key}", token)
+    url = server.host.add(
+        "/" + unique("several-"),
+        f'<!doctype html><html lang="de"><head><script src="{server.url}/embed.js" async></script></head>'
+        "<body>"
+        f'<div data-parley data-parley-thread="{a}" data-parley-site="demo"></div>'
+        f'<div data-parley data-parley-thread="{b}" data-parley-site="demo" data-parley-lang="en"></div>'
+        '<div id="later"></div></body></html>',
+    )
+    page.goto(url)
+    expect(page.locator("[data-parley] h2")).to_have_text(["1 Kommentar", "1 comment"])
+    expect(page.get_by_text(f"Kommentar in {a}")).to_be_visible()
+    expect(page.get_by_text(f"Kommentar in {b}")).to_be_visible()
+    page.evaluate(
+        "key => Parley.mount(document.getElementById('later'), {thread: key, site: 'demo', lazy: 'false'})", c
+    )
+    expect(page.locator("#later h2")).to_have_text("1 Kommentar")
+    expect(page.get_by_text(f"Kommentar in {c}")).to_be_visible()
+    assert page.evaluate("typeof Parley.version") == "string"

@@ -684,8 +684,10 @@
       var hm = /^#comment-(\d+)$/.exec(location.hash);
       if (hm && S.site) reveal(+hm[1]);
     });
-    // Lazy: load when the container comes within 600px of the viewport (at once for a deep link).
-    if (/^#comment-\d+$/.test(location.hash) || get('lazy') == 'false' || !w.IntersectionObserver) start();
+    // Lazy: load when the container comes within 600px of the viewport (at once when it already is,
+    // or for a deep link).
+    var box = el.getBoundingClientRect();
+    if (/^#comment-\d+$/.test(location.hash) || get('lazy') == 'false' || !w.IntersectionObserver || (box.top < innerHeight + 600 && box.bottom > -600)) start();
     else {
       io = new IntersectionObserver(function (en) {
         if (en.some(function (x) { return x.isIntersecting; })) start();
