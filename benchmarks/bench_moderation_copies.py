@@ -6,7 +6,8 @@ lookups run: half are near-duplicates of stored comments (about 10% of the signa
 a lightly edited copy), half are new. A lookup is what the copies phase does: read the buckets,
 fetch the candidates, estimate their similarity.
 
-    .venv/bin/python benchmarks/bench_moderation_copies.py [--sizes 10000,100000,1000000] [--no-sql]
+    .venv/bin/python benchmarks/bench_moderation_copies.py [--sizes 10000,100000,1000000] \
+        [--backends memory,sqlite]
 
 Prints one JSON object per backend and size, then the ratios largest/smallest. SQLite uses a
 scratch file in a temporary directory with the production tables (``moderation_copy_*``);
@@ -134,22 +135,24 @@ def _dt(ts: float) -> datetime:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--no-sql", action="store_true")
+    parser.add_argument("--backends", default="memory,sqlite")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    backends = set(args.backends.split(","))
     results: dict[str, dict[int, dict[str, float]]] = {"memory": {}, "sqlite": {}}
     for n in sizes:
         rng = np.random.default_rng(n)
         sigs = random_signatures(n, rng)
         qs = queries(sigs, rng)
-        t0 = time.perf_counter()
-        memory = fill_memory(sigs)
-        fill = time.perf_counter() - t0
-        r = {"stored": n, "fill_seconds": round(fill, 1), **measure(memory, qs)}
-        results["memory"][n] = r
-        print(json.dumps({"backend": "memory", **r}), flush=True)
-        del memory
-        if not args.no_sql:
+        if "memory" in backends:
+            t0 = time.perf_counter()
+            memory = fill_memory(sigs)
+            fill = time.perf_counter() - t0
+            r = {"stored": n, "fill_seconds": round(fill, 1), **measure(memory, qs)}
+            results["memory"][n] = r
+            print(json.dumps({"backend": "memory", **r}), flush=True)
+            del memory
+        if "sqlite" in backends:
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
                 session = fill_sqlite(sigs, Path(tmp) / "copies.db")
