@@ -7,6 +7,7 @@ system user (initdb refuses to run as root).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -69,8 +70,17 @@ class PostgresServer:
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} "
             "-c fsync=on -c max_connections=200 -c shared_buffers=128MB"
         )
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w",
-                  "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
         self.started = True
         return self
 
@@ -83,14 +93,27 @@ class PostgresServer:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         out = self._run(
-            str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", database,
-            "-v", "ON_ERROR_STOP=1", "-qAtc", sql,
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
         )
         return out.stdout
 
     def stop(self, mode: str = "fast") -> None:
         if self.started:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+            self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False
+            )
             self.started = False
 
     def restart(self) -> None:
@@ -99,8 +122,17 @@ class PostgresServer:
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} "
             "-c max_connections=200"
         )
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w",
-                  "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
         self.started = True
 
     def cleanup(self) -> None:
@@ -124,8 +156,19 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
+            [
+                self.exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -150,3 +193,110 @@ class RedisServer:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ParleyServer:
+    """A real ``parley serve`` process (uvicorn, ``workers`` processes) on a free loopback port.
+
+    It runs in its own process group, so :meth:`kill` takes every worker down with SIGKILL at once
+    (a crash), and :meth:`stop` shuts it down gracefully. The database must be migrated already.
+    """
+
+    def __init__(
+        self, database_url: str, data_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+    ) -> None:
+        self.database_url = database_url
+        self.data_dir = Path(data_dir)
+        self.workers = workers
+        self.extra_env = dict(env or {})
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.data_dir / f"parley-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+        env.update(
+            {
+                "PARLEY_DATABASE_URL": self.database_url,
+                "PARLEY_DATA_DIR": str(self.data_dir),
+                "PARLEY_SECRET_KEY": "test-secret-key-not-for-production",
+                "PARLEY_DEFAULT_SITE": "test",
+                "PARLEY_PUBLIC_URL": self.url,
+                "PARLEY_LOG_LEVEL": "WARNING",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 90.0) -> ParleyServer:
+        import sys
+
+        cmd = [sys.executable, "-m", "parley.cli.main", "serve", "--port", str(self.port)]
+        cmd += ["--workers", str(self.workers)]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.data_dir,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"parley serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if self._healthy():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"parley serve did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def _healthy(self) -> bool:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def _signal_group(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL to the supervisor and every worker at once: nothing gets to clean up."""
+        import signal
+
+        self._signal_group(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(30)
+            self.proc = None
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is None:
+            return
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None

@@ -1,0 +1,308 @@
+"""Posting: guests, registered readers (bearer and cookie + CSRF), SSO readers; thread creation;
+replies; Idempotency-Key; closed threads; what the stored comment looks like."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from parley.clock import FrozenClock
+from parley.comments.models import Comment, Thread
+from parley.db.database import Database
+from support.factories import bearer, configure_site, make_comments, make_site, post, register
+
+URL = "/api/v1/threads/{}/comments"
+
+
+def count(db: Database, model: Any = Comment) -> int:
+    with db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_guest_post_gets_a_session_cookie(client: TestClient) -> None:
+    r = client.post(URL.format("g1"), json={"body": "Erster!", "author_name": "Gast Geber"})
+    assert r.status_code == 201, r.text
+    session = r.json()["session"]
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"parley_session={session['token']};")
+    attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+    assert {"httponly", "samesite", "path", "max-age"} <= attrs
+    assert "secure" not in attrs
+    assert "samesite=lax" in cookie.lower()
+    # the same guest posts again with the cookie: CSRF token required, then no new session
+    r = client.post(URL.format("g1"), json={"body": "Zweiter!"})
+    assert r.status_code == 403
+    assert r.json()["code"] == "csrf_failed"
+    r = client.post(
+        URL.format("g1"), json={"body": "Zweiter!"}, headers={"X-CSRF-Token": session["csrf_token"]}
+    )
+    assert r.status_code == 201, r.text
+    assert "session" not in r.json() or r.json()["session"] is None
+    assert r.json()["comment"]["author"]["name"] == "Gast Geber"
+    assert r.json()["comment"]["author"]["guest"] is True
+    client.cookies.clear()
+
+
+def test_registered_reader_posts_with_bearer_and_with_cookie(client: TestClient) -> None:
+    account = register(client, name="Regina Registriert")
+    r = post(client, "reg", "Mit Konto.", token=account["token"])
+    assert r.status_code == 201, r.text
+    c = r.json()["comment"]
+    assert c["author"] == {
+        "name": "Regina Registriert",
+        "verified": False,
+        "role": "commenter",
+        "guest": False,
+    }
+    assert c["mine"] is True
+    assert r.json().get("session") is None
+    # author_name from a logged-in reader is ignored, not a second identity
+    r = post(client, "reg", "Anderer Name?", token=account["token"], author_name="Jemand Anders")
+    assert r.json()["comment"]["author"]["name"] == "Regina Registriert"
+    client.cookies.set("parley_session", account["token"])
+    r = client.post(URL.format("reg"), json={"body": "Mit Cookie."})
+    assert r.status_code == 403
+    assert r.json()["code"] == "csrf_failed"
+    r = client.post(URL.format("reg"), json={"body": "Mit Cookie."}, headers={"X-CSRF-Token": "falsch"})
+    assert r.status_code == 403
+    assert r.json()["code"] == "csrf_failed"
+    r = client.post(
+        URL.format("reg"), json={"body": "Mit Cookie."}, headers={"X-CSRF-Token": account["csrf_token"]}
+    )
+    assert r.status_code == 201, r.text
+    client.cookies.clear()
+
+
+def test_sso_reader_posts_with_a_publisher_token(
+    client: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    make_site(db, clock, "verlag", name="Verlag", sso_secret="verlag-secret-0123456789abcdef-0123456789")
+    claims = {
+        "sub": "u-42",
+        "name": "Vera Verlag",
+        "email": "vera@verlag.example",
+        "exp": int(time.time()) + 600,
+    }
+    token = jwt.encode(claims, "verlag-secret-0123456789abcdef-0123456789", algorithm="HS256")
+    r = client.post(
+        URL.format("s"), json={"body": "Über SSO."}, headers={**bearer(token), "X-Parley-Site": "verlag"}
+    )
+    assert r.status_code == 201, r.text
+    first = r.json()["comment"]
+    assert first["author"]["name"] == "Vera Verlag"
+    assert first["author"]["guest"] is False
+    r = client.post(
+        URL.format("s"), json={"body": "Noch einmal."}, headers={**bearer(token), "X-Parley-Site": "verlag"}
+    )
+    assert r.status_code == 201
+    with db.read() as s:
+        authors = set(s.scalars(select(Comment.author_id).where(Comment.site_id != 1)))
+    assert len(authors) == 1  # (site, sub) is one account
+    # the same token is worth nothing on another site
+    r = client.post(URL.format("s"), json={"body": "Falsche Seite."}, headers=bearer(token))
+    assert r.status_code in (400, 401)
+    assert r.json()["code"] in ("sso_not_configured", "invalid_token")
+
+
+def test_first_comment_creates_the_thread(client: TestClient, db: Database) -> None:
+    r = post(client, "new-story", "Los geht's.", title="  Eine   Geschichte ", url="javascript:alert(1)")
+    assert r.status_code == 201
+    listing = client.get(URL.format("new-story")).json()
+    assert listing["thread"]["title"] == "Eine Geschichte"
+    assert listing["thread"]["url"] == ""  # only http(s) article URLs are kept
+    post(client, "new-story", "Zweiter.", title="Anderer Titel", url="https://news.example/story")
+    thread = client.get(URL.format("new-story")).json()["thread"]
+    assert thread["title"] == "Eine Geschichte"  # the first title stays
+    assert thread["url"] == "https://news.example/story"  # an empty url is filled in
+    assert thread["comment_count"] == 2
+    assert count(db, Thread) == 1
+
+
+def test_thread_creation_can_be_switched_off(
+    client: TestClient, app: FastAPI, db: Database, clock: FrozenClock
+) -> None:
+    make_comments(db, clock, "exists", 1)
+    configure_site(app, "test", auto_create_threads=False)
+    r = post(client, "does-not-exist", "Hallo?")
+    assert r.status_code == 404
+    assert r.json()["code"] == "thread_not_found"
+    assert post(client, "exists", "Hier geht es.").status_code == 201
+
+
+def test_guests_can_be_switched_off(client: TestClient, app: FastAPI) -> None:
+    configure_site(app, "test", guests_allowed=False)
+    r = post(client, "members", "Als Gast?")
+    assert r.status_code == 401
+    assert r.json()["code"] == "guests_not_allowed"
+    account = register(client)
+    assert post(client, "members", "Mit Konto.", token=account["token"]).status_code == 201
+
+
+def test_replies_need_a_visible_parent_in_the_same_thread(
+    client: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    [root] = make_comments(db, clock, "r", 1)
+    [elsewhere] = make_comments(db, clock, "other", 1)
+    [held] = make_comments(db, clock, "r", 1, status="held")
+    r = post(client, "r", "Antwort.", parent_id=root)
+    assert r.status_code == 201
+    reply = r.json()["comment"]
+    assert (reply["parent_id"], reply["depth"]) == (root, 1)
+    r2 = post(client, "r", "Antwort auf die Antwort.", parent_id=reply["id"])
+    assert r2.json()["comment"]["depth"] == 2
+    for parent in (elsewhere, held, 10**9):
+        r = post(client, "r", "Ins Leere.", parent_id=parent)
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_parent"), parent
+    top = client.get(URL.format("r")).json()["comments"][0]
+    assert (top["reply_count"], top["descendant_count"]) == (1, 2)
+
+
+def test_bodies_are_rendered_and_sanitized(client: TestClient) -> None:
+    source = (
+        "**fett** und [Link](https://example.org/a) <script>alert(1)</script>\n\n"
+        "[böse](javascript:alert(1)) ![Bild](https://example.org/x.png)\n\n> Zitat"
+    )
+    html = post(client, "html", source).json()["comment"]["html"]
+    assert "<strong>fett</strong>" in html
+    assert '<a href="https://example.org/a" rel="nofollow ugc noopener">Link</a>' in html
+    assert "<script" not in html
+    assert "&lt;script&gt;" in html
+    assert "javascript:" not in html.replace("&lt;", "<").split("href=")[-1] or 'href="javascript' not in html
+    assert "<img" not in html
+    assert "<blockquote>" in html
+
+
+def test_site_length_limits(client: TestClient, app: FastAPI) -> None:
+    configure_site(app, "test", moderation={"max_length": 20, "min_length": 5})
+    r = post(client, "len", "x" * 21)
+    assert r.status_code == 422
+    assert r.json()["code"] == "body_too_long"
+    r = post(client, "len", "kurz")
+    assert r.status_code == 422
+    assert r.json()["code"] == "body_too_short"
+    assert post(client, "len", "genau richtig").status_code == 201
+
+
+# --- Idempotency-Key --------------------------------------------------------------------------------
+
+
+def test_same_key_and_body_give_the_same_answer_once(client: TestClient, db: Database) -> None:
+    key = str(uuid.uuid4())
+    payload = {"body": "Nur einmal, bitte.", "author_name": "Ida Idempotent"}
+    first = client.post(URL.format("idem"), json=payload, headers={"Idempotency-Key": key})
+    client.cookies.clear()
+    again = client.post(URL.format("idem"), json=payload, headers={"Idempotency-Key": key})
+    client.cookies.clear()
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    assert count(db) == 1
+    # another key is another comment
+    other = client.post(URL.format("idem"), json=payload, headers={"Idempotency-Key": str(uuid.uuid4())})
+    client.cookies.clear()
+    assert other.status_code == 201
+    assert other.json()["comment"]["id"] != first.json()["comment"]["id"]
+
+
+def test_same_key_with_another_body_is_refused(client: TestClient, db: Database) -> None:
+    key = "k-" + uuid.uuid4().hex
+    ok = client.post(
+        URL.format("idem"), json={"body": "Eins.", "author_name": "Ida"}, headers={"Idempotency-Key": key}
+    )
+    client.cookies.clear()
+    assert ok.status_code == 201
+    for changed in (
+        {"body": "Zwei.", "author_name": "Ida"},
+        {"body": "Eins.", "author_name": "Ida", "parent_id": 1},
+    ):
+        r = client.post(URL.format("idem"), json=changed, headers={"Idempotency-Key": key})
+        assert r.status_code == 422
+        assert r.json()["code"] == "idempotency_mismatch"
+        assert r.headers["content-type"] == "application/problem+json"
+    r = client.post(
+        URL.format("idem-elsewhere"),
+        json={"body": "Eins.", "author_name": "Ida"},
+        headers={"Idempotency-Key": key},
+    )
+    assert r.json()["code"] == "idempotency_mismatch"  # the thread is part of the request
+    assert count(db) == 1
+
+
+def test_idempotency_keys_belong_to_their_account(client: TestClient, db: Database) -> None:
+    a, b = register(client), register(client)
+    key = "shared-key"
+    ra = client.post(
+        URL.format("idem"), json={"body": "Von A."}, headers={**bearer(a["token"]), "Idempotency-Key": key}
+    )
+    rb = client.post(
+        URL.format("idem"), json={"body": "Von A."}, headers={**bearer(b["token"]), "Idempotency-Key": key}
+    )
+    assert ra.status_code == rb.status_code == 201
+    assert ra.json()["comment"]["id"] != rb.json()["comment"]["id"]
+    assert count(db) == 2
+
+
+def test_a_refused_post_does_not_burn_its_key(client: TestClient, app: FastAPI) -> None:
+    key = "retry-" + uuid.uuid4().hex
+    payload = {"body": "Jetzt aber.", "author_name": "Rita Retry"}
+    configure_site(app, "test", guests_allowed=False)
+    assert client.post(URL.format("k"), json=payload, headers={"Idempotency-Key": key}).status_code == 401
+    configure_site(app, "test", guests_allowed=True)
+    r = client.post(URL.format("k"), json=payload, headers={"Idempotency-Key": key})
+    assert r.status_code == 201, r.text
+    client.cookies.clear()
+
+
+# --- closed threads -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_token(db: Database, clock: FrozenClock) -> str:
+    from parley.accounts.models import Role
+    from support.factories import make_account, make_api_token
+
+    return make_api_token(db, clock, make_account(db, clock, role=Role.ADMIN, password=None))
+
+
+def test_closed_threads_refuse_comments(
+    client: TestClient, db: Database, clock: FrozenClock, admin_token: str
+) -> None:
+    [cid] = make_comments(db, clock, "closing", 1)
+    account = register(client)
+    r = client.post("/api/v1/admin/sites/test/threads/closing/close", headers=bearer(admin_token))
+    assert r.status_code == 200
+    assert r.json()["status"] == "closed"
+    assert client.get(URL.format("closing")).json()["thread"]["status"] == "closed"
+    r = post(client, "closing", "Zu spät?")
+    assert r.status_code == 409
+    assert r.json()["code"] == "thread_closed"
+    r = post(client, "closing", "Antwort?", parent_id=cid, token=account["token"])
+    assert r.status_code == 409
+    assert r.json()["code"] == "thread_closed"
+    # reading and voting still work
+    assert (
+        client.put(
+            f"/api/v1/comments/{cid}/vote", json={"value": 1}, headers=bearer(account["token"])
+        ).status_code
+        == 200
+    )
+    client.post("/api/v1/admin/sites/test/threads/closing/open", headers=bearer(admin_token))
+    assert post(client, "closing", "Wieder offen.").status_code == 201
+
+
+def test_threads_close_after_the_sites_days(client: TestClient, app: FastAPI, clock: FrozenClock) -> None:
+    configure_site(app, "test", close_after_days=2)
+    assert post(client, "timed", "Am ersten Tag.").status_code == 201
+    clock.advance(86400)
+    assert post(client, "timed", "Am zweiten Tag.").status_code == 201
+    clock.advance(86400 + 1)
+    r = post(client, "timed", "Am dritten Tag.")
+    assert r.status_code == 409
+    assert r.json()["code"] == "thread_closed"
+    assert client.get(URL.format("timed")).json()["thread"]["status"] == "closed"
