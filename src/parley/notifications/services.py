@@ -55,7 +55,7 @@ def unsubscribe_signature(secret: bytes, account_id: int, kind: str) -> str:
 
 def unsubscribe_url(public_url: str, secret: bytes, account_id: int, kind: str) -> str:
     sig = unsubscribe_signature(secret, account_id, kind)
-    return f"{public_url.rstrip('/')}/api/v1/notifications/unsubscribe?a={account_id}&k={kind}&s={sig}"
+    return f"{public_url.rstrip('/')}/notifications/unsubscribe?a={account_id}&k={kind}&s={sig}"
 
 
 def check_unsubscribe(secret: bytes, account_id: int, kind: str, signature: str) -> None:
@@ -138,10 +138,11 @@ def do_queue_mail(
     *,
     params: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
-) -> None:
-    """Queue a mail to an account. ``params``: ids and flags only, never addresses or bodies."""
+) -> bool:
+    """Queue a mail to an account (False: one with this ``dedupe_key`` was queued before).
+    ``params``: ids and flags only, never addresses or bodies."""
     payload = {"template": template, "account_id": account_id, **(params or {})}
-    do_enqueue(session, MAIL_JOB, payload, now, max_attempts=8, dedupe_key=dedupe_key)
+    return do_enqueue(session, MAIL_JOB, payload, now, max_attempts=8, dedupe_key=dedupe_key) is not None
 
 
 def do_notify_decision(session: Session, *, comment_id: int, now: datetime) -> None:
@@ -212,7 +213,7 @@ def do_queue_digests(session: Session, now: datetime) -> int:
             if not preferences(session, account_id).digest_emails:
                 continue
             day = now.date().isoformat()
-            do_queue_mail(
+            queued += do_queue_mail(
                 session,
                 "digest",
                 account_id,
@@ -220,5 +221,4 @@ def do_queue_digests(session: Session, now: datetime) -> int:
                 params={"site_id": site.id},
                 dedupe_key=f"digest:{site.id}:{account_id}:{day}",
             )
-            queued += 1
     return queued

@@ -25,6 +25,8 @@ from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
+# outside /api/: mail clients POST ``List-Unsubscribe=One-Click`` as a form, which the API refuses
+pages = APIRouter(tags=["notifications"])
 Ctx = Annotated[RequestContext, Depends(get_context)]
 ERRORS = problem_responses(
     {
@@ -138,7 +140,7 @@ UnsubK = Annotated[str, Query(alias="k", max_length=16)]
 UnsubS = Annotated[str, Query(alias="s", max_length=64)]
 
 
-@router.get("/notifications/unsubscribe", response_class=HTMLResponse, responses=ERRORS)
+@pages.get("/notifications/unsubscribe", response_class=HTMLResponse, responses=ERRORS)
 def unsubscribe_page(ctx: Ctx, a: UnsubA, k: UnsubK, s: UnsubS) -> Response:
     """The page behind the link in a mail: one button. (A GET never unsubscribes, RFC 8058: link
     scanners in mail systems open links.)"""
@@ -154,7 +156,7 @@ def unsubscribe_page(ctx: Ctx, a: UnsubA, k: UnsubK, s: UnsubS) -> Response:
     return HTMLResponse(_page(loc, "ask", form))
 
 
-@router.post("/notifications/unsubscribe", response_class=HTMLResponse, responses=ERRORS)
+@pages.post("/notifications/unsubscribe", response_class=HTMLResponse, responses=ERRORS)
 def unsubscribe(ctx: Ctx, a: UnsubA, k: UnsubK, s: UnsubS) -> Response:
     """One-click unsubscribe (the form above, and mail clients' ``List-Unsubscribe-Post``)."""
     services.check_unsubscribe(ctx.settings.secret, a, k, s)
@@ -168,3 +170,4 @@ def includeme(app: FastAPI) -> None:
     import parley.notifications.jobs  # noqa: F401 (registers the mail job handler)
 
     app.include_router(router)
+    app.include_router(pages)
