@@ -9,7 +9,7 @@ from browserkit import LiveServer, comment, open_widget, unique
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
-from parley.comments.models import Report
+from parley.comments.models import Report, Thread
 
 
 def heading(page: Page) -> object:
@@ -201,3 +201,25 @@ def test_report_with_reason_explanation_and_good_faith(server: LiveServer, page:
     with server.app.state.registry.db.read() as s:
         report = s.scalars(select(Report).where(Report.comment_id == target_id)).one()
         assert (report.reason, report.good_faith) == ("insult", True)
+
+
+def test_sort_switch_starts_over_and_closed_threads_take_no_comments(server: LiveServer, page: Page) -> None:
+    key = unique("zu-")
+    _, token = server.register()
+    for i in range(1, 23):
+        server.post(key, f"Beitrag {i}", token)
+    url = server.host.article(key, attrs={"data-parley-sort": "oldest"})
+    open_widget(page, url)
+    expect(page.locator("ol.list > li.c")).to_have_count(20)
+    page.get_by_label("Sortieren").select_option("newest")  # a new sort starts from the top
+    expect(page.locator("ol.list > li.c").first.locator(".b")).to_have_text("Beitrag 22")
+    expect(page.locator("ol.list > li.c")).to_have_count(20)
+
+    with server.app.state.registry.db.write() as s:
+        thread = s.scalars(select(Thread).where(Thread.key == key)).one()
+        thread.status = "closed"
+    page.reload()
+    open_widget(page, url)
+    expect(page.get_by_text("Die Kommentare zu diesem Artikel sind geschlossen.")).to_be_visible()
+    expect(page.get_by_label("Ihr Kommentar")).to_have_count(0)
+    expect(page.get_by_role("button", name="Antworten")).to_have_count(0)

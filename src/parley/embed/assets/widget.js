@@ -271,6 +271,7 @@
     }
     function reloadList() {
       S.items = {};
+      S.cursor = null;
       E.list.replaceChildren();
       return load(true);
     }
@@ -427,7 +428,7 @@
       var guest = !AUTH && !editing && S.site.guests_allowed;
       if (!AUTH && !editing && !guest) return h('p', {class: 'mu', text: L.login_to_comment});
       var err = h('p', {class: 'err', role: 'alert'}), id = uid();
-      var ta = h('textarea', {id: id, name: 'body', required: true, placeholder: L.placeholder, value: editing ? SRC[editing.c.id] || editing.art.querySelector('.b').innerText.trim() : ''});
+      var ta = h('textarea', {id: id, name: 'body', required: true, placeholder: L.placeholder, value: editing ? SRC[editing.c.id] || shown(editing) : ''});
       var label = editing ? L.edit : parent ? t('reply_to', {name: parent.c.author ? parent.c.author.name : ''}) : L.your_comment;
       var gb = guest && h('div', {hidden: !parent}, [h('p', {class: 'mu', text: L.as_guest}), h('div', {class: 'row'}, [
         field('author_name', L.name, {required: true, autocomplete: 'nickname', maxlength: 60}),
@@ -489,6 +490,12 @@
         });
       });
       return f;
+    }
+    // The text of a comment as shown, without the "@name" of a flat deep reply: what an edit starts
+    // from when this page did not write the comment (the API returns no Markdown source).
+    function shown(it) {
+      var text = it.art.querySelector('.b').innerText.trim(), at = it.at ? '@' + it.at : '';
+      return at && text.indexOf(at) == 0 ? text.slice(at.length).trim() : text;
     }
     // Reply, edit and report forms open under the comment; closing one returns focus to its button.
     function inline(it, slot, btn, make) {
