@@ -41,6 +41,9 @@ def test_embed_js_revalidates_with_its_etag(client: TestClient) -> None:
     assert "content-encoding" not in plain.headers
     assert plain.headers["etag"] != first.headers["etag"]
     assert plain.content == first.content  # the same script either way (httpx decodes gzip)
+    head = client.head("/embed.js", headers={"Accept-Encoding": "gzip"})
+    assert head.status_code == 200
+    assert head.headers["etag"] == first.headers["etag"]
     stale = client.get(
         "/embed.js", headers={"Accept-Encoding": "gzip", "If-None-Match": '"0123456789abcdef"'}
     )

@@ -50,13 +50,13 @@ def serve_bundle(request: Request, b: Bundle, cache_control: str) -> Response:
     return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
-@router.get("/embed.js")
+@router.api_route("/embed.js", methods=["GET", "HEAD"])
 def embed_js(request: Request) -> Response:
     """The widget. Publishers embed this URL; it revalidates hourly."""
     return serve_bundle(request, bundle(__version__), STABLE_CACHE)
 
 
-@router.get("/embed.{digest}.js")
+@router.api_route("/embed.{digest}.js", methods=["GET", "HEAD"])
 def embed_js_pinned(request: Request, digest: str) -> Response:
     """One exact build of the widget, cacheable for a year. An old digest leads to the current one."""
     current = bundle(__version__)
