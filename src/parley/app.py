@@ -30,6 +30,9 @@ DOMAINS: tuple[str, ...] = (
     "parley.privacy.views",
     "parley.live.views",
     "parley.embed.views",
+    "parley.statements.views",
+    "parley.appeals.views",
+    "parley.workspace.views",
     "parley.web.views",
 )
 

@@ -153,6 +153,14 @@ class Settings(BaseSettings):
         48, ge=1, le=8760, description="Idempotency records and used SSO token ids are purged after this."
     )
 
+    # --- moderation workspace, statements and appeals -----------------------------------------------
+    appeal_window_days: int = Field(
+        183,
+        ge=1,
+        le=3650,
+        description="How long after a decision its author may appeal it (DSA Art. 20: six months at least).",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:

@@ -63,6 +63,14 @@ class ErrorCode(StrEnum):
     # sites
     SITE_NOT_FOUND = "site_not_found"
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    # appeals and moderator actions (workspace)
+    APPEAL_EXISTS = "appeal_exists"
+    APPEAL_WINDOW_CLOSED = "appeal_window_closed"
+    APPEAL_NOT_AUTHOR = "appeal_not_author"
+    APPEAL_SAME_MODERATOR = "appeal_same_moderator"
+    APPEAL_DECIDED = "appeal_decided"
+    DECISION_SUPERSEDED = "decision_superseded"
+    NOTHING_TO_UNDO = "nothing_to_undo"
 
 
 class AppError(Exception):

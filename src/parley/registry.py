@@ -15,6 +15,7 @@ from parley.db.database import Database
 from parley.live.bus import EventBus, NullBus
 from parley.live.memory import LocalBus
 from parley.moderation.pipeline import Pipeline, build_pipeline
+from parley.observability.metrics import Metrics
 
 
 @dataclass
@@ -26,15 +27,18 @@ class Registry:
     moderation_backends: Any = None
     events: EventBus = field(default_factory=NullBus)
     extras: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
         db = Database(settings)
+        metrics = Metrics()  # phase runs, failures and latency (workspace health, /metrics)
         return cls(
             settings=settings,
             db=db,
             clock=clock or SystemClock(),
-            pipeline=build_pipeline(),
+            pipeline=build_pipeline(observers=[metrics.observe_phase]),
+            metrics=metrics,
             events=LocalBus(max_subscribers=settings.live_max_connections),
         )
 

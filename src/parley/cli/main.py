@@ -20,6 +20,7 @@ from parley.importers.cli import export_command, import_app
 from parley.moderation.cli import moderate
 from parley.notifications.cli import notifications_app
 from parley.privacy.cli import privacy_app, users_erase, users_export
+from parley.transparency.cli import audit_app, report_app
 from parley.webhooks.cli import webhooks_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Parley comment server.")
@@ -41,6 +42,8 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(notifications_app, name="notifications")
 users_app.command("export")(users_export)
 users_app.command("erase")(users_erase)
+app.add_typer(report_app, name="report")  # parley report transparency (workspace issue)
+app.add_typer(audit_app, name="audit")  # parley audit export
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

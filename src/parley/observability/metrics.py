@@ -1,0 +1,110 @@
+"""Moderation phase metrics, recorded by a pipeline observer.
+
+``parley_moderation_phase_runs_total{phase}``, ``…_failures_total{phase}`` and the latency histogram
+``…_phase_seconds{phase}`` count what *this process* ran since it started. Decisions held because a
+detector failed are counted from the database (``phase_failed`` reasons), which every instance shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from parley.moderation.types import PhaseRun
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseHealth:
+    """One phase as the health page shows it."""
+
+    phase: str
+    runs: int
+    failures: int
+    seconds_total: float
+    p50: float | None
+    p95: float | None
+
+    @property
+    def mean(self) -> float | None:
+        return self.seconds_total / self.runs if self.runs else None
+
+
+class Metrics:
+    """The process's metrics. :meth:`observe_phase` is a :data:`~parley.moderation.pipeline.PhaseObserver`."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.phase_runs = Counter(
+            "parley_moderation_phase_runs", "Moderation phase runs.", ["phase"], registry=self.registry
+        )
+        self.phase_failures = Counter(
+            "parley_moderation_phase_failures",
+            "Moderation phase runs that raised (recorded as phase_failed).",
+            ["phase"],
+            registry=self.registry,
+        )
+        self.phase_seconds = Histogram(
+            "parley_moderation_phase_seconds",
+            "Time one moderation phase took.",
+            ["phase"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe_phase(self, run: PhaseRun) -> None:
+        self.phase_runs.labels(run.phase).inc()
+        if run.failed:
+            self.phase_failures.labels(run.phase).inc()
+        self.phase_seconds.labels(run.phase).observe(run.seconds)
+
+    def phase_health(self, phases: list[str]) -> list[PhaseHealth]:
+        """Figures per phase, in pipeline order (phases that never ran show zeros)."""
+        runs: dict[str, float] = {}
+        failures: dict[str, float] = {}
+        sums: dict[str, float] = {}
+        buckets: dict[str, list[tuple[float, float]]] = {}
+        for family in self.registry.collect():
+            for sample in family.samples:
+                phase = sample.labels.get("phase")
+                if phase is None:
+                    continue
+                if sample.name == "parley_moderation_phase_runs_total":
+                    runs[phase] = sample.value
+                elif sample.name == "parley_moderation_phase_failures_total":
+                    failures[phase] = sample.value
+                elif sample.name == "parley_moderation_phase_seconds_sum":
+                    sums[phase] = sample.value
+                elif sample.name == "parley_moderation_phase_seconds_bucket":
+                    le = sample.labels["le"]
+                    buckets.setdefault(phase, []).append(
+                        (float("inf") if le == "+Inf" else float(le), sample.value)
+                    )
+        names = list(phases) + sorted(set(runs) - set(phases))
+        return [
+            PhaseHealth(
+                phase=name,
+                runs=int(runs.get(name, 0)),
+                failures=int(failures.get(name, 0)),
+                seconds_total=sums.get(name, 0.0),
+                p50=_quantile(buckets.get(name, []), 0.5),
+                p95=_quantile(buckets.get(name, []), 0.95),
+            )
+            for name in names
+        ]
+
+
+def _quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+    """Upper bound of the histogram bucket holding quantile ``q`` (cumulative counts)."""
+    if not buckets:
+        return None
+    ordered = sorted(buckets)
+    total = ordered[-1][1]
+    if total <= 0:
+        return None
+    for upper, count in ordered:
+        if count >= q * total:
+            return upper if upper != float("inf") else ordered[-2][0] if len(ordered) > 1 else None
+    return None

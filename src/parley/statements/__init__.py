@@ -1,0 +1,1 @@
+"""Statements of reasons (DSA Art. 17) for every hold, rejection, suspension and ban."""
