@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from parley.classifiers.cli import app as model_app
 from parley.config import Settings, load_settings
 from parley.errors import AppError
 from parley.importers.cli import export_command, import_app
@@ -40,6 +41,7 @@ app.command("export")(export_command)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(model_app, name="model")  # the classifiers: train, eval, predict
 users_app.command("export")(users_export)
 users_app.command("erase")(users_erase)
 app.add_typer(report_app, name="report")  # parley report transparency (workspace issue)
