@@ -73,8 +73,9 @@ def test_screenshots_and_load_timing(server: LiveServer, browser: Browser) -> No
             open_widget(page, server.url + "/")
             expect(page.locator("li.c")).to_have_count(6)
             page.screenshot(path=str(ARTIFACTS / f"demo-{name}.png"), full_page=True)
-            page.locator(".cta").scroll_into_view_if_needed()
-            page.evaluate("window.scrollBy(0, -20)")
+            page.locator(".cta").evaluate(
+                "e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -16); }"
+            )
             page.screenshot(path=str(ARTIFACTS / f"demo-{name}-comments.png"))
             timings[name] = page.evaluate(
                 """() => {
