@@ -56,6 +56,7 @@ class Contract:
         self.operations.sort(key=lambda op: -op.literal)
         self._validators: dict[tuple[str, str, str, str], Draft202012Validator] = {}
         self.checked = 0
+        self.seen: set[tuple[str, str, int]] = set()  # (METHOD, template, status) checked so far
 
     def template_for(self, path: str) -> str | None:
         for op in self.operations:
@@ -90,6 +91,7 @@ class Contract:
         spec_key = code if code in responses else f"{code[0]}XX" if f"{code[0]}XX" in responses else "default"
         if spec_key not in responses:
             raise ContractViolation(f"{method} {template}: status {status} is not documented")
+        self.seen.add((method.upper(), template, status))
         content = responses[spec_key].get("content")
         media = (content_type or "").split(";")[0].strip().lower()
         if not content:
