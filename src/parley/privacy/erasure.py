@@ -6,7 +6,7 @@ What happens, in one transaction:
   the replies of others in place), as each comment's site configures (``SiteSettings.erasure``);
   their earlier versions are deleted in both cases, and their IP hashes;
 - their votes are removed and every affected comment's counters and score are corrected;
-- their reports stay (a notice is a moderation record) without reporter, contact or IP hash;
+- their reports and appeals stay (moderation records) without reporter, contact, IP hash or name;
 - their name is scrubbed from the reasons of moderation decisions about their comments (a name check
   may have quoted it);
 - sessions, API tokens, SSO links, rename history, notifications and preferences are deleted with the
@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from parley.accounts.models import Account, NameChange
+from parley.appeals.models import Appeal
 from parley.audit.services import do_audit
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Report, Vote
 from parley.comments.scoring import wilson_lower_bound
@@ -140,6 +141,16 @@ def do_erase_account(
             if reasons is not decision.reasons or note != decision.note:
                 decision.reasons, decision.note = reasons, note
                 scrubbed += 1
+
+    for appeal in session.scalars(select(Appeal).where(Appeal.author_id == account_id)):
+        # an appeal is a moderation record and stays, without the person: their name goes from its
+        # texts; with "remove", their own words go too
+        if modes.get(appeal.site_id or 0, "anonymize") == "remove":
+            appeal.text = ""
+        else:
+            appeal.text = _scrub(appeal.text, names)
+        appeal.outcome_reason = _scrub(appeal.outcome_reason, names) if appeal.outcome_reason else None
+        appeal.author_id = None
 
     reports = session.execute(
         update(Report)

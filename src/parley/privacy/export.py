@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parley.accounts.models import Account, ApiToken, NameChange, SessionRecord, SsoIdentity
+from parley.appeals.models import Appeal
 from parley.comments.models import Comment, CommentRevision, Report, Thread, Vote
 from parley.moderation.models import ModerationDecision
 from parley.notifications.models import Notification
 from parley.notifications.services import preferences
 from parley.sites.models import Site
+from parley.workspace.models import Sanction
 
 Section = Callable[[Session, int], Any]
 _SECTIONS: dict[str, Section] = {}
@@ -175,7 +177,29 @@ def collect(session: Session, account_id: int, public_url: str) -> dict[str, Any
             "decision_emails": prefs.decision_emails,
             "digest_emails": prefs.digest_emails,
         },
-        "appeals": [],
+        "appeals": [
+            {
+                "comment_id": a.comment_id,
+                "text": a.text,
+                "status": a.status,
+                "outcome_reason": a.outcome_reason,
+                "created_at": _iso(a.created_at),
+                "decided_at": _iso(a.decided_at),
+            }
+            for a in session.scalars(select(Appeal).where(Appeal.author_id == account_id).order_by(Appeal.id))
+        ],
+        "sanctions": [
+            {
+                "kind": x.kind,
+                "reason_code": x.reason_code,
+                "note": x.note,
+                "until": _iso(x.until),
+                "at": _iso(x.created_at),
+            }
+            for x in session.scalars(
+                select(Sanction).where(Sanction.account_id == account_id).order_by(Sanction.id)
+            )
+        ],
     }
     for name, fn in _SECTIONS.items():
         data[name] = fn(session, account_id)

@@ -21,7 +21,7 @@ from parley.webhooks.targets import TargetRefused, address_allowed, check_url, r
         "172.16.0.1",
         "192.168.1.1",
         "100.64.0.1",  # carrier-grade NAT
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 (an address under test, nothing binds to it)
         "::",
         "224.0.0.1",
         "2002:7f00:1::1",  # 6to4 around 127.0.0.1
