@@ -6,8 +6,9 @@ server on another port (another origin) serves host pages that embed the widget 
 publisher would, with whatever CSP, CSS, language and attributes a test asks for.
 
 Sites: ``demo`` (the seed article), ``strict`` (pre-moderates every comment), ``sso`` (signs in
-with publisher JWTs), ``members`` (no guests). Flood and rate limits are off on all of them: the
-tests post faster than any person, from one address.
+with publisher JWTs), ``members`` (no guests). Flood and rate limits are off on all of them (the
+tests post faster than any person, from one address), and so are the text classifiers: these tests
+are about the widget, and a model's verdict on "Ebene 3" is not (the engine has its own tests).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-NO_RATE_LIMITS = {"moderation": {"rate": {"enabled": False}}}
+MODERATION = {"rate": {"enabled": False}, "classifier": {"enabled": False}}
+TEST_POLICY = {"moderation": MODERATION}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,7 +79,7 @@ def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         do_load_demo(s, now, url)
         demo = s.query(Site).filter_by(slug="demo").one()
         demo.allowed_origins = sorted({*demo.allowed_origins, host.url})
-        do_update_site_settings(s, demo, NO_RATE_LIMITS)
+        do_update_site_settings(s, demo, TEST_POLICY)
         origins = [url, host.url]
         do_create_site(
             s,
@@ -85,7 +87,7 @@ def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             name="Strenge Zeitung",
             now=now,
             allowed_origins=origins,
-            settings={"moderation": {"premoderate_all": True, "rate": {"enabled": False}}},
+            settings={"moderation": {**MODERATION, "premoderate_all": True}},
         )
         do_create_site(
             s,
@@ -93,7 +95,7 @@ def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             name="SSO-Zeitung",
             now=now,
             allowed_origins=origins,
-            settings=NO_RATE_LIMITS,
+            settings=TEST_POLICY,
             sso_secret=SSO_SECRET,
         )
         do_create_site(
@@ -102,7 +104,7 @@ def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             name="Nur Mitglieder",
             now=now,
             allowed_origins=origins,
-            settings={"guests_allowed": False, **NO_RATE_LIMITS},
+            settings={"guests_allowed": False, **TEST_POLICY},
         )
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=1

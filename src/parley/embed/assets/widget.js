@@ -443,7 +443,6 @@
       f.addEventListener('focusin', function () { if (gb) gb.hidden = false; });
       ta.addEventListener('keydown', function (e) {
         if (e.key == 'Enter' && (e.ctrlKey || e.metaKey)) f.requestSubmit();
-        if (e.key == 'Escape' && f.done) f.done();
       });
       f.addEventListener('submit', function (e) {
         e.preventDefault();
@@ -507,6 +506,7 @@
         if (slot == 'ed') it.art.hidden = false;
         if (!keep) btn.focus();
       };
+      f.addEventListener('keydown', function (e) { if (e.key == 'Escape') f.done(); });
       it.li.insertBefore(f, it.art.nextSibling);
       var first = f.querySelector('textarea,select,input');
       if (first) first.focus();
@@ -579,8 +579,13 @@
         field('email', L.email, {type: 'email', required: true, autocomplete: 'email'}),
         field('password', L.password, {type: 'password', required: true, autocomplete: reg ? 'new-password' : 'current-password'}),
         err,
-        buttons(L[mode], function () { E.auth.replaceChildren(); })
+        buttons(L[mode], function () { f.done(); })
       ]), x = f.elements;
+      f.done = function () {
+        E.auth.replaceChildren();
+        E.who.querySelector('button').focus();
+      };
+      f.addEventListener('keydown', function (e) { if (e.key == 'Escape') f.done(); });
       f.addEventListener('submit', function (e) {
         e.preventDefault();
         busy(f, true);
@@ -588,7 +593,7 @@
         if (reg) data.name = x.name.value.trim();
         api('POST', '/auth/' + mode, data, query()).then(function (r) {
           setAuth({t: r.token, n: r.account.name});
-          refreshAll(true);
+          signedIn();
         }, function (e) {
           busy(f, false);
           fail(err, e);
@@ -603,11 +608,21 @@
         setAuth({t: r.token, n: r.account.name, s: token.slice(-16)});
       });
     }
+    // After a login or logout every widget reloads (votes, own comments); this one then puts focus
+    // where the reader continues and says what changed.
+    function signedIn() {
+      ALL.forEach(function (x) { if (x != api2 && x.el.isConnected) x.reload(true); });
+      reload().then(function () {
+        var ta = E.top.querySelector('textarea');
+        say(AUTH ? t('signed_in', {name: AUTH.n}) : L.signed_out);
+        (ta && AUTH ? ta : E.who.querySelector('button')).focus();
+      });
+    }
     function logout() {
       var a = AUTH;
       setAuth(null);
       if (a) api('POST', '/auth/logout', null, query(), a).catch(function () {});
-      refreshAll(true);
+      signedIn();
     }
 
     // --- live updates ------------------------------------------------------------------------
