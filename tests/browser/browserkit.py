@@ -8,6 +8,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import jwt
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
+from parley.clock import SystemClock
 from parley.sites.models import Site
 from parley.sites.services import do_update_site_settings
 
@@ -113,12 +115,31 @@ class LiveServer:
         assert r.status_code < 400, r.text
         return r.json() if r.content else None
 
-    def register(self, name: str | None = None) -> tuple[str, str]:
-        """A new local account: (name, bearer token)."""
+    def register(self, name: str | None = None, *, password: bool = False) -> tuple[str, str]:
+        """A new local account: (name, bearer token). Made through the services unless it needs a
+        password (``password=True``: registered over HTTP with :data:`PASSWORD`), because hashing
+        one costs more than anything else these tests do."""
         name = name or unique("Leserin ")
         email = f"{name.replace(' ', '.').lower()}@example.org"
-        out = self.api("POST", "/auth/register", json={"name": name, "email": email, "password": PASSWORD})
-        return name, out["token"]
+        if password:
+            out = self.api(
+                "POST", "/auth/register", json={"name": name, "email": email, "password": PASSWORD}
+            )
+            return name, out["token"]
+        from parley.accounts.services import do_create_account, do_create_session
+
+        now = datetime.now(UTC)
+        with self.app.state.registry.db.write() as s:
+            account = do_create_account(s, name=name, email=email, now=now)
+            return name, do_create_session(s, account, now, 1).token
+
+    def seed(self, thread: str, text: str, n: int, *, parent_id: int | None = None) -> list[int]:
+        """``n`` published comments (``text`` formatted with ``i`` = 0 …) straight through the write
+        services: long threads are set up without running the moderation pipeline n times."""
+        from support.factories import make_comments
+
+        db = self.app.state.registry.db
+        return make_comments(db, SystemClock(), thread, n, site="demo", parent_id=parent_id, text=text)
 
     def post(self, thread: str, body: str, token: str, site: str = "demo", **kw: Any) -> dict[str, Any]:
         out: dict[str, Any] = self.api(

@@ -111,7 +111,7 @@ def test_register_then_vote_up_down_and_change(server: LiveServer, page: Page) -
 
 def test_login_post_and_logout(server: LiveServer, page: Page) -> None:
     key = unique("login-")
-    name, _ = server.register()
+    name, _ = server.register(password=True)
     open_widget(page, server.host.article(key))
     page.locator(".who").get_by_role("button", name="Anmelden").click()
     page.get_by_label("E-Mail", exact=True).fill(f"{name.replace(' ', '.').lower()}@example.org")
@@ -140,12 +140,9 @@ def test_members_only_site_asks_to_log_in(server: LiveServer, page: Page) -> Non
 
 def test_load_more_more_replies_and_deep_link(server: LiveServer, page: Page) -> None:
     key = unique("lang-")
-    _, token = server.register()
-    ids = [server.post(key, f"Kommentar Nummer {i}", token)["id"] for i in range(1, 24)]
-    parent = server.post(key, "Ein Kommentar mit vielen Antworten", token)
-    _, other = server.register()
-    for i in range(1, 8):
-        server.post(key, f"Antwort Nummer {i}", other, parent_id=parent["id"])
+    ids = server.seed(key, "Kommentar Nummer {i}", 23)
+    (parent,) = server.seed(key, "Ein Kommentar mit vielen Antworten", 1)
+    server.seed(key, "Antwort Nummer {i}", 7, parent_id=parent)
     open_widget(page, server.host.article(key, attrs={"data-parley-sort": "newest"}))
     expect(page.locator("ol.list > li.c")).to_have_count(20)
     expect(heading(page)).to_have_text("31 Kommentare")
@@ -162,7 +159,7 @@ def test_load_more_more_replies_and_deep_link(server: LiveServer, page: Page) ->
     page.goto(server.host.article(key, attrs={"data-parley-sort": "newest"}) + f"#comment-{ids[0]}")
     linked = page.locator(f"#comment-{ids[0]}")
     expect(linked).to_be_focused()
-    expect(linked.locator(".b")).to_have_text("Kommentar Nummer 1")
+    expect(linked.locator(".b")).to_have_text("Kommentar Nummer 0")
 
 
 def test_deep_replies_continue_flat_with_the_name_they_answer(server: LiveServer, page: Page) -> None:
@@ -205,14 +202,12 @@ def test_report_with_reason_explanation_and_good_faith(server: LiveServer, page:
 
 def test_sort_switch_starts_over_and_closed_threads_take_no_comments(server: LiveServer, page: Page) -> None:
     key = unique("zu-")
-    _, token = server.register()
-    for i in range(1, 23):
-        server.post(key, f"Beitrag {i}", token)
+    server.seed(key, "Beitrag {i}", 22)
     url = server.host.article(key, attrs={"data-parley-sort": "oldest"})
     open_widget(page, url)
     expect(page.locator("ol.list > li.c")).to_have_count(20)
     page.get_by_label("Sortieren").select_option("newest")  # a new sort starts from the top
-    expect(page.locator("ol.list > li.c").first.locator(".b")).to_have_text("Beitrag 22")
+    expect(page.locator("ol.list > li.c").first.locator(".b")).to_have_text("Beitrag 21")
     expect(page.locator("ol.list > li.c")).to_have_count(20)
 
     with server.app.state.registry.db.write() as s:
