@@ -13,6 +13,7 @@ proxies from closing idle streams and let the server notice readers that left.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -24,11 +25,13 @@ from parley.comments import threads
 from parley.comments.errors import ThreadNotFound
 from parley.live.bus import PUBLIC_KINDS, Delivery, EventBus, TooManySubscribers
 from parley.live.errors import LiveUnavailable
+from parley.live.memory import LocalBus
 from parley.web.context import RequestContext, get_context
 from parley.web.problems import problem_responses
 from parley.web.responses import dumps
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
+log = logging.getLogger("parley.live")
 
 # A stream for a thread that does not exist yet ends at once and asks the browser to come back later.
 _NO_THREAD_RETRY_MS = 30_000
@@ -117,4 +120,11 @@ async def thread_events(
 
 
 def includeme(app: FastAPI) -> None:
+    registry = app.state.registry
+    if registry.settings.workers > 1 and isinstance(registry.events, LocalBus):
+        log.warning(
+            "live updates: %d workers, but the in-process event bus is not shared between them: "
+            "a reader hears only events of the worker that serves their stream",
+            registry.settings.workers,
+        )
     app.include_router(router)
