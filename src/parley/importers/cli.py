@@ -39,6 +39,7 @@ def _run(
 ) -> None:
     from parley.cli.main import fail, one_line, settings_or_exit
     from parley.clock import SystemClock
+    from parley.db.database import Database
     from parley.errors import AppError
     from parley.importers.services import Importer, check_stream
     from parley.registry import Registry
@@ -47,10 +48,13 @@ def _run(
         total = check_stream(parse())
     except FormatError as exc:
         raise fail(f"import refused: {exc}") from None
-    registry = Registry.build(settings_or_exit())
+    settings = settings_or_exit()
+    # the moderation pipeline (and its models) is loaded only when it will run
+    registry: Any = Registry.build(settings) if moderate else None
+    db = registry.db if registry is not None else Database(settings)
     try:
         importer = Importer(
-            registry.db,
+            db,
             site,
             source,
             SystemClock().now(),
@@ -65,7 +69,10 @@ def _run(
     except AppError as exc:
         raise fail(one_line(exc), 2) from None
     finally:
-        registry.close()
+        if registry is not None:
+            registry.close()
+        else:
+            db.dispose()
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
