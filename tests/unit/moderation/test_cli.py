@@ -70,9 +70,8 @@ def test_seed_thread_publishes_and_the_forgeries_are_caught() -> None:
 
 def test_terms_from_the_config(tmp_path: Path) -> None:
     config = tmp_path / "site.toml"
-    config.write_text(
-        '[terms]\nbanned = ["Trottel", "idiot*"]\nsuspect = ["Lügenpresse"]\n', encoding="utf-8"
-    )
+    terms = '[terms]\nbanned = ["Trottel", "idiot*"]\nsuspect = ["Lügenpresse"]\n'
+    config.write_text(terms + "[classifier]\nenabled = false\n", encoding="utf-8")  # the term phase alone
     code, out, _ = run(
         [
             line("1", "Du bist ein T r o t t e l"),

@@ -29,7 +29,11 @@ def test_the_seed_thread_publishes_on_a_new_site(stores: ModerationBackends) -> 
 
 
 def test_every_phase_leaves_its_evidence_and_the_strongest_verdict_wins(stores: ModerationBackends) -> None:
-    pol = policy(terms={"banned": ["Trottel"], "suspect": ["Staatsfunk"]}, links={"max_links": 0})
+    pol = policy(
+        terms={"banned": ["Trottel"], "suspect": ["Staatsfunk"]},
+        links={"max_links": 0},
+        classifier={"enabled": False},  # the models' own findings are the classifier issue's tests
+    )
     text = "Der Staatsfunk und dieser T r o t t e l, siehe example.com"
     decision = build_pipeline().run(make_ctx(text, pol=pol, stores=stores, name="Redaktion"))
     assert decision.verdict is Verdict.REJECT
