@@ -14,7 +14,7 @@ from parley.accounts.models import Account
 from parley.clock import FrozenClock
 from parley.config import Settings
 from parley.db.database import Database
-from support.apps import checking_client
+from support.apps import TEST_MODERATION, checking_client
 from support.factories import PASSWORD, bearer, post, register
 
 REGISTER = "/api/v1/auth/register"
@@ -63,7 +63,7 @@ def test_cookies_are_secure_behind_https(settings: Settings, clock: FrozenClock,
     from support.factories import make_site
 
     app = create_app(settings.model_copy(update={"public_url": "https://comments.example"}), clock=clock)
-    make_site(app.state.registry.db, clock, "test")
+    make_site(app.state.registry.db, clock, "test", settings={"moderation": TEST_MODERATION})
     with checking_client(app) as c:
         r = c.post(REGISTER, json={"name": "Sina Sicher", "email": "s@example.org", "password": PASSWORD})
         assert r.status_code == 201

@@ -25,7 +25,7 @@ from parley.accounts.services import do_create_session
 from parley.clock import SystemClock
 from parley.comments.models import Comment, Thread, Vote
 from parley.db.database import Database
-from support.apps import module_database, settings_for
+from support.apps import TEST_MODERATION, module_database, settings_for
 from support.factories import make_account, make_comments, make_site
 from support.servers import ParleyServer
 
@@ -45,7 +45,7 @@ def live(
     tmp = tmp_path_factory.mktemp("concurrency")
     with module_database(backend, request, tmp) as url:
         db = Database(settings_for(url, tmp))
-        make_site(db, SystemClock(), "test", name="Testzeitung")
+        make_site(db, SystemClock(), "test", name="Testzeitung", settings={"moderation": TEST_MODERATION})
         server = ParleyServer(url, tmp, workers=2).start()
         try:
             yield Live(server, db)

@@ -31,7 +31,7 @@ from parley.comments import paths
 from parley.comments.models import Comment, Thread
 from parley.db.database import Database
 from parley.moderation.models import ModerationDecision
-from support.apps import module_database, settings_for
+from support.apps import TEST_MODERATION, module_database, settings_for
 from support.factories import make_site
 from support.servers import ParleyServer
 
@@ -138,7 +138,7 @@ def sqlite_integrity(url: str) -> None:
 def crash_setup(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with module_database(backend, request, tmp_path) as url:
         db = Database(settings_for(url, tmp_path))
-        make_site(db, SystemClock(), "test", name="Testzeitung")
+        make_site(db, SystemClock(), "test", name="Testzeitung", settings={"moderation": TEST_MODERATION})
         db.dispose()
         yield url, tmp_path
 

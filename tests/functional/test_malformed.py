@@ -30,7 +30,7 @@ from parley.app import create_app
 from parley.clock import FrozenClock
 from parley.comments.models import Comment, Thread
 from parley.errors import ErrorCode
-from support.apps import checking_client, module_database, settings_for
+from support.apps import TEST_MODERATION, checking_client, module_database, settings_for
 from support.factories import make_account, make_api_token, make_comments, make_site, post
 
 MB = 1024 * 1024
@@ -80,7 +80,7 @@ def _world(url: str, tmp: Path) -> Iterator[World]:
     clock = FrozenClock()
     app = create_app(settings_for(url, tmp), clock=clock)
     db = app.state.registry.db
-    make_site(db, clock, "test", name="Testzeitung")
+    make_site(db, clock, "test", name="Testzeitung", settings={"moderation": TEST_MODERATION})
     make_site(db, clock, "other", name="Andere Zeitung")
     admin = make_account(db, clock, role=Role.ADMIN, password=None)
     admin_token = make_api_token(db, clock, admin)
