@@ -58,14 +58,15 @@ def test_held_comment_has_a_statement_with_every_field(app: FastAPI, client: Tes
     assert "Testzeitung" in statement["grounds"]["reference"]
     assert set(statement["redress"]) == {"appeal_url", "deadline"}
     assert statement["redress"]["appeal_url"].endswith(f"/api/v1/statements/{statement['id']}/appeal")
-    [reason] = statement["reasons"]
+    # the term phase's reason (a classifier may add its own)
+    [reason] = [r for r in statement["reasons"] if r["code"] == "suspect_term"]
     assert set(reason) == {"phase", "code", "detail"}
     assert reason["code"] == "suspect_term"
     # the evidence in words a reader understands, in the author's language (the site's: German)
     assert "„trottel“" in reason["detail"], reason
     assert "T r o t t e l" in reason["detail"]
     english = _statement(client, posted["statement_url"] + "?lang=en")
-    assert english["reasons"][0]["detail"].startswith('Contains the term "trottel"')
+    assert any(r["detail"].startswith('Contains the term "trottel"') for r in english["reasons"])
     assert english["facts"].startswith("Your comment of")
     # the widget's copy: the same JSON under /api/v1
     api = client.get(f"/api/v1/statements/{statement['id']}")

@@ -210,9 +210,9 @@ def test_story_controls_and_settings(app: FastAPI, client: TestClient, clock: Fr
     r = mod.post("/moderate/settings/test/terms", {"banned": "idiot*\nvolltrottel", "suspect": "lügenpresse"})
     assert r.status_code == 200, r.text
     tried = mod.post("/moderate/settings/test/try", {"text": "Ihr seid I d i o t e n", "name": "Tester"})
-    assert tried.status_code == 200 and "verdict-reject" in tried.text and "banned_term" in tried.text, (
-        tried.text
-    )
+    assert tried.status_code == 200
+    assert "verdict-reject" in tried.text
+    assert "banned_term" in tried.text
     draft = mod.post("/moderate/settings/test/try", {"text": "Trottoir", "banned": "trottel", "suspect": ""})
     assert "verdict-publish" in draft.text
     assert mod.post("/moderate/settings/test/terms", {"banned": "a*b"}).status_code == 422

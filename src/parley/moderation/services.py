@@ -51,7 +51,37 @@ def do_record_decision(
     )
     session.add(record)
     session.flush()
+    if needs_statement(status_after) or status_before is not None:
+        _audit_decision(session, record)
     return record
+
+
+def _audit_decision(session: Session, record: ModerationDecision) -> None:
+    """The audit log's line for an automated decision: which phases, which codes, before and after.
+
+    Restrictions and changes of existing comments (edits, reports) are audited; a new comment the
+    pipeline simply publishes is not (its decision row is the record).
+    """
+    from parley.audit.services import do_audit
+
+    restricting = [r for r in record.reasons or [] if r.get("verdict", "hold") != "publish"]
+    do_audit(
+        session,
+        action="comment.moderated",
+        object_type="comment",
+        object_id=record.comment_id,
+        site_id=record.site_id,
+        actor_kind="system",
+        now=record.created_at,
+        data={
+            "decision_id": record.id,
+            "trigger": record.trigger,
+            "phases": sorted({str(r.get("phase")) for r in restricting}),
+            "codes": sorted({str(r.get("code")) for r in restricting}),
+            "before": record.status_before,
+            "after": record.status_after,
+        },
+    )
 
 
 def status_for(verdict: Verdict) -> str:

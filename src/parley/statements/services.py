@@ -170,8 +170,7 @@ def build_statement(
             earlier = _earlier_system_decision(session, decision)
             earlier_reasons = _system_reasons(earlier.reasons) if earlier is not None else []
             automated_detection = bool(earlier_reasons)
-            if decision.status_after == "held":
-                found = earlier_reasons  # back in the queue: the original findings still stand
+            found = earlier_reasons  # what the checks found, on which the person decided
         for reason in found:
             text = messages.render_reason(reason, locale)
             reasons.append({"phase": reason.phase, "code": reason.code, "detail": text})

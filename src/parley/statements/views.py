@@ -114,6 +114,9 @@ def _page(ctx: RequestContext, token: str, *, status: int = 200, message: str | 
             current=current,
             token=token,
             message=message,
+            note=(
+                source.decision.note if source.decision else source.sanction.note if source.sanction else None
+            ),
         )
 
 

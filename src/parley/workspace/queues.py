@@ -7,7 +7,7 @@ Every query is bounded (a page of at most :data:`PAGE` cards; the score order ra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy import Select, String, cast, exists, func, or_, select
@@ -122,7 +122,7 @@ def reported_queue(session: Session, moderator: Moderator, f: Filters) -> QueueP
 
 def published_queue(session: Session, moderator: Moderator, f: Filters) -> QueuePage:
     stmt = _scoped(select(Comment).where(Comment.status == CommentStatus.PUBLISHED.value), moderator, f)
-    newest_first = Filters(**{**f.__dict__, "order": Order.NEWEST}) if f.order is Order.OLDEST else f
+    newest_first = replace(f, order=Order.NEWEST) if f.order is Order.OLDEST else f
     return _page(session, stmt, newest_first, Comment.created_at)
 
 

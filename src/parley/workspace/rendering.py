@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
@@ -62,6 +62,26 @@ class Translator:
 
     def n(self, singular: str, plural: str, n: int, **params: Any) -> str:
         return i18n.ngettext(self.locale, singular, plural, n, params)
+
+    def duration(self, seconds: float | None) -> str:
+        """A time span for people: seconds, minutes, hours or days."""
+        if seconds is None:
+            return "–"
+        for limit, unit, msgid in (
+            (90, 1, "{n} s"),
+            (90 * 60, 60, "{n} min"),
+            (48 * 3600, 3600, "{n} h"),
+        ):
+            if seconds < limit:
+                return i18n.gettext(self.locale, msgid, {"n": round(seconds / unit, 1 if unit > 1 else None)})
+        return i18n.gettext(self.locale, "{n} days", {"n": round(seconds / 86400, 1)})
+
+    def date(self, value: datetime | str | None) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return format_date(value, format="long", locale=self.locale)
 
     def when(self, value: datetime | None) -> str:
         if value is None:

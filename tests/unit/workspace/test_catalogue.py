@@ -28,6 +28,7 @@ RUNTIME_VALUES = (
     *("Approved.", "Rejected.", "Featured.", "No longer featured.", "Undone.", "Saved."),
     *("Appeal reversed.", "Appeal upheld.", "This account may not use the moderation workspace."),
     "The text contains characters that cannot be stored.",
+    *("{n} s", "{n} min", "{n} h", "{n} days"),  # Translator.duration
 )
 
 
@@ -65,7 +66,9 @@ def test_the_collector_sees_templates() -> None:
 @pytest.mark.parametrize("locale", ["de"])
 def test_every_workspace_text_is_translated(locale: str) -> None:
     translated = i18n.all_msgids(locale)
-    missing = sorted(f"{where}: {msgid!r}" for msgid, where in all_msgids().items() if msgid not in translated)
+    missing = sorted(
+        f"{where}: {msgid!r}" for msgid, where in all_msgids().items() if msgid not in translated
+    )
     assert not missing, f"{len(missing)} texts without a {locale} translation:\n" + "\n".join(missing)
 
 

@@ -84,7 +84,9 @@ def page(
     }
     if not is_htmx(ctx):
         base["sizes"] = queues.queue_sizes(session, moderator)
-    response = render(template, locale=locale, status_code=status_code, htmx=is_htmx(ctx), **base, **context)
+    response = render(
+        template, locale=locale, status_code=status_code, htmx=is_htmx(ctx), **{**base, **context}
+    )
     lang = ctx.request.query_params.get("lang")
     if lang and i18n.normalize_locale(lang):
         response.set_cookie(
