@@ -52,5 +52,23 @@ soak: install
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
+# Classifiers (docs/models.md). The public data sets live outside the repo; the package never reads
+# ../shared itself, only these developer targets point it there. `models` retrains the shipped
+# GermEval 2018 offense artifact and builds the unlicensed-data models in var/models (never committed);
+# `eval` prints every figure and records the shipped model's test figure next to it.
+PARLEY_DATA_DIR ?= $(abspath ../shared/data)
+MODEL_DIR ?= var/models
+SHIPPED_MODELS := src/parley/classifiers/artifacts
+
+models: install
+	PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model train --task offense --out $(SHIPPED_MODELS)
+	for t in toxic fact_claim engaging; do \
+	  PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model train --task $$t --out $(MODEL_DIR) || exit 1; done
+
+eval: install
+	PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model eval --task offense --model-dir $(SHIPPED_MODELS) --record
+	for t in toxic fact_claim engaging; do \
+	  PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model eval --task $$t --model-dir $(MODEL_DIR) || exit 1; done
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -16,8 +16,8 @@ that ``parley model eval`` reports is measured on the loaded (float16) artifact.
 from __future__ import annotations
 
 import json
-import zipfile
 import logging
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ def save(model: LinearEnsemble, directory: Path) -> tuple[Path, Path]:
         "task": info.task.value,
         "version": info.version,
         "threshold": info.threshold,
+        "hold_threshold": info.hold_threshold,
         "trained_on": info.trained_on,
         "license": info.license,
         "created": info.created,
@@ -153,6 +154,7 @@ def load(directory: Path, task: Task | str) -> LinearEnsemble:
             task=Task(header["task"]),
             version=str(header["version"]),
             threshold=float(header["threshold"]),
+            hold_threshold=None if header.get("hold_threshold") is None else float(header["hold_threshold"]),
             trained_on=str(header.get("trained_on", "")),
             license=str(header.get("license", "")),
             created=str(header.get("created", "")),

@@ -114,3 +114,18 @@ def tune_threshold(gold: Sequence[int], scores: Sequence[float]) -> tuple[float,
     top = grid[values >= best - 1e-9]
     chosen = float(top[len(top) // 2])
     return chosen, float(best)
+
+
+def precision_threshold(gold: Sequence[int], scores: Sequence[float], target: float, floor: float) -> float:
+    """The lowest threshold (>= ``floor``, step 0.01) whose positive-class precision reaches ``target``.
+
+    Holding a comment costs the author a delay, so a site's default hold threshold asks for
+    precision, not for GermEval's balance. Falls back to 0.95 when no threshold reaches the target.
+    """
+    g = np.asarray(gold)
+    s = np.asarray(scores)
+    for t in np.round(np.arange(max(floor, 0.05), 0.951, 0.01), 2):
+        predicted = s >= t
+        if predicted.sum() >= 5 and float((g[predicted] == 1).mean()) >= target:
+            return float(t)
+    return 0.95

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from parley.classifiers.features import Batch, Featurizer
+from parley.classifiers.features import Batch, Encoded, Featurizer
 from parley.classifiers.tasks import Task
 from parley.classifiers.text import prepare
 
@@ -49,10 +49,24 @@ class LinearMember:
             self._r2 = self.ratio * self.ratio
 
     def logits(self, batch: Batch) -> FloatArray:
+        """Logits from scipy matrices (training and cross-validation)."""
         if self.kind == "tfidf":
             return np.asarray(batch.tfidf @ self.weights, dtype=np.float64) + self.intercept
         num = np.asarray(batch.presence @ self._rw, dtype=np.float64)
         norm = np.sqrt(np.asarray(batch.presence @ self._r2, dtype=np.float64))
+        norm[norm == 0] = 1.0
+        return num / norm + self.intercept
+
+    def logits_encoded(self, enc: Encoded, n_ngrams: int) -> FloatArray:
+        """The same logits from the coordinate arrays (scoring: no sparse matrices to build)."""
+        if self.kind == "tfidf":
+            weighted = enc.tfidf * self.weights[enc.cols]
+            out = np.bincount(enc.rows, weights=weighted, minlength=enc.n).astype(np.float64)
+            if enc.style is not None:
+                out += np.asarray(enc.style @ self.weights[n_ngrams:], dtype=np.float64)
+            return np.asarray(out + self.intercept, dtype=np.float64)
+        num = np.bincount(enc.rows, weights=self._rw[enc.cols], minlength=enc.n)
+        norm = np.sqrt(np.bincount(enc.rows, weights=self._r2[enc.cols], minlength=enc.n))
         norm[norm == 0] = 1.0
         return num / norm + self.intercept
 
@@ -68,6 +82,7 @@ class ModelInfo:
     task: Task
     version: str
     threshold: float
+    hold_threshold: float | None = None
     trained_on: str = ""
     license: str = ""
     created: str = ""
@@ -96,13 +111,20 @@ class LinearEnsemble:
 
     @property
     def threshold(self) -> float:
+        """Labels ``score >= threshold`` as positive (tuned for the official metric)."""
         return self.info.threshold
+
+    @property
+    def hold_threshold(self) -> float:
+        """The moderation phase's default: validation precision >= 80 % from here on."""
+        return self.info.hold_threshold if self.info.hold_threshold is not None else self.info.threshold
 
     def score_prepared(self, folded: Sequence[str], raw: Sequence[str]) -> FloatArray:
         if not folded:
             return np.zeros(0)
-        batch = self.featurizer.transform(folded, raw)
-        probs = np.mean([sigmoid(m.logits(batch)) for m in self.members], axis=0)
+        enc = self.featurizer.encode(folded, raw)
+        n_ngrams = self.featurizer.n_ngrams
+        probs = np.mean([sigmoid(m.logits_encoded(enc, n_ngrams)) for m in self.members], axis=0)
         return np.asarray(probs, dtype=np.float64)
 
     def score_array(self, texts: Sequence[str]) -> FloatArray:

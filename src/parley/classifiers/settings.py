@@ -1,8 +1,9 @@
 """Per-site classifier settings, embedded in the site's moderation policy.
 
-``ModerationPolicy`` holds a :class:`ClassifierPolicy` (field ``classifiers``); the classifier phases
-read it. A threshold of ``None`` means "the threshold tuned when the model was trained" (stored in the
-artifact). Defaults are those of a new site: offense and toxicity hold, fact claims are flagged for
+``ModerationPolicy`` holds a :class:`ClassifierPolicy` (field ``classifier``); the classifier phases
+read it. A threshold of ``None`` means the model's ``hold_threshold``: the lowest score at which the
+validation precision reached 80 % when the model was trained (stored in the artifact).
+Defaults are those of a new site: offense and toxicity hold, fact claims are flagged for
 moderators without holding, engagement is off.
 """
 
@@ -23,7 +24,7 @@ class TaskSettings(BaseModel):
         None,
         ge=0.0,
         le=1.0,
-        description="Score at or above which the reason is recorded; None = the model's own.",
+        description="Score at or above which the reason is recorded; None = the model's hold threshold.",
     )
     hold: bool = Field(
         True, description="Hold the comment for a moderator when the score reaches the threshold."

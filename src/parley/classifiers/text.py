@@ -17,8 +17,8 @@ exactly what they measure (capitals, "!!!", emoji).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -57,28 +57,34 @@ def prepare(text: str) -> str:
     return normalize(text).folded
 
 
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_UPPER_RE = re.compile(r"[A-ZÄÖÜ\u0391-\u03a9\u0410-\u042f]")
+_DIGIT_RE = re.compile(r"\d")
+_SYMBOL_RE = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")  # emoji and pictographs
+_QUOTES_RE = re.compile('["„“”«»]')
+
+
 def style_features(texts: Sequence[str]) -> npt.NDArray[np.float64]:
     """One row of :data:`STYLE_FEATURES` per text, read from the text as written."""
     out = np.zeros((len(texts), len(STYLE_FEATURES)), dtype=np.float64)
     for i, text in enumerate(texts):
         n = max(len(text), 1)
-        letters = sum(1 for c in text if c.isalpha())
-        upper = sum(1 for c in text if c.isupper())
-        words = text.split()
-        symbols = sum(1 for c in text if ord(c) > 0x2000 and unicodedata.category(c) == "So")
+        letters = len(_LETTER_RE.findall(text))
+        bangs = text.count("!")
+        asks = text.count("?")
         out[i] = (
-            np.log1p(len(text)),
-            np.log1p(len(words)),
-            upper / max(letters, 1),
+            math.log1p(len(text)),
+            math.log1p(len(text.split())),
+            len(_UPPER_RE.findall(text)) / max(letters, 1),
             min(len(_CAPS_WORD_RE.findall(text)), 10) / 10,
-            min(text.count("!"), 10) / 10,
-            min(text.count("?"), 10) / 10,
-            1.0 if ("!!" in text or "??" in text or "?!" in text) else 0.0,
+            min(bangs, 10) / 10,
+            min(asks, 10) / 10,
+            1.0 if (bangs + asks > 1 and ("!!" in text or "??" in text or "?!" in text)) else 0.0,
             min(len(_MENTION_RE.findall(text)), 5) / 5,
             1.0 if _URL_RE.search(text) else 0.0,
-            10 * sum(1 for c in text if c.isdigit()) / n,
-            min(symbols, 10) / 10,
-            min(text.count('"') + text.count("„") + text.count("“"), 10) / 10,
+            10 * len(_DIGIT_RE.findall(text)) / n,
+            min(len(_SYMBOL_RE.findall(text)), 10) / 10,
+            min(len(_QUOTES_RE.findall(text)), 10) / 10,
         )
     return out
 

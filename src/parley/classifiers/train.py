@@ -8,6 +8,11 @@ The procedure is the same for every task and for a publisher's own export:
    split, choose the threshold that maximizes the official metric, record the validation figures.
 3. Refit on the whole training data with the same hyper-parameters and keep that threshold.
 
+Two thresholds come out of step 2: ``threshold`` maximizes the official metric (what ``predict``
+labels with and what the shared tasks compare), and ``hold_threshold`` is the lowest score at which
+the validation precision reaches ``HOLD_PRECISION`` — the default at which the moderation phase
+holds a comment, because a held comment delays a person and should rarely be a false alarm.
+
 Everything is deterministic: the split is seeded and the solver (L-BFGS) has no randomness, so
 training twice on the same data gives identical weights.
 """
@@ -25,12 +30,13 @@ from sklearn.linear_model import LogisticRegression
 
 from parley.classifiers.data import Dataset
 from parley.classifiers.features import Batch, FeatureSpec, Featurizer
-from parley.classifiers.metrics import evaluate_scores, germeval_f1, tune_threshold
+from parley.classifiers.metrics import evaluate_scores, germeval_f1, precision_threshold, tune_threshold
 from parley.classifiers.model import FloatArray, LinearEnsemble, LinearMember, ModelInfo
 from parley.classifiers.tasks import Task
 from parley.classifiers.text import NORMALIZER, normalizer_fingerprint, prepare
 
 BLOCKS = ("char", "word", "style")
+HOLD_PRECISION = 0.8
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class TrainConfig:
         MemberConfig("nb", 3.0, ("char", "word")),
     )
     val_fraction: float = 0.2
+    split: str = "stratified"
+    """``stratified`` (seeded random) or ``block``: the last ``val_fraction`` of the file, for data whose
+    order follows its source (GermEval 2021 runs show by show, and its test split has other shows)."""
     seed: int = 20180901
     aux_weight: float = 1.0
     max_iter: int = 2000
@@ -63,6 +72,7 @@ class TrainConfig:
             "features": self.features.to_json(),
             "members": [m.to_json() for m in self.members],
             "val_fraction": self.val_fraction,
+            "split": self.split,
             "seed": self.seed,
             "aux_weight": self.aux_weight,
         }
@@ -76,6 +86,7 @@ class TrainReport:
     n_val: int
     n_aux: int
     threshold: float
+    hold_threshold: float
     val_official: float
     val_official_at_half: float
     val_report: dict[str, Any]
@@ -87,6 +98,8 @@ class TrainReport:
             "n_val": self.n_val,
             "n_aux": self.n_aux,
             "threshold": self.threshold,
+            "hold_threshold": self.hold_threshold,
+            "hold_precision_target": HOLD_PRECISION,
             "val_official_f1_macro_pr": round(self.val_official, 2),
             "val_official_at_0.5": round(self.val_official_at_half, 2),
             "val_report": self.val_report,
@@ -142,7 +155,7 @@ def _fit_lr(
     pos = float(w[y == 1].sum())
     neg = float(w[y == 0].sum())
     cw = np.where(y == 1, (pos + neg) / (2 * pos), (pos + neg) / (2 * neg))
-    lr = LogisticRegression(C=c, max_iter=iters, solver="lbfgs", tol=1e-5)
+    lr = LogisticRegression(C=c, max_iter=iters, solver="lbfgs", tol=1e-4)
     lr.fit(x, y, sample_weight=w * cw)
     return np.asarray(lr.coef_[0], dtype=np.float64), float(lr.intercept_[0])
 
@@ -220,7 +233,11 @@ def train(
 ) -> tuple[LinearEnsemble, TrainReport]:
     """The full procedure of the module docstring → ``(model refit on all data, report)``."""
     t0 = dt.datetime.now(dt.UTC)
-    tr_idx, val_idx = stratified_split(data.labels, config.val_fraction, config.seed)
+    if config.split == "block":
+        cut = len(data) - round(len(data) * config.val_fraction)
+        tr_idx, val_idx = list(range(cut)), list(range(cut, len(data)))
+    else:
+        tr_idx, val_idx = stratified_split(data.labels, config.val_fraction, config.seed)
     val = data.subset(val_idx)
     probe = fit_ensemble(task, data.subset(tr_idx), config, aux)
     val_scores = probe.score_array(val.texts)
@@ -231,6 +248,7 @@ def train(
         n_val=len(val),
         n_aux=len(aux) if aux is not None and config.aux_weight > 0 else 0,
         threshold=threshold,
+        hold_threshold=precision_threshold(val.labels, list(val_scores), HOLD_PRECISION, threshold),
         val_official=val_best,
         val_official_at_half=at_half,
         val_report=evaluate_scores(val.labels, list(val_scores), threshold).to_json(),
@@ -241,6 +259,7 @@ def train(
     model.info = replace(
         model.info,
         version=version or f"{task.value}-{now:%Y%m%d}",
+        hold_threshold=report.hold_threshold,
         trained_on=trained_on or data.name,
         license=license,
         created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),

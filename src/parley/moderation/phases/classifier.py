@@ -4,8 +4,8 @@ Each phase loads its task's model through :func:`parley.classifiers.loader.load_
 publisher's trained models first, then the shipped GermEval 2018 offense model), scores the
 comment's plain text — the model folds it with :func:`parley.moderation.normalize.normalize` first,
 so spaced, leet and look-alike spellings score like the plain word — and compares the score with
-the site's threshold (:class:`parley.classifiers.settings.ClassifierPolicy`, or the threshold tuned
-at training time):
+the site's threshold (:class:`parley.classifiers.settings.ClassifierPolicy`), by default the model's
+``hold_threshold`` (the lowest score with 80 % precision on the validation split at training):
 
 - ``offense`` → reason ``offensive``, ``toxic`` → reason ``toxic``: the comment is held;
 - ``fact_claim`` → reason ``fact_claim``: flagged for moderators, published (``hold`` off by default);
@@ -85,7 +85,10 @@ class ClassifierPhase:
                 raise
             return PhaseResult(tags=frozenset({f"model_missing:{self.task.value}"}))
         score = float(model.score([ctx.text])[0])
-        threshold = settings.threshold if settings.threshold is not None else float(model.threshold)
+        # The site's threshold, else the model's hold threshold (precision-oriented), else its
+        # metric-tuned threshold.
+        default = float(getattr(model, "hold_threshold", model.threshold))
+        threshold = settings.threshold if settings.threshold is not None else default
         scores = {self.task.value: round(score, 4)}
         if score < threshold:
             return PhaseResult(scores=scores, model_version=model.version)

@@ -1,0 +1,142 @@
+"""Classifier speed: load time, and scoring throughput on 300-character German comments, one core.
+
+The issue's targets: each model loads in < 1 s and scores >= 2,000 comments/s on one core, and is
+<= 20 MB on disk. Comments are built from real German text (GermEval 2018 test tweets when
+``$PARLEY_DATA_DIR`` is set, else a fixed German sample) glued to about 300 characters; one in ten
+carries an evasion (spaced letters, leet, Cyrillic look-alikes).
+
+    .venv/bin/python benchmarks/bench_classifiers.py [--task offense] [--model-dir DIR] [--comments 5000]
+
+Prints one JSON object: size, cold load time (median of 5), comments/s by CPU time for batches of
+256 (``parley model predict``) and of 1 (the moderation phase scores one comment at a time), and
+the phase itself (``ClassifierPhase.run``) per comment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: numpy must not fan out
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from parley.classifiers import artifact
+from parley.classifiers.data import load_germeval2018
+from parley.classifiers.loader import find_model
+from parley.classifiers.tasks import Task
+from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
+from parley.moderation.phases.classifier import ClassifierPhase
+from parley.moderation.policy import ModerationPolicy
+
+SAMPLE = (
+    "Die Regierung hat heute neue Zahlen zur Arbeitslosigkeit vorgelegt. Viele Leser fragen sich, "
+    "warum die Preise für Energie weiter steigen, während die Löhne kaum wachsen. Ich finde die "
+    "Debatte im Bundestag war sachlich, aber manche Abgeordnete reden nur Unsinn und lügen dreist."
+)
+
+
+def source_texts() -> list[str]:
+    root = os.environ.get("PARLEY_DATA_DIR")
+    if root and (Path(root) / "germeval2018").is_dir():
+        return load_germeval2018(Path(root), "test").texts
+    return [s.strip() + "." for s in SAMPLE.split(".") if s.strip()]
+
+
+def evade(text: str, rng: random.Random) -> str:
+    words = text.split()
+    i = rng.randrange(len(words))
+    w = words[i]
+    choice = rng.randrange(3)
+    if choice == 0:
+        words[i] = " ".join(w)
+    elif choice == 1:
+        words[i] = w.replace("e", "3").replace("o", "0")
+    else:
+        words[i] = w.replace("o", "\u043e").replace("e", "\u0435")
+    return " ".join(words)
+
+
+def comments(n: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    pool = source_texts()
+    out = []
+    for _ in range(n):
+        parts: list[str] = []
+        while sum(len(p) + 1 for p in parts) < 300:
+            parts.append(rng.choice(pool))
+        text = " ".join(parts)[:300]
+        out.append(evade(text, rng) if rng.random() < 0.1 else text)
+    return out
+
+
+def cpu_rate(fn: object, n: int) -> tuple[float, float]:
+    assert callable(fn)
+    c0, w0 = time.process_time(), time.perf_counter()
+    fn()
+    return n / max(time.process_time() - c0, 1e-9), n / max(time.perf_counter() - w0, 1e-9)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--task", default="offense")
+    ap.add_argument("--model-dir", type=Path, default=None)
+    ap.add_argument("--comments", type=int, default=5000)
+    args = ap.parse_args()
+    task = Task(args.task)
+    directory = find_model(task, args.model_dir)
+    header, arrays = artifact.paths_for(directory, task)
+    loads = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        model = artifact.load(directory, task)
+        loads.append(time.perf_counter() - t0)
+    texts = comments(args.comments)
+    model.score(texts[:200])  # warm the per-word caches as a running server would be
+    batch_cpu, batch_wall = cpu_rate(
+        lambda: [model.score(texts[i : i + 256]) for i in range(0, len(texts), 256)], len(texts)
+    )
+    single = texts[: min(len(texts), 2000)]
+    one_cpu, one_wall = cpu_rate(lambda: [model.score([t]) for t in single], len(single))
+    phase = ClassifierPhase(task, factory=lambda t: model)
+    policy = ModerationPolicy()
+    ctxs = [
+        ModerationContext(
+            text=t,
+            source=t,
+            author=AuthorInfo(account_id=1, name="a"),
+            thread=ThreadInfo(id=1, key="t", site_id=1),
+            policy=policy,
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for t in single
+    ]
+    phase_cpu, _ = cpu_rate(lambda: [phase.run(c) for c in ctxs], len(ctxs))
+    print(
+        json.dumps(
+            {
+                "task": task.value,
+                "model_version": model.version,
+                "model_dir": str(directory),
+                "size_bytes": header.stat().st_size + arrays.stat().st_size,
+                "load_seconds_median": round(statistics.median(loads), 3),
+                "comments": len(texts),
+                "mean_chars": round(sum(map(len, texts)) / len(texts)),
+                "batch256_per_cpu_second": round(batch_cpu),
+                "batch256_per_wall_second": round(batch_wall),
+                "single_per_cpu_second": round(one_cpu),
+                "single_per_wall_second": round(one_wall),
+                "phase_per_cpu_second": round(phase_cpu),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

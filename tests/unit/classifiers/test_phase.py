@@ -1,0 +1,144 @@
+"""The classifier phase: result shape, thresholds from the site policy, fail closed, missing models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+
+from parley.classifiers.errors import ModelNotFound
+from parley.classifiers.interfaces import Classifier, NullClassifier
+from parley.classifiers.settings import ClassifierPolicy, TaskSettings
+from parley.classifiers.tasks import Task
+from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
+from parley.moderation.phases.classifier import ClassifierPhase, _policy, classifier_phases
+from parley.moderation.pipeline import Pipeline
+from parley.moderation.policy import ModerationPolicy
+from parley.moderation.types import FailMode, Verdict
+
+
+class FixedClassifier:
+    def __init__(self, task: Task, value: float, threshold: float = 0.5) -> None:
+        self.task = task
+        self.version = f"{task.value}-fixed"
+        self.threshold = threshold
+        self.value = value
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        return [self.value for _ in texts]
+
+
+class BrokenClassifier(FixedClassifier):
+    def score(self, texts: Sequence[str]) -> list[float]:
+        raise RuntimeError("corrupt weights")
+
+
+def ctx(text: str = "irgendein Kommentar", classifiers: ClassifierPolicy | None = None) -> ModerationContext:
+    pol = ModerationPolicy()
+    if classifiers is not None:
+        object.__setattr__(pol, "classifier", classifiers)  # the field's type is the engine's to settle
+    return ModerationContext(
+        text=text,
+        source=text,
+        author=AuthorInfo(account_id=1, name="a"),
+        thread=ThreadInfo(id=1, key="t", site_id=1),
+        policy=pol,
+        now=datetime(2026, 3, 15, tzinfo=UTC),
+    )
+
+
+def phase(task: Task, value: float, threshold: float = 0.5) -> ClassifierPhase:
+    return ClassifierPhase(task, factory=lambda t: FixedClassifier(t, value, threshold))
+
+
+def test_offensive_score_above_threshold_holds_with_params() -> None:
+    result = phase(Task.OFFENSE, 0.91).run(ctx())
+    assert result.verdict is Verdict.HOLD
+    assert result.scores == {"offense": 0.91}
+    assert result.model_version == "offense-fixed"
+    (reason,) = result.reasons
+    assert reason.code == "offensive"
+    assert reason.phase == "classifier_offense"
+    assert reason.verdict is Verdict.HOLD
+    assert dict(reason.params) == {"task": "offense", "score": 0.91, "threshold": 0.5}
+    assert "0.91" in reason.detail
+    assert reason.public() == {"phase": "classifier_offense", "code": "offensive", "detail": reason.detail}
+
+
+def test_below_threshold_publishes_but_keeps_the_score() -> None:
+    result = phase(Task.TOXIC, 0.2).run(ctx())
+    assert result.verdict is Verdict.PUBLISH
+    assert result.reasons == ()
+    assert result.scores == {"toxic": 0.2}
+    assert result.model_version == "toxic-fixed"
+
+
+def test_toxic_holds_with_reason_toxic() -> None:
+    result = phase(Task.TOXIC, 0.8).run(ctx())
+    assert (result.verdict, result.reasons[0].code) == (Verdict.HOLD, "toxic")
+
+
+def test_fact_claim_is_flagged_not_held() -> None:
+    result = phase(Task.FACT_CLAIM, 0.9).run(ctx())
+    assert result.verdict is Verdict.PUBLISH
+    assert result.reasons[0].code == "fact_claim"
+    assert result.reasons[0].verdict is Verdict.PUBLISH
+
+
+def test_site_threshold_overrides_the_model_threshold() -> None:
+    strict = ClassifierPolicy(offense=TaskSettings(threshold=0.95))
+    assert phase(Task.OFFENSE, 0.91).run(ctx(classifiers=strict)).verdict is Verdict.PUBLISH
+    lax = ClassifierPolicy(offense=TaskSettings(threshold=0.3))
+    result = phase(Task.OFFENSE, 0.31, threshold=0.9).run(ctx(classifiers=lax))
+    assert result.verdict is Verdict.HOLD
+    assert result.reasons[0].params["threshold"] == 0.3
+
+
+def test_disabled_task_does_nothing() -> None:
+    off = ClassifierPolicy(offense=TaskSettings(enabled=False))
+    assert phase(Task.OFFENSE, 0.99).run(ctx(classifiers=off)).scores == {}
+
+
+def test_a_broken_model_fails_closed_in_the_pipeline() -> None:
+    broken = ClassifierPhase(Task.OFFENSE, factory=lambda t: BrokenClassifier(t, 0.0))
+    assert broken.fail_mode is FailMode.CLOSED
+    decision = Pipeline([broken]).run(ctx())
+    assert decision.verdict is Verdict.HOLD
+    assert decision.reasons[0].code == "phase_failed"
+    assert decision.failed_phases == ["classifier_offense"]
+
+
+def test_a_missing_model_is_skipped_unless_policy_says_hold() -> None:
+    def missing(task: Task) -> Classifier:
+        raise ModelNotFound("no model")
+
+    skipped = ClassifierPhase(Task.TOXIC, factory=missing).run(ctx())
+    assert skipped.verdict is Verdict.PUBLISH
+    assert "model_missing:toxic" in skipped.tags
+    strict = ClassifierPolicy(missing_model_fails=True)
+    decision = Pipeline([ClassifierPhase(Task.TOXIC, factory=missing)]).run(ctx(classifiers=strict))
+    assert decision.verdict is Verdict.HOLD
+
+
+def test_one_phase_per_task_with_distinct_names() -> None:
+    names = [p.name for p in classifier_phases()]
+    assert names == ["classifier_offense", "classifier_toxic", "classifier_fact_claim", "classifier_engaging"]
+
+
+def test_policy_defaults_and_placeholder_policies() -> None:
+    pol = ClassifierPolicy()
+    assert pol.offense.hold
+    assert pol.toxic.hold
+    assert pol.fact_claim.enabled
+    assert not pol.fact_claim.hold
+    assert not pol.engaging.enabled
+    assert isinstance(_policy(ctx()), ClassifierPolicy)
+
+
+@pytest.mark.parametrize("task", list(Task))
+def test_null_classifier_satisfies_the_protocol(task: Task) -> None:
+    null = NullClassifier(task)
+    assert isinstance(null, Classifier)
+    assert null.score(["a", "b"]) == [0.0, 0.0]
+    assert ClassifierPhase(task, factory=lambda t: NullClassifier(t)).run(ctx()).verdict is Verdict.PUBLISH
