@@ -47,9 +47,15 @@ TEST_POLICY = {"moderation": MODERATION}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
+    """Mark browser tests, and run them last: Playwright's sync API keeps an event loop running on
+    the main thread for as long as the session's browser lives, and ``asyncio.run`` in any test
+    after the first browser test would fail."""
+    browser = [item for item in items if "/browser/" in str(item.fspath)]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+    if browser:
+        chosen = set(browser)
+        items[:] = [item for item in items if item not in chosen] + browser
 
 
 @pytest.fixture(scope="module")
