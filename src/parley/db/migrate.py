@@ -68,7 +68,13 @@ def heads(settings: Settings) -> list[str]:
 
 
 def current(settings: Settings) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revision the database is at, or None for an empty (or, SQLite, missing) database."""
+    if settings.is_sqlite:
+        from sqlalchemy.engine import make_url
+
+        path = make_url(settings.sqlalchemy_url).database
+        if path and path != ":memory:" and not Path(path).exists():
+            return None  # connecting would create the file, or fail when its directory is missing
     engine = create_engine(settings.sqlalchemy_url, poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
