@@ -1,0 +1,56 @@
+"""Problem documents: the OpenAPI description of errors, and validation errors per field."""
+
+from __future__ import annotations
+
+from fastapi.exceptions import RequestValidationError
+
+from parley.errors import ErrorCode, RateLimited, ValidationFailed
+from parley.web.problems import ProblemOut, _field_errors, _problem_components, problem_responses
+
+
+def test_problem_responses_document_problem_json_and_a_default() -> None:
+    docs = problem_responses({404: "Not found", 422: "Invalid fields"})
+    assert set(docs) == {404, 422, "default"}
+    for spec in docs.values():
+        assert spec["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        assert spec["description"].endswith("(problem+json)")
+
+
+def test_the_problem_schema_lists_every_error_code() -> None:
+    components = _problem_components()
+    assert set(components["ErrorCode"]["enum"]) == {c.value for c in ErrorCode}
+    assert components["Problem"]["additionalProperties"] is True
+    ProblemOut.model_validate(
+        {
+            "type": "urn:parley:problem:not_found",
+            "title": "t",
+            "status": 404,
+            "code": "not_found",
+            "detail": "d",
+        }
+    )
+
+
+def test_validation_errors_name_their_fields() -> None:
+    exc = RequestValidationError(
+        [
+            {"loc": ("body", "parent_id"), "type": "greater_than_equal", "msg": "too small"},
+            {"loc": ("query", "limit"), "type": "int_parsing", "msg": "x" * 500},
+            {"loc": ("body",), "type": "missing", "msg": "Field required"},
+        ]
+    )
+    errors = _field_errors(exc)
+    assert errors[0] == {"field": "parent_id", "code": "greater_than_equal", "message": "too small"}
+    assert errors[1]["field"] == "limit"
+    assert len(errors[1]["message"]) == 300
+    assert errors[2]["field"] == "body"
+
+
+def test_app_errors_carry_their_extras() -> None:
+    assert RateLimited(1.2).headers == {"Retry-After": "2"}
+    assert RateLimited(0).retry_after == 1
+    failed = ValidationFailed([{"field": "x", "code": "c", "message": "m"}])
+    assert failed.extra["errors"][0]["field"] == "x"
+    assert failed.status == 422
