@@ -1,12 +1,14 @@
 """The moderation workspace in real Chromium: sign in, clear a queue with the keyboard, reject with a
 reason, act on a copy wave — and the author finds the statement of reasons from the widget.
 
-Also saves screenshots of the main views into ``docs/screenshots/`` (people look at them; the
-test only checks that the pages render without a CSP violation).
+Also takes screenshots of the main views (people look at them; the test checks that the pages
+render without a CSP violation): into ``test-artifacts/workspace/``, or into ``docs/screenshots/``
+with ``UPDATE_SCREENSHOTS=1`` (so an ordinary run does not rewrite the documentation's pictures).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from parley.comments.models import Comment, Thread
 from parley.sites.models import Site, SiteRole
 from support.workspace import make_copy_wave
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts/workspace")
 COPY = (
     "Die Regierung muss endlich handeln, denn die Preise steigen jeden Monat weiter und niemand in "
     "Berlin scheint das ernst zu nehmen."
