@@ -36,7 +36,7 @@ FIELDS = (
 _PERSONAL_KEYS = re.compile(r"(e-?mail|^ip$|_ip$|^ip_|address|password|token)", re.IGNORECASE)
 _EMAIL = re.compile(r"[^\s@\"',;<>]+@[^\s@\"',;<>]+\.[A-Za-z]{2,}")
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}\b")
+_IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])")
 MASK = "[redacted]"
 
 
