@@ -9,12 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
 from parley.live.bus import EventBus, NullBus
 from parley.live.memory import LocalBus
+from parley.moderation.backends import ModerationBackends, RateStore
+from parley.moderation.memory import InMemoryRateStore
 from parley.moderation.pipeline import Pipeline, build_pipeline
+from parley.moderation.sql import SqlAuthorHistory, SqlCopyIndex, SqlNameRegistry
 from parley.observability.metrics import Metrics
 
 
@@ -24,7 +29,7 @@ class Registry:
     db: Database
     clock: Clock
     pipeline: Pipeline
-    moderation_backends: Any = None
+    rates: RateStore = field(default_factory=InMemoryRateStore)
     events: EventBus = field(default_factory=NullBus)
     extras: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
@@ -40,6 +45,20 @@ class Registry:
             pipeline=build_pipeline(observers=[metrics.observe_phase]),
             metrics=metrics,
             events=LocalBus(max_subscribers=settings.live_max_connections),
+        )
+
+    def backends_for(self, session: Session) -> ModerationBackends:
+        """The stores moderation consults, bound to this unit of work's session.
+
+        Copy index, name registry and author history live in the database (shared by every
+        instance, stored with the comment in one transaction); rate events live in the process,
+        or in Redis when configured.
+        """
+        return ModerationBackends(
+            copies=SqlCopyIndex(session),
+            rates=self.rates,
+            history=SqlAuthorHistory(session),
+            names=SqlNameRegistry(session),
         )
 
     def close(self) -> None:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from parley.errors import AppError, ErrorCode
+from parley.moderation import names as engine_names
+
+# One error for a name that looks like another: the moderation engine owns the rule and the text.
+NameTaken = engine_names.NameTaken
 
 
-class NameTaken(AppError):
-    """The name looks like an existing account's name or a reserved name."""
+class NameInvalid(engine_names.NameInvalid):
+    """Too short, too long or unprintable (the engine's NameInvalid covers unreadable names)."""
 
-    code = ErrorCode.NAME_TAKEN
-    status = 409
-    message = "This name is taken or looks too much like an existing name. Please choose another."
-
-
-class NameInvalid(AppError):
-    code = ErrorCode.NAME_INVALID
-    status = 422
     message = "Names need 2 to {max} visible characters."
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from parley.accounts.errors import NameInvalid
+from parley.moderation.names import name_skeleton as engine_skeleton
 
 MIN_VISIBLE = 2
 MAX_LENGTH = 60
@@ -26,10 +27,4 @@ def clean_display_name(name: str, max_length: int = MAX_LENGTH) -> str:
 
 
 def name_skeleton(name: str) -> str:
-    try:
-        from parley.moderation.names import name_skeleton as engine_skeleton
-    except ImportError:  # interim until the engine's names module lands
-        import disarm
-
-        return "".join(ch for ch in disarm.skeleton_key(name) if ch.isalnum())
     return engine_skeleton(name)

@@ -33,19 +33,12 @@ from parley.accounts.models import (
 )
 from parley.accounts.names import MAX_LENGTH, clean_display_name, name_skeleton
 from parley.errors import ValidationFailed
+from parley.moderation import names as engine_names
+from parley.moderation.names import NameStatus, evaluate_name
+from parley.moderation.policy import DEFAULT_RESERVED_NAMES
+from parley.moderation.sql import SqlNameRegistry
 from parley.security import hash_token, new_token
 from parley.sites.models import Site
-
-RESERVED_NAMES = (
-    "Redaktion",
-    "Moderator",
-    "Moderation",
-    "Admin",
-    "Administrator",
-    "Staff",
-    "Parley",
-    "Editor",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,36 +48,66 @@ class NameCollision:
     account_id: int | None  # None: a reserved name
 
 
+def reserved_names(session: Session) -> tuple[list[str], list[str]]:
+    """Names nobody but staff may use: the engine's defaults, every site's name and reserved list."""
+    names = list(DEFAULT_RESERVED_NAMES)
+    fragments: list[str] = []
+    for site_name, settings in session.execute(select(Site.name, Site.settings)):
+        names.append(site_name)
+        policy = (settings or {}).get("moderation", {}).get("names", {})
+        names.extend(policy.get("reserved", ()))
+        fragments.extend(policy.get("reserved_fragments", ()))
+    return names, fragments
+
+
 def reserved_skeletons(session: Session) -> dict[str, str]:
-    """Skeleton → reserved name: fixed staff words plus every site's name."""
-    names = list(RESERVED_NAMES) + list(session.scalars(select(Site.name)))
+    """Skeleton → reserved name (for bulk checks such as imports; fragments not included)."""
+    names, _ = reserved_names(session)
     return {name_skeleton(n): n for n in names if n}
 
 
 def find_name_collision(
-    session: Session, name: str, *, exclude_account_id: int | None = None
+    session: Session, name: str, *, exclude_account_id: int | None = None, staff: bool = False
 ) -> NameCollision | None:
-    """The existing account or reserved name that ``name`` looks like, if any."""
-    skel = name_skeleton(name)
-    reserved = reserved_skeletons(session)
-    if skel in reserved:
-        return NameCollision(reserved[skel], skel, None)
-    row = session.execute(
-        select(Account.id, Account.display_name).where(Account.name_skeleton == skel)
-    ).first()
-    if row is not None and row.id != exclude_account_id:
-        return NameCollision(row.display_name, skel, row.id)
-    return None
+    """The existing account or reserved name that ``name`` looks like, if any (one indexed query)."""
+    reserved, fragments = reserved_names(session)
+    check = evaluate_name(
+        name,
+        lookup=SqlNameRegistry(session).holder,
+        account_id=exclude_account_id,
+        reserved=reserved,
+        reserved_fragments=fragments,
+        staff=staff,
+    )
+    if check.status is NameStatus.INVALID:
+        raise engine_names.NameInvalid()
+    if check.ok:
+        return None
+    holder_id = check.holder.account_id if check.holder is not None else None
+    return NameCollision(check.collides_with or name, check.skeleton, int(holder_id) if holder_id else None)
+
+
+def name_taken(collision: NameCollision) -> NameTaken:
+    return NameTaken(
+        params={"name": collision.name},
+        extra={"collides_with": collision.name},
+        context={"account_id": collision.account_id},
+    )
 
 
 def check_name_available(
-    session: Session, name: str, *, exclude_account_id: int | None = None, max_length: int = MAX_LENGTH
+    session: Session,
+    name: str,
+    *,
+    exclude_account_id: int | None = None,
+    max_length: int = MAX_LENGTH,
+    staff: bool = False,
 ) -> tuple[str, str]:
     """Clean ``name`` and make sure nobody holds a look-alike; returns ``(name, skeleton)``."""
     name = clean_display_name(name, max_length)
-    collision = find_name_collision(session, name, exclude_account_id=exclude_account_id)
+    collision = find_name_collision(session, name, exclude_account_id=exclude_account_id, staff=staff)
     if collision is not None:
-        raise NameTaken(extra={"collides_with": collision.name}, context={"account_id": collision.account_id})
+        raise name_taken(collision)
     return name, name_skeleton(name)
 
 
@@ -106,7 +129,8 @@ def _insert_account(session: Session, account: Account) -> Account:
         message = str(exc.orig).lower()
         if "email" in message:
             raise EmailTaken() from None
-        raise NameTaken() from None
+        # a concurrent sign-up with a look-alike name won the unique skeleton index
+        raise NameTaken(params={"name": account.display_name}) from None
     return account
 
 
@@ -167,7 +191,7 @@ def do_rename(session: Session, account: Account, new_name: str, now: datetime) 
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise NameTaken() from None
+        raise NameTaken(params={"name": name}) from None
     return account
 
 
@@ -267,7 +291,7 @@ def do_get_or_create_guest(
     name = clean_display_name(name)
     collision = find_name_collision(session, name)
     if collision is not None:
-        raise NameTaken(extra={"collides_with": collision.name}, context={"account_id": collision.account_id})
+        raise name_taken(collision)
     key = guest_key(secret, name, email) if email else None
     if key is not None:
         found = session.scalar(

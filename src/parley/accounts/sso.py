@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from parley.accounts.errors import InvalidToken, NameTaken, SsoNotConfigured
 from parley.accounts.models import Account, AccountKind, SsoIdentity, UsedTokenId
 from parley.accounts.names import clean_display_name
-from parley.accounts.services import do_create_account, do_rename, find_name_collision
+from parley.accounts.services import do_create_account, do_rename, find_name_collision, name_taken
 from parley.sites.models import Site
 from parley.web.inputs import has_unstorable
 
@@ -128,8 +128,9 @@ def do_link_sso_account(session: Session, site: Site, claims: SsoClaims, now: da
             with contextlib.suppress(NameTaken):  # keep the old name; the reader keeps commenting
                 do_rename(session, account, claims.name, now)
         return account
-    if find_name_collision(session, clean_display_name(wanted)) is not None:
-        raise NameTaken()
+    collision = find_name_collision(session, clean_display_name(wanted))
+    if collision is not None:
+        raise name_taken(collision)
     account = do_create_account(
         session,
         name=wanted,

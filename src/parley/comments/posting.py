@@ -26,7 +26,7 @@ from parley.comments.schemas import CommentCreate
 from parley.errors import ValidationFailed
 from parley.moderation.models import ModerationDecision
 from parley.moderation.pipeline import Pipeline
-from parley.moderation.services import status_for
+from parley.moderation.services import do_record_outcome, status_for
 from parley.moderation.types import Decision
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
@@ -106,7 +106,7 @@ def do_post_comment(
         secret=secret,
     )
     body = rendering.render(rendering.normalize_source(payload.body))
-    decision = services.run_pipeline(
+    mctx, decision = services.run_pipeline(
         pipeline,
         body=body,
         author=services.author_info(author, ip_hash, principal.session_token),
@@ -131,5 +131,6 @@ def do_post_comment(
         flags={"tags": sorted(decision.tags)} if decision.tags else None,
     )
     record = services.do_record_moderation(session, comment, decision, None, now, "create")
+    do_record_outcome(mctx, decision, comment_id=comment.id)
     do_emit(session, site_id=site.id, kind="comment.created", data=comment_data(session, comment), now=now)
     return Posted(comment, decision, record, author, new_session)

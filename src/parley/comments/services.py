@@ -24,12 +24,13 @@ from parley.comments.errors import (
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
 from parley.comments.threads import bump_version, is_open
-from parley.errors import AppError, ErrorCode, Forbidden
+from parley.errors import Forbidden
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
 from parley.moderation.models import ModerationDecision
 from parley.moderation.pipeline import Pipeline
-from parley.moderation.services import do_record_decision, status_for
+from parley.moderation.services import do_record_decision, refusal_error, status_for
 from parley.moderation.types import Decision
+from parley.security import hash_token
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.webhooks.events import comment_data, do_emit
@@ -55,7 +56,8 @@ def author_info(account: Account, ip_hash: str | None, session_key: str | None) 
         created_at=account.created_at,
         always_premoderate=account.always_premoderate,
         ip_hash=ip_hash,
-        session_key=session_key,
+        # stores key rate events by this: a digest, never the bearer token itself
+        session_key=hash_token(session_key)[:24] if session_key else None,
     )
 
 
@@ -85,7 +87,10 @@ def run_pipeline(
     is_edit: bool = False,
     comment_id: int | None = None,
     parent_id: int | None = None,
-) -> Decision:
+    report_count: int = 0,
+) -> tuple[ModerationContext, Decision]:
+    """Moderate a rendered body. A refusal (closed thread, too long, flood …) raises its API error;
+    otherwise the context comes back with the decision, for :func:`do_record_outcome`."""
     ctx = ModerationContext(
         text=body.text,
         source=body.source,
@@ -101,14 +106,12 @@ def run_pipeline(
         comment_id=comment_id,
         parent_id=parent_id,
         backends=backends,
+        report_count=report_count,
     )
     decision = pipeline.run(ctx)
     if decision.refusal is not None:
-        ref = decision.refusal
-        raise AppError(
-            ref.message, code=ErrorCode(ref.error_code), status=ref.status, params=dict(ref.params)
-        )
-    return decision
+        raise refusal_error(decision.refusal)
+    return ctx, decision
 
 
 def check_parent(session: Session, thread: Thread, parent_id: int | None) -> Comment | None:

@@ -29,6 +29,7 @@ from parley.comments.schemas import (
 from parley.errors import Unauthorized, ValidationFailed
 from parley.live.bus import ThreadEvent
 from parley.moderation.messages import render_reason
+from parley.moderation.services import do_record_outcome
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
@@ -217,7 +218,7 @@ def create_comment(
             payload=payload,
             thread_key=thread_key,
             pipeline=reg.pipeline,
-            backends=reg.moderation_backends,
+            backends=reg.backends_for(session),
             ip_hash=ctx.ip_hash,
             now=ctx.now,
             session_days=ctx.settings.session_days,
@@ -308,7 +309,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
         assert thread is not None
         body = rendering.render(rendering.normalize_source(payload.body))
         principal = ctx.principal(session, site)
-        decision = services.run_pipeline(
+        mctx, decision = services.run_pipeline(
             reg.pipeline,
             body=body,
             author=services.author_info(author, ctx.ip_hash, principal.session_token),
@@ -316,12 +317,14 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
             site=site,
             policy=policy,
             now=ctx.now,
-            backends=reg.moderation_backends,
+            backends=reg.backends_for(session),
             is_edit=True,
             comment_id=comment.id,
             parent_id=comment.parent_id,
+            report_count=comment.report_count,
         )
         record = services.do_edit_comment(session, comment, body, decision, account_id, ctx.now)
+        do_record_outcome(mctx, decision, comment_id=comment.id)
         item = queries.serialize(queries.row_by_id(session, comment.id), None, account_id)
         reasons = public_reasons(decision, ctx.locale)
         url = ctx.url(f"/statements/{record.statement_token}") if record.statement_token else None

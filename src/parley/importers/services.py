@@ -627,7 +627,7 @@ class Importer:
                 is_edit=False,
                 comment_id=None,
                 parent_id=row["parent_id"],
-                backends=reg.moderation_backends,
+                backends=reg.backends_for(session),
             )
             decision = reg.pipeline.run(ctx)
             status = "held" if decision.refusal is not None else status_for(decision.verdict)

@@ -8,9 +8,9 @@ them per unit of work (they are cheap wrappers), e.g. in the comment service::
         copies=SqlCopyIndex(session), rates=registry.rates, history=..., names=...
     )
 
-Here: the copy index (its own tables) and the name registry (a read of ``accounts.name_skeleton``).
-Not yet: the author history (it should count the comments table by status) and rates (Redis, the
-scale-out issue).
+Here: the copy index (its own tables), the name registry (a read of ``accounts.name_skeleton``) and
+the author history (the comments table by status). Rates live in the process or in Redis
+(:mod:`parley.moderation.memory`, scale-out).
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from parley.moderation.backends import AuthorStats
 from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
 from parley.moderation.models import CopyBand, CopySignature
 from parley.moderation.names import NameHolder
+from parley.moderation.types import Verdict
 
 # Built once: the statement is compiled once per dialect and bucket count, then only bound.
 _CANDIDATES = (
@@ -148,4 +150,50 @@ class SqlNameRegistry:
         return current if current is not None and current.account_id != holder.account_id else None
 
     def release(self, skeleton: str, account_id: CommentKey | None) -> None:
+        return None
+
+
+_STATUS_VERDICT = {"published": Verdict.PUBLISH, "held": Verdict.HOLD, "rejected": Verdict.REJECT}
+
+
+class SqlAuthorHistory:
+    """:class:`~parley.moderation.backends.AuthorHistory` read from the comments table itself.
+
+    The comments table already is the history (statuses change when moderators decide, and the
+    history must follow them), so :meth:`record` writes nothing. Authors are counted by account
+    (``acct:<id>`` keys); other keys (sessionless guests) have no history.
+    """
+
+    RECENT = 20
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def stats(self, author: str) -> AuthorStats:
+        from parley.comments.models import Comment
+
+        if not author.startswith("acct:") or not author[5:].isdigit():
+            return AuthorStats()
+        account_id = int(author[5:])
+        counts = dict(
+            self.session.execute(
+                select(Comment.status, func.count(Comment.id))
+                .where(Comment.author_id == account_id)
+                .group_by(Comment.status)
+            ).all()
+        )
+        recent = self.session.scalars(
+            select(Comment.status)
+            .where(Comment.author_id == account_id, Comment.status.in_(list(_STATUS_VERDICT)))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(self.RECENT)
+        ).all()
+        return AuthorStats(
+            published=int(counts.get("published", 0)),
+            held=int(counts.get("held", 0)),
+            rejected=int(counts.get("rejected", 0)),
+            recent=tuple(_STATUS_VERDICT[s] for s in reversed(recent)),
+        )
+
+    def record(self, author: str, verdict: Verdict) -> None:
         return None

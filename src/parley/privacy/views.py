@@ -52,7 +52,7 @@ def erase_me(ctx: Ctx) -> Response:
     reg = ctx.registry
     with reg.db.write() as session:
         account_id = _account_id(ctx, session)
-        erasure.do_erase_account(session, account_id, ctx.now, backends=reg.moderation_backends)
+        erasure.do_erase_account(session, account_id, ctx.now, backends=reg.backends_for(session))
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.settings.secure_cookies

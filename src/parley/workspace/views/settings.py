@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Form, Path, Query
 from fastapi.responses import Response
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.orm import Session
 
 from parley.audit.services import do_audit
 from parley.comments import rendering
@@ -17,6 +18,7 @@ from parley.moderation.messages import render_reason
 from parley.moderation.policy import ModerationPolicy
 from parley.sites.models import Site
 from parley.sites.services import do_update_site_settings
+from parley.web.context import RequestContext
 from parley.workspace import forms
 from parley.workspace.access import Moderator, access_site_by_slug, require_moderator, sites_of
 from parley.workspace.cards import highlight
@@ -174,21 +176,8 @@ def try_text(
         except AppError as exc:
             error = exc.message
         if body is not None:
-            mctx = ModerationContext(
-                text=body.text,
-                source=body.source,
-                html=body.html,
-                links=body.links,
-                author=AuthorInfo(account_id=None, name=name, is_guest=True),
-                thread=ThreadInfo(id=None, key="workspace-try", site_id=site.id),
-                policy=policy,
-                now=ctx.now,
-                site_slug=site.slug,
-                site_name=site.name,
-                backends=ctx.registry.moderation_backends,
-                timed=False,
-            )
-            decision = ctx.registry.pipeline.run(mctx)
+            with ctx.registry.db.read() as lookup:  # phases read the stores; nothing is written
+                decision = ctx.registry.pipeline.run(_try_context(ctx, site, policy, body, name, lookup))
             refusal = decision.refusal
     return fragment(
         ctx,
@@ -198,4 +187,23 @@ def try_text(
         error=error,
         reasons=[(r, render_reason(r, locale)) for r in (decision.reasons if decision else ())],
         segments=highlight(body.text, decision.reasons) if (decision and body) else [],
+    )
+
+
+def _try_context(
+    ctx: RequestContext, site: Any, policy: ModerationPolicy, body: Any, name: str, session: Session
+) -> ModerationContext:
+    return ModerationContext(
+        text=body.text,
+        source=body.source,
+        html=body.html,
+        links=body.links,
+        author=AuthorInfo(account_id=None, name=name, is_guest=True),
+        thread=ThreadInfo(id=None, key="workspace-try", site_id=site.id),
+        policy=policy,
+        now=ctx.now,
+        site_slug=site.slug,
+        site_name=site.name,
+        backends=ctx.registry.backends_for(session),
+        timed=False,
     )
