@@ -143,6 +143,10 @@ def test_reporters_learn_the_outcome(app: FastAPI, client: TestClient, clock: Fr
     assert mod.post(f"/moderate/comments/{comment['id']}/approve").status_code == 200
     mine = client.get("/api/v1/me/reports", headers=bearer(reporter["token"])).json()["reports"]
     assert [(x["status"], x["outcome"]) for x in mine] == [("resolved", "kept")]
+    told = client.get("/api/v1/me/notifications", headers=bearer(reporter["token"])).json()
+    [item] = [n for n in told["items"] if n["kind"] == "report"]
+    assert item["data"]["outcome"] == "kept"
+    assert item["data"]["comment_id"] == comment["id"]
     assert "Ein strittiger Satz." not in mod.get("/moderate/queue/reported").text
 
 

@@ -16,6 +16,7 @@ class NotificationKind(StrEnum):
     REPLY = "reply"  # someone replied to my comment
     DECISION = "decision"  # a moderator (or the pipeline) held or rejected my comment
     APPEAL = "appeal"  # my appeal was decided
+    REPORT = "report"  # a comment I reported was decided (DSA Art. 16(5)); written by the workspace
 
 
 class Notification(Base):

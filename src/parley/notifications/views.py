@@ -41,6 +41,7 @@ _TEXTS = {
     "reply": "{author} replied to your comment.",
     "decision": "A moderator decision about your comment.",
     "appeal": "Your appeal was decided.",
+    "report": "A moderator decided on a comment you reported.",
 }
 
 

@@ -118,13 +118,33 @@ def do_moderator_decision(
     return record
 
 
-def do_resolve_reports(session: Session, comment_id: int, outcome: str, now: datetime) -> int:
-    """Close the open reader reports of a comment with ``outcome`` (``removed`` / ``kept``)."""
+def do_resolve_reports(session: Session, comment: Comment, outcome: str, now: datetime) -> int:
+    """Close the open reader reports of a comment with ``outcome`` (``removed`` / ``kept``) and tell
+    each reporter with an account what came of their notice (DSA Art. 16(5))."""
+    from parley.notifications.models import NotificationKind
+    from parley.notifications.services import do_add_notification
+
+    reporters = set(
+        session.scalars(
+            select(Report.reporter_id).where(
+                Report.comment_id == comment.id, Report.status == "open", Report.reporter_id.is_not(None)
+            )
+        )
+    )
     result = session.execute(
         update(Report)
-        .where(Report.comment_id == comment_id, Report.status == "open")
+        .where(Report.comment_id == comment.id, Report.status == "open")
         .values(status="resolved", outcome=outcome, resolved_at=now)
     )
+    for reporter_id in sorted(r for r in reporters if r is not None):
+        do_add_notification(
+            session,
+            account_id=reporter_id,
+            site_id=comment.site_id,
+            kind=NotificationKind.REPORT,
+            data={"comment_id": comment.id, "thread_id": comment.thread_id, "outcome": outcome},
+            now=now,
+        )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -168,7 +188,7 @@ def _decide(
             now=now,
             trigger=trigger,
         )
-        do_resolve_reports(session, comment.id, "removed" if status_after == REJECTED else "kept", now)
+        do_resolve_reports(session, comment, "removed" if status_after == REJECTED else "kept", now)
         out.decisions.append(record)
         changes.append(_change(comment, before, record))
         site_ids.add(comment.site_id)
