@@ -54,3 +54,9 @@ def test_the_page_works_before_the_demo_is_loaded(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+
+
+def test_demo_page_answers_head(client: TestClient) -> None:
+    r = client.head("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from parley.web import demo
 from parley.web.responses import JSONResponse
 
 router = APIRouter(include_in_schema=False)
@@ -28,10 +29,9 @@ def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "up"})
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(request: Request) -> Response:
-    from parley.web import demo
-
+    """The demo article page (HEAD too: uptime checks and link checkers ask before they fetch)."""
     return demo.render_demo_page(request)
 
 
