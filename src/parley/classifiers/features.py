@@ -168,12 +168,8 @@ class Featurizer:
     def _char_ids(self, word: str) -> list[int]:
         ids = self._word_cache.get(word)
         if ids is None:
-            get = self.char_vocab.get
-            ids = [
-                i
-                for g in char_ngrams(word, self.spec.char_min, self.spec.char_max)
-                if (i := get(g)) is not None
-            ]
+            grams = char_ngrams(word, self.spec.char_min, self.spec.char_max)
+            ids = [i for i in map(self.char_vocab.get, grams) if i is not None]
             if len(self._word_cache) >= _WORD_CACHE_LIMIT:
                 self._word_cache.clear()
             self._word_cache[word] = ids
@@ -183,13 +179,9 @@ class Featurizer:
         words = text.split()
         for w in words:
             out.extend(self._char_ids(w))
-        get = self.word_vocab.get
         offset = self.n_char
-        out.extend(
-            offset + i
-            for g in word_ngrams(words, self.spec.word_min, self.spec.word_max)
-            if (i := get(g)) is not None
-        )
+        grams = word_ngrams(words, self.spec.word_min, self.spec.word_max)
+        out.extend(offset + i for i in map(self.word_vocab.get, grams) if i is not None)
 
     def encode(self, folded: Sequence[str], raw: Sequence[str]) -> Encoded:
         """Sparse n-gram counts as coordinate arrays, plus the scaled style rows.
@@ -206,6 +198,11 @@ class Featurizer:
             self._extend_ids(text, flat)
             lengths[j] = len(flat) - before
         ids = np.asarray(flat, dtype=np.int64)
+        style: FloatArray | None = None
+        if self.spec.style:
+            style = (style_features(raw) - self.style_mean) / self.style_std * self.spec.style_scale
+        if n == 1:
+            return self._encode_one(ids, style)
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         keys, counts = np.unique(rows * n_ng + ids, return_counts=True)
         rows = keys // n_ng
@@ -216,10 +213,18 @@ class Featurizer:
         norms = np.sqrt(np.bincount(slot, weights=data * data, minlength=2 * n))
         norms[norms == 0] = 1.0
         data = data / norms[slot]
-        style: FloatArray | None = None
-        if self.spec.style:
-            style = (style_features(raw) - self.style_mean) / self.style_std * self.spec.style_scale
         return Encoded(n=n, rows=rows, cols=cols, tfidf=data, style=style)
+
+    def _encode_one(self, ids: IntArray, style: FloatArray | None) -> Encoded:
+        """:meth:`encode` for a single text (the moderation phase's case): fewer, cheaper numpy calls."""
+        cols, counts = np.unique(ids, return_counts=True)
+        data = (1.0 + np.log(counts)) * self.idf[cols]
+        k = int(np.searchsorted(cols, self.n_char))  # cols are sorted: chars first, then words
+        for part in (data[:k], data[k:]):
+            norm = float(np.sqrt(part @ part))
+            if norm > 0:
+                part /= norm
+        return Encoded(n=1, rows=np.zeros(len(cols), dtype=np.int64), cols=cols, tfidf=data, style=style)
 
     def transform(self, folded: Sequence[str], raw: Sequence[str]) -> Batch:
         """The encoded batch as scipy matrices (for training)."""

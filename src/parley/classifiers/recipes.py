@@ -61,14 +61,20 @@ RECIPES: dict[Task, Recipe] = {
     Task.TOXIC: Recipe(
         Task.TOXIC,
         "germeval2021",
-        TrainConfig(members=_ENSEMBLE, seed=20210601, aux_weight=0.5, split="block"),
+        TrainConfig(
+            members=_ENSEMBLE, seed=20210601, aux_weight=0.5, split="blocked_cv", threshold_smoothing=5
+        ),
         aux_dataset="germeval2018",
     ),
     Task.ENGAGING: Recipe(
-        Task.ENGAGING, "germeval2021", TrainConfig(members=_ENSEMBLE, seed=20210602, split="block")
+        Task.ENGAGING,
+        "germeval2021",
+        TrainConfig(members=_ENSEMBLE, seed=20210602, split="blocked_cv", threshold_smoothing=5),
     ),
     Task.FACT_CLAIM: Recipe(
-        Task.FACT_CLAIM, "germeval2021", TrainConfig(members=_ENSEMBLE, seed=20210603, split="block")
+        Task.FACT_CLAIM,
+        "germeval2021",
+        TrainConfig(members=_ENSEMBLE, seed=20210603, split="blocked_cv", threshold_smoothing=5),
     ),
 }
 

@@ -7,7 +7,7 @@ import numpy as np
 from parley.classifiers.metrics import evaluate_labels, germeval_f1, tune_threshold
 from parley.classifiers.model import LinearEnsemble
 from parley.classifiers.tasks import Task
-from parley.classifiers.train import stratified_folds, stratified_split, train
+from parley.classifiers.train import blocked_folds, stratified_folds, stratified_split, train
 
 from .conftest import SMALL_CONFIG, small_dataset
 
@@ -62,3 +62,23 @@ def test_threshold_tuning_picks_a_separating_threshold() -> None:
     threshold, best = tune_threshold(gold, scores)
     assert 0.3 < threshold <= 0.7
     assert best == 100.0
+
+
+def test_blocked_folds_are_contiguous_and_cover_everything() -> None:
+    folds = blocked_folds(10, 5)
+    assert [held for _, held in folds] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    assert all(sorted(tr + held) == list(range(10)) for tr, held in folds)
+
+
+def test_smoothed_threshold_still_separates_and_reports_the_raw_metric() -> None:
+    gold = [0] * 50 + [1] * 50
+    scores = [i / 200 for i in range(50)] + [0.6 + i / 200 for i in range(50)]
+    threshold, metric = tune_threshold(gold, scores, smoothing=5)
+    assert 0.245 < threshold <= 0.6
+    assert metric == germeval_f1(gold, [int(s >= threshold) for s in scores])
+
+
+def test_scoring_one_at_a_time_equals_scoring_a_batch(tiny_model: LinearEnsemble) -> None:
+    texts = ["Du bist ein Trottel", "Danke! @x https://example.org 😂", "", "Lauter 1d1oten hier"]
+    one_by_one = [tiny_model.score([t])[0] for t in texts]
+    np.testing.assert_allclose(one_by_one, tiny_model.score(texts), atol=1e-12)
