@@ -140,3 +140,12 @@ def test_staff_may_delete_any_comment_any_time(client: TestClient, db: Database,
     assert delete(client, cid, token).status_code == 204
     r = patch(client, cid, "Moderatoren schreiben nicht um.", token)
     assert r.status_code == 403
+
+
+def test_author_gets_the_markdown_source_to_edit_others_do_not(client: TestClient) -> None:
+    posted = post(client, "src", "Siehe [Bericht](https://example.org/a) **fett**").json()
+    token = posted["session"]["token"]
+    cid = posted["comment"]["id"]
+    own = client.get(f"/api/v1/comments/{cid}", headers=bearer(token)).json()
+    assert own["source"] == "Siehe [Bericht](https://example.org/a) **fett**"
+    assert "source" not in client.get(f"/api/v1/comments/{cid}").json()

@@ -274,7 +274,8 @@ def set_session_cookie(response: Response, ctx: RequestContext, token: str) -> N
 
 @router.get("/comments/{comment_id}", response_model=CommentOut, responses=ERRORS)
 def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
-    """One comment (for deep links). Held and rejected comments only for their author."""
+    """One comment (for deep links). Held and rejected comments only for their author, who also
+    gets the Markdown ``source`` (to edit it as written, links included)."""
     with ctx.registry.db.read() as session:
         site = ctx.site(session)
         principal = ctx.principal(session, site)
@@ -283,7 +284,10 @@ def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
             raise CommentNotFound()
         mine = queries.my_votes(session, principal.account_id, [comment.id])
         row = queries.row_by_id(session, comment.id)
-        return JSONResponse(queries.serialize(row, mine, principal.account_id))
+        out = queries.serialize(row, mine, principal.account_id)
+        if out["mine"] and comment.status != "deleted":
+            out["source"] = comment.body_source
+        return JSONResponse(out)
 
 
 def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
