@@ -23,10 +23,13 @@ from parley.accounts.services import do_create_account
 from parley.clock import SystemClock
 from parley.comments.models import Comment, Thread
 from parley.sites.models import Site, SiteRole
-from support.workspace import make_copy_wave
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts/workspace")
+COPY2 = (
+    "Wer jetzt noch glaubt, dass die Bahn bis zum Winter pünktlich fährt, hat die letzten zehn Jahre "
+    "wohl verschlafen und liest keine Zeitung mehr."
+)
 COPY = (
     "Die Regierung muss endlich handeln, denn die Preise steigen jeden Monat weiter und niemand in "
     "Berlin scheint das ernst zu nehmen."
@@ -86,14 +89,18 @@ def scene(server: LiveServer) -> dict[str, Any]:
     _, token = server.register(unique("Stammleserin "))
     held = [server.post(key, f"Wer das glaubt, ist ein T r o t t e l – Nummer {i}.", token) for i in (2, 3)]
     original = server.post(key, COPY, token)
-    copies = make_copy_wave(
-        server.app.state.registry.db,
-        SystemClock(),
-        original["id"],
-        [COPY + " Teilen!", "Genau: " + COPY, COPY.replace("Preise", "Mieten")],
-        site="demo",
-    )
-    return {"key": key, "held": [c["id"] for c in held], "original": original["id"], "copies": copies}
+    # three other accounts post near-copies: the copy-spam phase holds them as one wave
+    copies = [
+        server.post(key, text, server.register(unique("Kopistin "))[1])
+        for text in (COPY + " Teilen!", "Genau: " + COPY, COPY.replace("Preise", "Mieten"))
+    ]
+    assert [c["status"] for c in copies] == ["held"] * 3
+    return {
+        "key": key,
+        "held": [c["id"] for c in held],
+        "original": original["id"],
+        "copies": [c["id"] for c in copies],
+    }
 
 
 def test_moderator_clears_a_queue_by_keyboard_and_the_author_sees_why(
@@ -177,18 +184,10 @@ def test_screenshots_of_the_main_views(server: LiveServer, browser: Browser, sce
     _, token = server.register(unique("Leser "))
     server.post(key, "Diese T r o t t e l in der Regierung! Und die Presse schreibt alles ab.", token)
     server.post(key, "Ich finde den Artikel gut recherchiert, danke.", token)
-    original = server.post(key, COPY + " Bilder.", token)
-    copies = make_copy_wave(
-        server.app.state.registry.db,
-        SystemClock(),
-        original["id"],
-        [
-            COPY + " Bilder. Teilen!",
-            "Genau: " + COPY + " Bilder.",
-            COPY.replace("Preise", "Mieten") + " Bilder.",
-        ],
-        site="demo",
-    )
+    original = server.post(key, COPY2, server.register(unique("Erstautorin "))[1])
+    copy_texts = (COPY2 + " Teilen!", "Genau: " + COPY2, COPY2.replace("Bahn", "S-Bahn"))
+    copies = [server.post(key, text, server.register(unique("Kopist "))[1])["id"] for text in copy_texts]
+    assert original["status"] == "published"
     ctx = new_context(browser, viewport={"width": 1280, "height": 860})
     try:
         page = _sign_in(server, ctx, _moderator(server))

@@ -281,3 +281,21 @@ def test_audit_log_is_append_only_and_exports(app: FastAPI, client: TestClient, 
             s.execute(text(statement))
     with db.read() as s:
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "x")) is None
+
+
+def test_copies_posted_by_other_accounts_form_a_wave_in_the_queue(
+    app: FastAPI, client: TestClient, clock: FrozenClock
+) -> None:
+    original = _post(client, register(client)["token"], COPY)
+    copies = [
+        _post(client, register(client)["token"], COPY + " Teilen!"),
+        _post(client, register(client)["token"], "Genau: " + COPY),
+    ]
+    assert [c["status"] for c in copies] == ["held", "held"]
+    mod = moderator(app, clock)
+    waves = mod.get("/moderate/queue/waves")
+    assert f'id="w-{original["id"]}"' in waves.text
+    assert (
+        mod.post(f"/moderate/waves/{original['id']}/reject", {"reason_code": "copy_spam"}).status_code == 200
+    )
+    assert {_status(app, c["id"]) for c in copies} == {"rejected"}
