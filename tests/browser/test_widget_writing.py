@@ -32,10 +32,11 @@ def test_guest_posts_replies_edits_and_deletes(
     expect(heading(page)).to_have_text("0 Kommentare")
     expect(page.get_by_text("Noch keine Kommentare")).to_be_visible()
 
-    page.get_by_label("Ihr Kommentar").fill("Erster Kommentar als Gast")
+    page.get_by_label("Ihr Kommentar").fill("Erster Kommentar als Gast, siehe [Quelle](https://example.org/q)")
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_role("button", name="Senden").click()
     first = item(page, "Erster Kommentar als Gast")
+    expect(first.locator(".b a")).to_have_attribute("href", "https://example.org/q")
     expect(first.locator(".by").first).to_contain_text(f"{name}Gast sagt:")
     expect(heading(page)).to_have_text("1 Kommentar")
     expect(page.locator(".who")).to_contain_text(f"Angemeldet als {name}")
@@ -64,10 +65,15 @@ def test_guest_posts_replies_edits_and_deletes(
     expect(reply).to_have_count(0)
     expect(heading(page)).to_have_text("1 Kommentar")
 
-    # after a reload the author still may edit: the server says which comments are theirs
+    # after a reload the author still may edit: the server says which comments are theirs, and the
+    # edit starts from the Markdown as written (the link's address is not lost)
     page.reload()
     open_widget(page, server.host.article(key))
-    expect(item(page, "Erster Kommentar als Gast").get_by_role("button", name="Bearbeiten")).to_be_visible()
+    again = item(page, "Erster Kommentar als Gast")
+    again.get_by_role("button", name="Bearbeiten").click()
+    expect(again.get_by_role("textbox")).to_have_value(
+        "Erster Kommentar als Gast, siehe [Quelle](https://example.org/q)"
+    )
 
 
 def test_register_then_vote_up_down_and_change(server: LiveServer, page: Page) -> None:

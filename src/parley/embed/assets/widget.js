@@ -491,7 +491,7 @@
       return f;
     }
     // The text of a comment as shown, without the "@name" of a flat deep reply: what an edit starts
-    // from when this page did not write the comment (the API returns no Markdown source).
+    // from when the Markdown source could not be fetched.
     function shown(it) {
       var text = it.art.querySelector('.b').innerText.trim(), at = it.at ? '@' + it.at : '';
       return at && text.indexOf(at) == 0 ? text.slice(at.length).trim() : text;
@@ -515,8 +515,16 @@
       inline(it, 'rf', btn, function () { return composer(it, null); });
     }
     function edit(it, btn) {
-      inline(it, 'ed', btn, function () { return composer(null, it); });
-      if (it.ed) it.art.hidden = true;
+      function open() {
+        inline(it, 'ed', btn, function () { return composer(null, it); });
+        if (it.ed) it.art.hidden = true;
+      }
+      // the author's Markdown as written (links included); the shown text only if that fails
+      if (it.ed || SRC[it.c.id] != null) return open();
+      call('GET', '/comments/' + it.c.id).then(function (c) {
+        if (c.source != null) SRC[c.id] = c.source;
+        open();
+      }, open);
     }
     function remove(it, btn) {
       if (!btn.dataset.sure) {
