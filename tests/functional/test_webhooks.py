@@ -101,6 +101,38 @@ def test_events_arrive_signed_and_carry_no_private_data(
     assert {d["response_status"] for d in deliveries} == {200}
 
 
+def test_votes_reports_and_edits_are_events_too(
+    hook_app: FastAPI, hook_client: TestClient, clock: FrozenClock, listener: Receiver
+) -> None:
+    headers = admin_headers(hook_app, clock)
+    assert add_hook(hook_client, headers, listener.url).status_code == 201  # every event
+    db = hook_app.state.registry.db
+    voter = bearer(make_api_token(db, clock, make_account(db, clock, password=None)))
+    created = post(hook_client, "artikel-1", "Ein Kommentar")
+    comment_id = created.json()["comment"]["id"]
+    session = created.json()["session"]["token"]
+    assert (
+        hook_client.put(f"/api/v1/comments/{comment_id}/vote", json={"value": 1}, headers=voter).status_code
+        == 200
+    )
+    report = hook_client.post(
+        f"/api/v1/comments/{comment_id}/reports", json={"reason": "spam"}, headers=voter
+    )
+    assert report.status_code == 201
+    edit = hook_client.patch(
+        f"/api/v1/comments/{comment_id}", json={"body": "Geändert"}, headers=bearer(session)
+    )
+    assert edit.status_code == 200
+    run_due(hook_app.state.registry)
+    events = [json.loads(h.body) for h in listener.hits]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("comment.created") == 1
+    assert {"vote.changed", "report.created", "comment.updated"} <= set(kinds)
+    vote = next(e for e in events if e["type"] == "vote.changed")
+    assert vote["data"]["up"] == 1
+    assert vote["data"]["comment_id"] == comment_id
+
+
 def test_failures_are_retried_with_backoff_then_the_webhook_is_switched_off(
     hook_app: FastAPI, hook_client: TestClient, clock: FrozenClock, listener: Receiver
 ) -> None:
