@@ -163,3 +163,33 @@ def test_retention_purges_old_ip_hashes_only(
         assert s.scalar(select(Comment.ip_hash).where(Comment.id == new))
         assert s.execute(text("SELECT 1")).scalar() == 1
     assert timedelta(days=settings.ip_hash_retention_days) < timedelta(days=31)
+
+
+def test_the_daily_purge_job_runs_and_queues_the_next_day(
+    app: FastAPI, db: Database, clock: FrozenClock
+) -> None:
+    from parley.jobs.models import Job
+    from parley.jobs.services import run_due
+    from parley.privacy.jobs import do_schedule_daily_purge
+
+    with db.write() as s:
+        assert do_schedule_daily_purge(s, clock.now())
+        assert not do_schedule_daily_purge(s, clock.now())  # once a day
+    assert run_due(app.state.registry) == 1
+    with db.read() as s:
+        jobs = list(s.scalars(select(Job).where(Job.kind == "privacy.purge").order_by(Job.id)))
+    assert [j.status for j in jobs] == ["done", "pending"]
+    assert jobs[1].run_at - clock.now() == timedelta(days=1)
+
+
+def test_the_daily_digest_job_queues_tomorrows_run(app: FastAPI, db: Database, clock: FrozenClock) -> None:
+    from parley.jobs.models import Job
+    from parley.jobs.services import run_due
+    from parley.notifications.jobs import do_schedule_daily_digest
+
+    with db.write() as s:
+        assert do_schedule_daily_digest(s, clock.now())
+    run_due(app.state.registry)
+    with db.read() as s:
+        jobs = list(s.scalars(select(Job).where(Job.kind == "notifications.digest").order_by(Job.id)))
+    assert [j.status for j in jobs] == ["done", "pending"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from parley import i18n
 from parley.accounts.models import Account
-from parley.jobs.services import JobContext, handler
+from parley.jobs.services import JobContext, do_enqueue, handler
 from parley.notifications import rendering, services
 from parley.notifications.mail import transport_for
 
@@ -155,3 +155,27 @@ def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
     message = rendering.build_message(rendered, sender=settings.mail_from, to=to, unsubscribe_url=unsubscribe)
     transport_for(registry).send(message)
     log.info("sent %s mail to account %s (job %s)", template, payload["account_id"], ctx.job_id)
+
+
+DIGEST_JOB = "notifications.digest"
+
+
+def do_schedule_daily_digest(session: Session, now: Any, delay: float = 0) -> bool:
+    """Queue the digest run (once per day: a second call for the same day does nothing)."""
+    from datetime import datetime
+
+    day = datetime.fromtimestamp(now.timestamp() + delay, tz=now.tzinfo).date().isoformat()
+    job = do_enqueue(session, DIGEST_JOB, {"daily": True}, now, delay=delay, dedupe_key=f"{DIGEST_JOB}:{day}")
+    return job is not None
+
+
+@handler(DIGEST_JOB)
+def digest(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Queue the moderators' digests; with ``daily``, queue tomorrow's run too."""
+    registry = ctx.registry
+    with registry.db.write() as session:
+        now = registry.clock.now()
+        queued = services.do_queue_digests(session, now)
+        if payload.get("daily"):
+            do_schedule_daily_digest(session, now, delay=86400.0)
+    log.info("queued %s digest mails", queued)

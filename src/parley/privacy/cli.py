@@ -56,17 +56,26 @@ def users_erase(
 
 
 @privacy_app.command("purge")
-def purge() -> None:
+def purge(
+    daily: Annotated[
+        bool, typer.Option("--daily", help="Instead: let the job worker purge once a day from now on.")
+    ] = False,
+) -> None:
     """Erase IP hashes and rate-limit data older than the retention settings (run daily)."""
     from parley.cli.main import settings_or_exit
     from parley.clock import SystemClock
     from parley.db.database import Database
+    from parley.privacy.jobs import do_schedule_daily_purge
     from parley.privacy.retention import do_purge
 
     settings = settings_or_exit()
     db = Database(settings)
     try:
         with db.write() as session:
+            if daily:
+                queued = do_schedule_daily_purge(session, SystemClock().now())
+                typer.echo("daily purge scheduled" if queued else "daily purge was scheduled already")
+                return
             result = do_purge(session, settings, SystemClock().now())
     finally:
         db.dispose()
