@@ -224,3 +224,40 @@ def test_automated_decision_may_be_decided_by_any_moderator(
     r = mod.post(f"/moderate/appeals/{appeal_id}/decide", {"outcome": "uphold", "reason": "Bleibt gesperrt."})
     assert r.status_code == 200, r.text
     assert client.get(path, headers=bearer(author["token"])).json()["status"] == "upheld"
+
+
+def test_a_suspension_is_appealed_and_lifted_by_another_moderator(
+    app: FastAPI, client: TestClient, clock: FrozenClock
+) -> None:
+    author = register(client)
+    _post(client, author["token"], "Ein Kommentar.")
+    first_mod, second_mod = moderator(app, clock), moderator(app, clock)
+    r = first_mod.post(
+        f"/moderate/authors/{author['account']['id']}/sanction",
+        {"kind": "suspension", "days": "3", "reason_code": "insult", "note": "Drei Tage Pause."},
+    )
+    assert r.status_code == 200, r.text
+    [sanction] = client.get("/api/v1/me/sanctions", headers=bearer(author["token"])).json()["sanctions"]
+    statement = _statement(client, sanction["statement_url"] + "?lang=en")
+    assert statement["decision"] == "suspended"
+    assert statement["facts"].startswith("Your account is suspended until")
+    assert statement["reasons"] == [
+        {"phase": "moderator", "code": "insult", "detail": "Insult or personal attack"}
+    ]
+    path = statement["redress"]["appeal_url"].removeprefix("http://testserver")
+    appeal = client.post(path, json={"text": "Unverhältnismäßig."}, headers=bearer(author["token"]))
+    assert appeal.status_code == 201, appeal.text
+    appeal_id = appeal.json()["id"]
+    same = first_mod.post(f"/moderate/appeals/{appeal_id}/decide", {"outcome": "reverse", "reason": "x"})
+    assert same.json()["code"] == "appeal_same_moderator"
+    assert "Unverhältnismäßig." in second_mod.get("/moderate/queue/appeals?lang=en").text
+    r = second_mod.post(
+        f"/moderate/appeals/{appeal_id}/decide", {"outcome": "reverse", "reason": "Zu streng."}
+    )
+    assert r.status_code == 200, r.text
+    mine = client.get("/api/v1/me/sanctions", headers=bearer(author["token"])).json()
+    assert mine["status"] == "active"
+    assert [s["kind"] for s in mine["sanctions"]] == ["lifted", "suspension"]
+    english = second_mod.get("/moderate/queue/reported?lang=en")
+    assert "Nothing waiting here. Well done." in english.text
+    assert english.cookies.get("parley_lang") == "en"
