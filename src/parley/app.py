@@ -48,8 +48,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if settings.jobs_in_process:
+            from parley.jobs.recurring import do_ensure_recurring
             from parley.jobs.worker import Worker
 
+            do_ensure_recurring(registry)
             worker = Worker(registry, settings.jobs_poll_seconds)
             worker.start()
             registry.extras["job_worker"] = worker

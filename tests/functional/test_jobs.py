@@ -109,3 +109,16 @@ def test_dedupe_key_enqueues_once(app: FastAPI, clock: FrozenClock) -> None:
         assert jobs.do_enqueue(s, "test.ok", {}, clock.now(), dedupe_key="k1") is not None
         assert jobs.do_enqueue(s, "test.ok", {}, clock.now(), dedupe_key="k1") is None
     assert jobs.run_due(reg) == 1
+
+
+def test_recurring_jobs_are_queued_once_per_day(app: FastAPI) -> None:
+    from sqlalchemy import select
+
+    from parley.jobs.recurring import do_ensure_recurring
+
+    reg = app.state.registry
+    do_ensure_recurring(reg)
+    do_ensure_recurring(reg)  # a second instance or a restart
+    with reg.db.read() as s:
+        kinds = sorted(s.scalars(select(Job.kind).where(Job.status == JobStatus.PENDING.value)))
+    assert kinds == ["notifications.digest", "privacy.purge"]

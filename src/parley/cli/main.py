@@ -98,6 +98,8 @@ def serve(
     n = workers or settings.workers
     if settings.is_sqlite:
         settings.secret  # noqa: B018 - create the secret once, before workers race for it
+    from parley.web.accesslog import uvicorn_log_config
+
     uvicorn.run(
         "parley.app:factory",
         factory=True,
@@ -105,6 +107,7 @@ def serve(
         port=settings.port,
         workers=n if n > 1 else None,
         access_log=settings.access_log,
+        log_config=uvicorn_log_config(),  # the access log without client addresses or query strings
         proxy_headers=False,  # client addresses come from trusted_proxies only (parley.security)
         server_header=False,
         log_level=settings.log_level.lower(),
@@ -286,6 +289,9 @@ def worker(
         if once:
             typer.echo(f"ran {run_due(registry, limit=1000)} jobs")
             return
+        from parley.jobs.recurring import do_ensure_recurring
+
+        do_ensure_recurring(registry)
         Worker(registry, registry.settings.jobs_poll_seconds).loop()
     finally:
         registry.close()
