@@ -299,3 +299,24 @@ def test_copies_posted_by_other_accounts_form_a_wave_in_the_queue(
         mod.post(f"/moderate/waves/{original['id']}/reject", {"reason_code": "copy_spam"}).status_code == 200
     )
     assert {_status(app, c["id"]) for c in copies} == {"rejected"}
+
+
+def test_markup_in_comments_is_shown_as_text_everywhere(
+    app: FastAPI, client: TestClient, clock: FrozenClock
+) -> None:
+    configure_site(app, "test", moderation={"premoderate_all": True})
+    payload = '<script>alert(1)</script><img src=x onerror=alert(2)> "><svg onload=alert(3)>'
+    author = register(client)
+    posted = _post(client, author["token"], payload)
+    mod = moderator(app, clock)
+    pages = [
+        mod.get("/moderate/queue/held"),
+        mod.get(f"/moderate/comments/{posted['id']}"),
+        mod.get(f"/moderate/authors/{author['account']['id']}"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text
+        assert "<img src=x" not in page.text
+        assert "<svg onload" not in page.text
+    assert f'id="c-{posted["id"]}"' in pages[0].text  # the card is there, its text inert
