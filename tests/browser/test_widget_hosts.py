@@ -242,3 +242,14 @@ def test_several_widgets_and_the_js_api_for_single_page_sites(server: LiveServer
     expect(page.locator("#later h2")).to_have_text("1 Kommentar")
     expect(page.get_by_text(f"Kommentar in {c}")).to_be_visible()
     assert page.evaluate("typeof Parley.version") == "string"
+
+
+def test_an_erased_authors_comment_reads_deleted_account(server: LiveServer, page: Page) -> None:
+    key = unique("erased-")
+    _, token = server.register()
+    server.post(key, "Ein Kommentar, dessen Konto gleich gelöscht wird", token)
+    server.api("DELETE", "/me", token=token)  # the site keeps comments anonymised (default)
+    open_widget(page, server.host.article(key))
+    item = comment(page, "dessen Konto gleich gelöscht wird")
+    expect(item.locator(".by .n").first).to_have_text("Gelöschtes Konto")
+    expect(item.locator(".by")).not_to_contain_text("Gast")

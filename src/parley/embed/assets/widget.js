@@ -318,10 +318,10 @@
         kids.push(h('p', {class: 'rm', text: L.removed}));
       } else {
         kids.push(h('p', {class: 'by'}, [
-          h('span', {class: 'n', text: a.name}),
+          a.name ? h('span', {class: 'n', text: a.name}) : h('span', {class: 'n mu', text: L.erased}),
           a.verified && h('span', {class: 'bg vf', text: '✓ ' + L.verified}),
           (a.role == 'moderator' || a.role == 'admin') && h('span', {class: 'bg vf', text: L['role_' + a.role]}),
-          a.guest && h('span', {class: 'bg', text: L.guest}),
+          a.guest && a.name && h('span', {class: 'bg', text: L.guest}),
           c.featured && h('span', {class: 'bg', text: L.featured}),
           ' ' + L.says,
           h('a', {class: 't', href: '#comment-' + c.id}, h('time', {datetime: c.created_at, title: df.format(new Date(c.created_at))}, rel(c.created_at))),
