@@ -193,3 +193,17 @@ def test_the_daily_digest_job_queues_tomorrows_run(app: FastAPI, db: Database, c
     with db.read() as s:
         jobs = list(s.scalars(select(Job).where(Job.kind == "notifications.digest").order_by(Job.id)))
     assert [j.status for j in jobs] == ["done", "pending"]
+
+
+def test_erasure_drops_the_authors_copy_index_signatures(client: TestClient, db: Database) -> None:
+    from parley.moderation.models import CopySignature
+
+    account = register(client)
+    text_ = "Dieser Kommentar ist lang genug für den Kopienindex und hat mehr als acht Wörter"
+    assert post(client, "copy-gdpr", text_, token=account["token"]).status_code == 201
+    key = f"acct:{account['account']['id']}"
+    with db.read() as s:
+        assert s.scalar(select(CopySignature.comment_id).where(CopySignature.author_key == key)) is not None
+    assert client.delete("/api/v1/me", headers=bearer(account["token"])).status_code in (200, 204)
+    with db.read() as s:
+        assert s.scalar(select(CopySignature.comment_id).where(CopySignature.author_key == key)) is None

@@ -43,6 +43,10 @@ class CopyIndex(Protocol):
         """The copy wave a stored comment belongs to (None if it is not stored)."""
         ...
 
+    def forget(self, author: str) -> None:
+        """Drop what is stored under an erased author's key (GDPR erasure)."""
+        ...
+
 
 class RateStore(Protocol):
     """Event timestamps under string keys (``acct:…``, ``ip:…``, ``thread:…``)."""
@@ -52,6 +56,10 @@ class RateStore(Protocol):
         ...
 
     def record(self, key: str, ts: float) -> None: ...
+
+    def forget(self, author: str) -> None:
+        """Drop the author's keys (GDPR erasure)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,8 @@ class AuthorHistory(Protocol):
     def stats(self, author: str) -> AuthorStats: ...
 
     def record(self, author: str, verdict: Verdict) -> None: ...
+
+    def forget(self, author: str) -> None: ...
 
 
 class NameRegistry(Protocol):

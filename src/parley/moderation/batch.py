@@ -195,6 +195,9 @@ class LayeredCopyIndex:
             wave = self.stored.wave_of(site, comment_id)
         return wave
 
+    def forget(self, author: str) -> None:
+        self.fresh.forget(author)  # the database is read only here
+
 
 class LayeredNames:
     """Names shown in this run (in memory) over a database's accounts (read only)."""

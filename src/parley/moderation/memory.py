@@ -87,6 +87,7 @@ class _SiteCopies:
 class InMemoryCopyIndex:
     def __init__(self) -> None:
         self._sites: dict[str, _SiteCopies] = {}
+        self._forgotten: set[str] = set()
         self._lock = threading.Lock()
 
     def candidates(self, site: str, bands: Sequence[int], since: float) -> list[CopyEntry]:
@@ -94,7 +95,12 @@ class InMemoryCopyIndex:
             s = self._sites.get(site)
             if s is None:
                 return []
-            return [s.entry(n) for n in sorted(s.bands.lookup(bands)) if s.ts[n] >= since]
+            found = [s.entry(n) for n in sorted(s.bands.lookup(bands)) if s.ts[n] >= since]
+            return [e for e in found if e.author not in self._forgotten] if self._forgotten else found
+
+    def forget(self, author: str) -> None:
+        with self._lock:
+            self._forgotten.add(author)
 
     def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
         with self._lock:
@@ -123,6 +129,12 @@ class InMemoryRateStore:
                 return []
             return times[bisect_left(times, since) :]
 
+    def forget(self, author: str) -> None:
+        """Drop every key of this author (``acct:1`` also drops ``acct:1:thread:…`` keys)."""
+        with self._lock:
+            for key in [k for k in self._events if k == author or k.startswith(author + ":")]:
+                del self._events[key]
+
     def record(self, key: str, ts: float) -> None:
         with self._lock:
             times = self._events.setdefault(key, [])
@@ -145,6 +157,11 @@ class InMemoryAuthorHistory:
             if totals is None:
                 return AuthorStats()
             return AuthorStats(totals[0], totals[1], totals[2], tuple(self._recent[author]))
+
+    def forget(self, author: str) -> None:
+        with self._lock:
+            self._totals.pop(author, None)
+            self._recent.pop(author, None)
 
     def record(self, author: str, verdict: Verdict) -> None:
         with self._lock:

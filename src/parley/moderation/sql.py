@@ -103,6 +103,12 @@ class SqlCopyIndex:
         rows = [{"site_id": site_id, "bucket": b, "comment_id": comment_id} for b in dict.fromkeys(bands)]
         self.session.execute(insert(CopyBand), rows)
 
+    def forget(self, author: str) -> None:
+        """Drop an erased author's signatures: they are derived from their words."""
+        mine = select(CopySignature.comment_id).where(CopySignature.author_key == author[:160])
+        self.session.execute(delete(CopyBand).where(CopyBand.comment_id.in_(mine)))
+        self.session.execute(delete(CopySignature).where(CopySignature.author_key == author[:160]))
+
     def wave_of(self, site: str, comment_id: CommentKey) -> CommentKey | None:
         site_id = self._site_id(site)
         if site_id is None:
@@ -197,3 +203,6 @@ class SqlAuthorHistory:
 
     def record(self, author: str, verdict: Verdict) -> None:
         return None
+
+    def forget(self, author: str) -> None:
+        return None  # the comments table is the history; erasure anonymises or removes it

@@ -35,6 +35,7 @@ from parley.comments.services import apply_status_change
 from parley.comments.threads import bump_version
 from parley.errors import NotFound
 from parley.importers.models import ImportRef
+from parley.moderation.backends import ModerationBackends
 from parley.moderation.models import ModerationDecision
 from parley.sites.models import Site
 
@@ -89,7 +90,7 @@ def do_erase_account(
     *,
     actor_kind: str = "self",
     actor_id: int | None = None,
-    backends: Any = None,
+    backends: ModerationBackends | None = None,
 ) -> ErasureResult:
     """Erase ``account_id``. Precondition: the caller authorized it (the person, or an admin)."""
     account = session.get(Account, account_id)
@@ -187,15 +188,12 @@ def do_erase_account(
     return result
 
 
-def _forget(backends: Any, account_id: int, skeleton: str | None) -> None:
-    """Best effort: in-process moderation stores drop what they keyed by this account."""
+def _forget(backends: ModerationBackends | None, account_id: int, skeleton: str | None) -> None:
+    """Moderation stores drop what they keyed by this account (copy signatures, rate events)."""
     if backends is None:
         return
     key = f"acct:{account_id}"
-    for store in (getattr(backends, n, None) for n in ("history", "rates", "copies")):
-        forget = getattr(store, "forget", None)
-        if callable(forget):
-            forget(key)
-    names = getattr(backends, "names", None)
-    if skeleton and names is not None:
-        names.release(skeleton, account_id)
+    for store in (backends.history, backends.rates, backends.copies):
+        store.forget(key)
+    if skeleton:
+        backends.names.release(skeleton, account_id)
