@@ -320,3 +320,19 @@ def test_markup_in_comments_is_shown_as_text_everywhere(
         assert "<img src=x" not in page.text
         assert "<svg onload" not in page.text
     assert f'id="c-{posted["id"]}"' in pages[0].text  # the card is there, its text inert
+
+
+def test_an_approved_held_comment_becomes_the_original_of_later_copies(
+    app: FastAPI, client: TestClient, clock: FrozenClock
+) -> None:
+    configure_site(app, "test", moderation={"premoderate_all": True})
+    original = _post(client, register(client)["token"], COPY)
+    assert original["status"] == "held"
+    mod = moderator(app, clock)
+    assert mod.post(f"/moderate/comments/{original['id']}/approve").status_code == 200
+    configure_site(app, "test", moderation={"premoderate_all": False})
+    clock.advance(60)
+    other = bearer(register(client)["token"])
+    copy = client.post("/api/v1/threads/story-2/comments", json={"body": COPY + "!"}, headers=other).json()
+    assert copy["comment"]["status"] == "held"
+    assert [r["code"] for r in copy["reasons"] if r["phase"] == "copies"] == ["copy_spam"]

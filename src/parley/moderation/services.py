@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from parley.errors import AppError, ErrorCode, RateLimited
 from parley.moderation.backends import author_key
 from parley.moderation.context import ModerationContext
-from parley.moderation.copies import CommentKey, CopyEntry
+from parley.moderation.copies import CommentKey, CopyEntry, fingerprint
 from parley.moderation.models import ModerationDecision
 from parley.moderation.phases.copies import WAVE, context_fingerprint
 from parley.moderation.phases.rate import rate_keys
@@ -134,3 +135,32 @@ def refusal_error(refusal: Refusal) -> AppError:
         return RateLimited(float(refusal.params.get("retry_after", 1)))
     code = ErrorCode(refusal.error_code)
     return AppError(refusal.message, code=code, status=refusal.status, params=dict(refusal.params))
+
+
+def do_index_published(session: Session, comment: Any, now: datetime) -> None:
+    """Put a comment a person just published (approved, appeal reversed) into the copy index.
+
+    The pipeline indexes what it publishes itself (:func:`do_record_outcome`); a held comment that a
+    moderator approves would otherwise never be found as the original of later copies.
+    """
+    from parley.moderation.normalize import normalize
+    from parley.moderation.sql import SqlCopyIndex
+    from parley.sites.models import Site
+
+    site = session.get(Site, comment.site_id)
+    if site is None:
+        return
+    copies = site.policy().moderation.copies
+    words = normalize(comment.body_text or "").words
+    if not copies.enabled or len(words) < copies.min_words:
+        return
+    fp = fingerprint(words)
+    if fp is None:
+        return
+    tags = (comment.flags or {}).get("tags", [])
+    wave = next((int(t.split(":", 1)[1]) for t in tags if t.startswith("copy_wave:")), comment.id)
+    author = f"acct:{comment.author_id}" if comment.author_id is not None else f"comment:{comment.id}"
+    entry = CopyEntry(
+        comment_id=comment.id, author=author, ts=now.timestamp(), signature=fp.signature, wave_id=wave
+    )
+    SqlCopyIndex(session).add(site.slug, entry, fp.bands)

@@ -25,7 +25,7 @@ from parley.comments.models import Comment, CommentStatus, Report
 from parley.comments.services import apply_status_change
 from parley.errors import AppError, ErrorCode, ValidationFailed
 from parley.moderation.models import ModerationDecision
-from parley.moderation.services import needs_statement
+from parley.moderation.services import do_index_published, needs_statement
 from parley.workspace.access import Moderator
 from parley.workspace.reasons import APPROVE_CODE, UNDONE_CODE, is_reason_code, label_for
 
@@ -114,7 +114,10 @@ def do_moderator_decision(
     )
     session.add(record)
     session.flush()
+    was_published = comment.status == PUBLISHED
     apply_status_change(session, comment, status_after, now)
+    if status_after == PUBLISHED and not was_published:
+        do_index_published(session, comment, now)  # later copies of it are found
     return record
 
 
