@@ -96,6 +96,24 @@ class Settings(BaseSettings):
 
     # --- limits and features -------------------------------------------------------------------
     rate_limits_enabled: bool = Field(True, description="Apply request rate limits (off only in benchmarks).")
+    rate_limit_login: str = Field(
+        "10/5m",
+        description="Login attempts per e-mail address (N/period; period in s, m, h or d). Counted "
+        "before the password is checked, whatever the outcome.",
+    )
+    rate_limit_login_ip: str = Field("30/10m", description="Login attempts per client address.")
+    rate_limit_register_ip: str = Field("10/1h", description="Registrations per client address.")
+    rate_limit_vote: str = Field("120/1m", description="Votes per account.")
+    rate_limit_report: str = Field(
+        "20/10m", description="Reports per reporter (the account, else the client address)."
+    )
+    rate_limit_appeal: str = Field("10/1h", description="Appeals per account.")
+    rate_limit_sso_ip: str = Field("60/10m", description="SSO token exchanges per client address.")
+    rate_limit_guest_ip: str = Field(
+        "60/10m",
+        description="New guest identities (first posts without a session) per client address. How "
+        "often anyone may post is the moderation policy's rate phase, per site.",
+    )
     demo_enabled: bool = Field(True, description="Serve the demo article page at /.")
 
     # --- live updates (Server-Sent Events) ------------------------------------------------------
@@ -166,6 +184,23 @@ class Settings(BaseSettings):
     def _check_networks(cls, value: list[str]) -> list[str]:
         for net in value:
             ipaddress.ip_network(net, strict=False)
+        return value
+
+    @field_validator(
+        "rate_limit_login",
+        "rate_limit_login_ip",
+        "rate_limit_register_ip",
+        "rate_limit_vote",
+        "rate_limit_report",
+        "rate_limit_appeal",
+        "rate_limit_sso_ip",
+        "rate_limit_guest_ip",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from parley.ratelimit.rules import parse_rule
+
+        parse_rule("setting", value)
         return value
 
     @field_validator("webhook_allowed_networks")

@@ -21,6 +21,7 @@ from parley.moderation.memory import InMemoryRateStore
 from parley.moderation.pipeline import Pipeline, build_pipeline
 from parley.moderation.sql import SqlAuthorHistory, SqlCopyIndex, SqlNameRegistry
 from parley.observability.metrics import Metrics
+from parley.ratelimit import RateLimits
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Registry:
     events: EventBus = field(default_factory=NullBus)
     extras: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
+    limits: RateLimits = field(default_factory=RateLimits.unlimited)  # request rate limits
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
@@ -45,6 +47,7 @@ class Registry:
             pipeline=build_pipeline(observers=[metrics.observe_phase]),
             metrics=metrics,
             events=LocalBus(max_subscribers=settings.live_max_connections),
+            limits=RateLimits.from_settings(settings),
         )
 
     def backends_for(self, session: Session) -> ModerationBackends:
@@ -63,4 +66,5 @@ class Registry:
 
     def close(self) -> None:
         self.events.close()
+        self.limits.close()
         self.db.dispose()

@@ -12,6 +12,7 @@ from parley.accounts.models import Account
 from parley.accounts.schemas import LoginIn, MeOut, MePatch, RegisterIn, SessionOut, SsoIn
 from parley.accounts.services import NewSession
 from parley.errors import Unauthorized
+from parley.ratelimit.guard import Action, enforce
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
@@ -24,6 +25,7 @@ ERRORS = problem_responses(
         403: "CSRF token missing, or the account may not do this",
         409: "Name or e-mail taken",
         422: "Invalid fields",
+        429: "Too many attempts (see Retry-After)",
     }
 )
 
@@ -64,6 +66,7 @@ def _session_response(ctx: RequestContext, account: Account, new: NewSession, st
 @router.post("/auth/register", status_code=201, response_model=SessionOut, responses=ERRORS)
 def register(ctx: Ctx, payload: RegisterIn) -> Response:
     """Create a local account (name, e-mail, password) and log in."""
+    enforce(ctx, Action.REGISTER)
     with ctx.registry.db.write() as session:
         site = ctx.site(session)
         account = services.do_create_account(
@@ -81,6 +84,7 @@ def register(ctx: Ctx, payload: RegisterIn) -> Response:
 @router.post("/auth/login", response_model=SessionOut, responses=ERRORS)
 def login(ctx: Ctx, payload: LoginIn) -> Response:
     """Log in with e-mail and password. A new session (and token) on every login."""
+    enforce(ctx, Action.LOGIN, email=payload.email)  # before the password hash: a refusal is cheap
     with ctx.registry.db.write() as session:
         account = services.check_login(session, payload.email, payload.password)
         old = ctx.request.cookies.get(SESSION_COOKIE)
@@ -93,6 +97,7 @@ def login(ctx: Ctx, payload: LoginIn) -> Response:
 @router.post("/auth/sso", response_model=SessionOut, responses=ERRORS)
 def sso_exchange(ctx: Ctx, payload: SsoIn) -> Response:
     """Exchange a publisher-signed JWT for a Parley session (single use when it carries a ``jti``)."""
+    enforce(ctx, Action.SSO)
     with ctx.registry.db.write() as session:
         site = ctx.site(session)
         claims = sso.verify_token(site, payload.token, ctx.now)

@@ -30,6 +30,7 @@ from parley.errors import Unauthorized, ValidationFailed
 from parley.live.bus import ThreadEvent
 from parley.moderation.messages import render_reason
 from parley.moderation.services import do_record_outcome
+from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
@@ -211,6 +212,8 @@ def create_comment(
             if isinstance(found, idempotency.Stored):
                 return Response(found.body, status_code=found.status_code, media_type="application/json")
             claim = found
+        if principal.account_id is None and principal.sso_claims is None:
+            enforce(ctx, Action.GUEST)  # a new guest identity (replays above are not counted)
         posted = do_post_comment(
             session,
             site=site,
@@ -361,6 +364,7 @@ def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     with ctx.registry.db.write() as session:
         site = ctx.site(session)
         account_id = _require_account(ctx, session, site)
+        enforce(ctx, Action.VOTE, account=account_id)
         comment = services.access_comment(session, comment_id, site)
         result = votes.do_vote(session, comment, account_id, payload.value, ctx.now)
         event = _event(comment, "vote.changed", up=result.up, down=result.down) if result.changed else None
@@ -382,6 +386,8 @@ def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
     with ctx.registry.db.write() as session:
         site = ctx.site(session)
         principal = ctx.principal(session, site)
+        reporter = principal.account_id or (f"ip:{ctx.ip_hash}" if ctx.ip_hash else None)
+        enforce(ctx, Action.REPORT, account=reporter)
         comment = services.access_comment(session, comment_id, site)
         if comment.status != "published":
             raise CommentNotFound()

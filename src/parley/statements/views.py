@@ -27,6 +27,7 @@ from parley.appeals import services as appeals
 from parley.appeals.models import Appeal
 from parley.comments.models import Thread
 from parley.errors import AppError, Unauthorized
+from parley.ratelimit.guard import Action, enforce
 from parley.statements import services
 from parley.statements.schemas import AppealIn, AppealOut, StatementOut
 from parley.web.context import SESSION_COOKIE, RequestContext, get_context
@@ -87,7 +88,14 @@ def _viewer(ctx: RequestContext, session: Session, source: services.StatementSou
         return ANONYMOUS
 
 
-def _page(ctx: RequestContext, token: str, *, status: int = 200, message: str | None = None) -> Response:
+def _page(
+    ctx: RequestContext,
+    token: str,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     with ctx.registry.db.read() as session:
         source, locale = _load(ctx, session, token)
         statement = statement_json(ctx, session, source, locale)
@@ -114,6 +122,7 @@ def _page(ctx: RequestContext, token: str, *, status: int = 200, message: str | 
             current=current,
             token=token,
             message=message,
+            headers=headers,
             note=(
                 source.decision.note if source.decision else source.sanction.note if source.sanction else None
             ),
@@ -144,6 +153,7 @@ def _file_appeal(
     source = services.find_statement(session, token)
     if principal.account_id is None:
         raise Unauthorized()
+    enforce(ctx, Action.APPEAL, account=principal.account_id)
     return appeals.do_appeal(
         session, source, principal.account_id, text, ctx.now, ctx.settings.appeal_window_days
     )
@@ -206,7 +216,7 @@ def post_appeal_form(
                 raise CsrfFailed()
             _file_appeal(ctx, session, token, principal, text)
     except AppError as exc:
-        return _page(ctx, token, status=exc.status, message=exc.message)
+        return _page(ctx, token, status=exc.status, message=exc.message, headers=exc.headers)
     return RedirectResponse(f"/statements/{token}?appealed=1", status_code=303)
 
 
@@ -224,13 +234,14 @@ def statement_login(
             services.find_statement(session, token)
             if has_unstorable(email) or has_unstorable(password):
                 raise InvalidCredentials()
+            enforce(ctx, Action.LOGIN, email=email)
             account = accounts.check_login(session, email, password)
             old = ctx.request.cookies.get(SESSION_COOKIE)
             if old:
                 accounts.do_end_session(session, old)
             new = accounts.do_create_session(session, account, ctx.now, ctx.settings.session_days)
     except AppError as exc:
-        return _page(ctx, token, status=exc.status, message=exc.message)
+        return _page(ctx, token, status=exc.status, message=exc.message, headers=exc.headers)
     response = RedirectResponse(f"/statements/{token}", status_code=303)
     forms.set_session_cookie(response, ctx, new.token)
     return response

@@ -12,6 +12,7 @@ from parley.accounts import principal as principals
 from parley.accounts import services as accounts
 from parley.accounts.models import Role
 from parley.errors import AppError
+from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import SiteRole
 from parley.web.context import SESSION_COOKIE
 from parley.web.inputs import has_unstorable
@@ -51,6 +52,7 @@ def login(
         forms.check_same_origin(ctx)
         if has_unstorable(email) or has_unstorable(password) or has_unstorable(next):
             raise AppError("E-mail address or password is wrong.", status=401)
+        enforce(ctx, Action.LOGIN, email=email)
         with ctx.registry.db.write() as session:
             account = accounts.check_login(session, email, password)
             allowed = account.role in (Role.ADMIN.value, Role.MODERATOR.value) or session.scalar(
@@ -72,6 +74,7 @@ def login(
             next=safe_next(next),
             error=exc.message,
             email=email if not has_unstorable(email) else "",
+            headers=exc.headers or None,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
     forms.set_session_cookie(response, ctx, new.token)
