@@ -3,7 +3,9 @@
 HS256 with the site's shared secret, or RS256 with the publisher's public key. Claims: ``sub``
 (required), ``name``, ``email``, ``exp`` (required); ``iat`` may not lie in the future; ``iss``
 and ``aud`` are checked when the site configures them. The algorithm list is pinned per key type,
-so ``alg: none`` and HS/RS confusion (an HS256 token "signed" with the public key) fail.
+so ``alg: none`` and HS/RS confusion (an HS256 token "signed" with the public key) fail. A site has
+one key: a token whose header names a ``kid`` must name that key's id (``sso_key_id`` in the site
+settings), so a token meant for another key is refused before its signature is even looked at.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ def verify_token(site: Site, token: str, now: datetime) -> SsoClaims:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise InvalidToken() from None
+    kid = header.get("kid")
+    if kid is not None and kid != site.policy().sso_key_id:
+        # one key per site: a token that names another (or any key, when the site names none) was
+        # not signed for this key, whatever its signature says
+        raise InvalidToken(context={"reason": "unknown kid"})
     alg = header.get("alg")
     if alg == "HS256" and site.sso_secret:
         key: Any = site.sso_secret

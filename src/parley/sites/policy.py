@@ -38,3 +38,10 @@ class SiteSettings(BaseModel):
         "(anonymize) or remove their text and leave a tombstone (remove).",
     )
     moderation: ModerationPolicy = Field(default_factory=ModerationPolicy)
+    sso_key_id: str | None = Field(
+        None,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The id (JWT 'kid') of the site's SSO key. A token that names a key must name this "
+        "one; a token naming a key while none is set here is refused.",
+    )
