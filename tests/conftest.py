@@ -21,11 +21,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.servers import PostgresServer, pg_bindir  # noqa: E402
-
-from parley.clock import FrozenClock  # noqa: E402
-from parley.config import Settings  # noqa: E402
-from parley.db import migrate  # noqa: E402
+from parley.clock import FrozenClock
+from parley.config import Settings
+from parley.db import migrate
+from support.servers import PostgresServer, pg_bindir
 
 TEST_SECRET = "test-secret-key-not-for-production"
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,14 @@ from support.factories import bearer, post, register
 
 
 def test_guest_posts_and_reads_back(client: TestClient) -> None:
-    r = post(client, "article-1", "Hallo **Welt**", author_name="Erika Muster", title="Titel", url="https://x.example/a")
+    r = post(
+        client,
+        "article-1",
+        "Hallo **Welt**",
+        author_name="Erika Muster",
+        title="Titel",
+        url="https://x.example/a",
+    )
     assert r.status_code == 201, r.text
     data = r.json()
     assert data["comment"]["status"] == "published"
@@ -34,8 +41,11 @@ def test_replies_are_embedded_and_paged(client: TestClient) -> None:
     page = client.get("/api/v1/threads/t/comments", params={"replies": 2}).json()
     [top] = page["comments"]
     assert [x["id"] for x in top["replies"]] == ids[:2]
-    assert top["reply_count"] == 5 and top["descendant_count"] == 5
-    rest = client.get(f"/api/v1/comments/{root}/replies", params={"cursor": top["replies_cursor"], "limit": 2}).json()
+    assert top["reply_count"] == 5
+    assert top["descendant_count"] == 5
+    rest = client.get(
+        f"/api/v1/comments/{root}/replies", params={"cursor": top["replies_cursor"], "limit": 2}
+    ).json()
     assert [x["id"] for x in rest["comments"]] == ids[2:4]
     last = client.get(f"/api/v1/comments/{root}/replies", params={"cursor": rest["next_cursor"]}).json()
     assert [x["id"] for x in last["comments"]] == ids[4:]
@@ -64,7 +74,13 @@ def test_guest_names_cannot_look_like_accounts_but_guests_share_names(client: Te
 
 
 def test_returning_guest_with_email_keeps_account(client: TestClient) -> None:
-    a = post(client, "g", "eins", author_name="Lisa", email="lisa@example.org").json()["session"]["account_id"]
-    b = post(client, "g", "zwei", author_name="Lisa", email="LISA@example.org").json()["session"]["account_id"]
-    c = post(client, "g", "drei", author_name="Lisa", email="other@example.org").json()["session"]["account_id"]
+    a = post(client, "g", "eins", author_name="Lisa", email="lisa@example.org").json()["session"][
+        "account_id"
+    ]
+    b = post(client, "g", "zwei", author_name="Lisa", email="LISA@example.org").json()["session"][
+        "account_id"
+    ]
+    c = post(client, "g", "drei", author_name="Lisa", email="other@example.org").json()["session"][
+        "account_id"
+    ]
     assert a == b != c

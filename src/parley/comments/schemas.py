@@ -66,7 +66,9 @@ class CommentOut(BaseModel):
     replies_cursor: str | None = None
     reasons: list[ReasonOut] | None = None
     statement_url: str | None = None
-    source: str | None = Field(None, description="Markdown source; only for its author, on GET /comments/{id}.")
+    source: str | None = Field(
+        None, description="Markdown source; only for its author, on GET /comments/{id}."
+    )
 
 
 class ReasonOut(BaseModel):
