@@ -175,11 +175,9 @@ def test_decision_appeal_and_digest_mails(
     plain = appeal.get_body(("plain",))
     assert plain is not None
     assert "Satire ist erlaubt." in plain.get_content()
-    kinds = [
-        i["kind"]
-        for i in mail_client.get("/api/v1/me/notifications", headers=bearer(author["token"])).json()["items"]
-    ]
-    assert kinds == ["appeal", "decision"]
+    items = mail_client.get("/api/v1/me/notifications", headers=bearer(author["token"])).json()["items"]
+    assert [i["kind"] for i in items] == ["appeal", "decision"]
+    assert items[1]["data"]["thread_key"] == "artikel-1"  # the widget links the comment with it
 
     moderator = make_account(
         reg.db, clock, name="Mona Prüfer", email="mo@example.org", role=Role.MODERATOR, password=None

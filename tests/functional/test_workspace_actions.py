@@ -147,6 +147,7 @@ def test_reporters_learn_the_outcome(app: FastAPI, client: TestClient, clock: Fr
     [item] = [n for n in told["items"] if n["kind"] == "report"]
     assert item["data"]["outcome"] == "kept"
     assert item["data"]["comment_id"] == comment["id"]
+    assert item["data"]["thread_key"] == "story-1"  # the widget links the comment with it
     assert "Ein strittiger Satz." not in mod.get("/moderate/queue/reported").text
 
 

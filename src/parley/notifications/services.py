@@ -151,17 +151,26 @@ def do_notify_decision(session: Session, *, comment_id: int, now: datetime) -> N
     Called for every status change into ``held`` (from published) or ``rejected``; the workspace
     (issue 6) gets this for free because its decisions go through ``apply_status_change``.
     """
-    from parley.comments.models import Comment
+    from parley.comments.models import Comment, Thread
 
     comment = session.get(Comment, comment_id)
     if comment is None or comment.author_id is None:
         return
+    thread = session.get(Thread, comment.thread_id)
     do_add_notification(
         session,
         account_id=comment.author_id,
         site_id=comment.site_id,
         kind=NotificationKind.DECISION,
-        data={"comment_id": comment.id, "thread_id": comment.thread_id, "status": comment.status},
+        # the thread's key and URL, as a reply's notification has them: the widget links the
+        # comment (whose note carries the statement and the appeal), on this page or the article's
+        data={
+            "comment_id": comment.id,
+            "thread_id": comment.thread_id,
+            "thread_key": thread.key if thread else None,
+            "thread_url": thread.url if thread else None,
+            "status": comment.status,
+        },
         now=now,
     )
     if preferences(session, comment.author_id).decision_emails:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from parley.audit.models import AuditEvent
 from parley.audit.services import do_audit
-from parley.comments.models import Comment, CommentStatus, Report
+from parley.comments.models import Comment, CommentStatus, Report, Thread
 from parley.comments.services import apply_status_change
 from parley.errors import AppError, ErrorCode, ValidationFailed
 from parley.moderation.models import ModerationDecision
@@ -139,13 +139,21 @@ def do_resolve_reports(session: Session, comment: Comment, outcome: str, now: da
         .where(Report.comment_id == comment.id, Report.status == "open")
         .values(status="resolved", outcome=outcome, resolved_at=now)
     )
+    thread = session.get(Thread, comment.thread_id)
     for reporter_id in sorted(r for r in reporters if r is not None):
         do_add_notification(
             session,
             account_id=reporter_id,
             site_id=comment.site_id,
             kind=NotificationKind.REPORT,
-            data={"comment_id": comment.id, "thread_id": comment.thread_id, "outcome": outcome},
+            # key and URL of the thread: the widget links the comment, as for a reply
+            data={
+                "comment_id": comment.id,
+                "thread_id": comment.thread_id,
+                "thread_key": thread.key if thread else None,
+                "thread_url": thread.url if thread else None,
+                "outcome": outcome,
+            },
             now=now,
         )
     return int(getattr(result, "rowcount", 0) or 0)
