@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from parley.web.inputs import MAX_ID
 
 
 class NotificationOut(BaseModel):
@@ -24,7 +26,10 @@ class NotificationsOut(BaseModel):
 class MarkReadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(None, max_length=500, description="Ids to mark read; omit for all.")
+    # bounded like every id (2^53): a larger one overflowed SQLite's INTEGER into a 500
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        None, max_length=500, description="Ids to mark read; omit for all."
+    )
 
 
 class UnreadOut(BaseModel):
