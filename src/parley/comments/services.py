@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, case, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from parley.accounts.models import Account
 from parley.comments import paths, rendering
@@ -136,6 +138,7 @@ def do_insert_comment(
     ip_hash: str | None,
     flags: dict[str, Any] | None = None,
 ) -> Comment:
+    published = status == PUBLISHED
     comment = Comment(
         site_id=site.id,
         thread_id=thread.id,
@@ -146,7 +149,8 @@ def do_insert_comment(
         body_source=body.source,
         body_html=body.html,
         body_text=body.text,
-        status=CommentStatus.HELD.value if status == PUBLISHED else status,  # counted below
+        status=status,
+        published_at=now if published else None,
         flags=flags or {},
         ip_hash=ip_hash,
         created_at=now,
@@ -154,11 +158,15 @@ def do_insert_comment(
     )
     session.add(comment)
     session.flush()
-    comment.path = paths.child_path(parent.path if parent else "", comment.id)
-    comment.root_id = parent.root_id if parent and parent.root_id else (parent.id if parent else comment.id)
-    session.flush()
-    if status == PUBLISHED:
-        apply_status_change(session, comment, PUBLISHED, now)
+    # the path holds the comment's own id, known only now
+    path = paths.child_path(parent.path if parent else "", comment.id)
+    root_id = (parent.root_id or parent.id) if parent else comment.id
+    session.execute(update(_COMMENTS).where(_COMMENTS.c.id == comment.id).values(path=path, root_id=root_id))
+    set_committed_value(comment, "path", path)
+    set_committed_value(comment, "root_id", root_id)
+    if published:
+        _move_counters(session, comment, 1, now)
+        _emit_status(session, comment, CommentStatus.HELD.value, PUBLISHED, now)
     return comment
 
 
@@ -173,26 +181,48 @@ def apply_status_change(session: Session, comment: Comment, new_status: str, now
         comment.published_at = now
     delta = (new_status == PUBLISHED) - (old == PUBLISHED)
     session.flush()
-    if delta:
-        values: dict[str, Any] = {"comment_count": Thread.comment_count + delta}
-        if delta > 0:
-            values["last_comment_at"] = now
-        session.execute(update(Thread).where(Thread.id == comment.thread_id).values(**values))
-        if comment.parent_id is not None:
-            session.execute(
-                update(Comment)
-                .where(Comment.id == comment.parent_id)
-                .values(reply_count=Comment.reply_count + delta)
-            )
-        ancestors = paths.ancestor_ids(comment.path)
-        if ancestors:
-            session.execute(
-                update(Comment)
-                .where(Comment.id.in_(ancestors))
-                .values(descendant_count=Comment.descendant_count + delta)
-            )
-    bump_version(session, comment.thread_id)
+    _move_counters(session, comment, delta, now)
     _emit_status(session, comment, old, new_status, now)
+
+
+_THREADS = cast(Table, Thread.__table__)
+_COMMENTS = cast(Table, Comment.__table__)
+
+
+def _move_counters(session: Session, comment: Comment, delta: int, now: datetime) -> None:
+    """Move the counters that count ``comment`` by ``delta`` and bump the thread's version.
+
+    Two statements at most, as plain ``x = x + n`` updates on the tables (no ORM bulk-update
+    bookkeeping on the hottest write path): the thread's count, last comment time and version in
+    one; the parent's reply count and every ancestor's descendant count in the other. Objects of
+    this session that hold those counters are expired, so they reload what the database has.
+    """
+    values: dict[str, Any] = {"version": _THREADS.c.version + 1}
+    if delta:
+        values["comment_count"] = _THREADS.c.comment_count + delta
+    if delta > 0:
+        values["last_comment_at"] = now
+    session.execute(update(_THREADS).where(_THREADS.c.id == comment.thread_id).values(values))
+    _expire(session, Thread, [comment.thread_id], ("version", "comment_count", "last_comment_at"))
+    ancestors = paths.ancestor_ids(comment.path) if delta else []
+    if ancestors:
+        session.execute(
+            update(_COMMENTS)
+            .where(_COMMENTS.c.id.in_(ancestors))
+            .values(
+                descendant_count=_COMMENTS.c.descendant_count + delta,
+                reply_count=_COMMENTS.c.reply_count
+                + case((_COMMENTS.c.id == comment.parent_id, delta), else_=0),
+            )
+        )
+        _expire(session, Comment, ancestors, ("descendant_count", "reply_count"))
+
+
+def _expire(session: Session, model: type[Any], ids: list[int], attrs: tuple[str, ...]) -> None:
+    for pk in ids:
+        loaded = session.identity_map.get(identity_key(model, pk))
+        if loaded is not None:
+            session.expire(loaded, list(attrs))
 
 
 def _emit_status(session: Session, comment: Comment, old: str, new: str, now: datetime) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from parley.comments.errors import ThreadNotFound
 from parley.comments.models import Thread, ThreadStatus
@@ -112,7 +113,11 @@ def effective_status(thread: Thread, now: datetime) -> str:
 
 def bump_version(session: Session, thread_id: int) -> None:
     """Every change readers can see bumps the version (cache keys and ETags use it)."""
-    session.execute(update(Thread).where(Thread.id == thread_id).values(version=Thread.version + 1))
+    table = cast(Table, Thread.__table__)
+    session.execute(update(table).where(table.c.id == thread_id).values(version=table.c.version + 1))
+    loaded = session.identity_map.get(identity_key(Thread, thread_id))
+    if loaded is not None:
+        session.expire(loaded, ["version"])
 
 
 def do_set_thread_status(session: Session, thread: Thread, status: ThreadStatus, now: datetime) -> Thread:
