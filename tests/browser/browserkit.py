@@ -183,6 +183,34 @@ def open_widget(page: Page, url: str) -> None:
     page.locator("#parley-comments h2").wait_for()
 
 
+def strict_csp(parley_url: str) -> str:
+    """A publisher's strict Content Security Policy that allows the widget and nothing else."""
+    return (
+        f"default-src 'none'; script-src {parley_url}; connect-src {parley_url}; style-src 'self'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'; "
+        "require-trusted-types-for 'script'; trusted-types parley"
+    )
+
+
+def watch_csp(page: Page) -> None:
+    """Collect CSP violations into ``window.__csp`` (read it with ``page.evaluate``)."""
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+
+
+def remember(target: Page | BrowserContext, server: LiveServer, name: str, token: str) -> None:
+    """Hold a session for the widget on host pages, as it keeps one after a login
+    (``localStorage``, docs/decisions/0004-widget-auth.md): the page opens signed in, without a
+    login round trip. Written before every page load: a test that logs out loads no page after."""
+    auth = json.dumps({"t": token, "n": name})
+    target.add_init_script(
+        f"if (location.origin == {json.dumps(server.host.url)}) "
+        f"localStorage.setItem({json.dumps('parley:' + server.url)}, {json.dumps(auth)});"
+    )
+
+
 def comment(page: Page, text: str) -> Locator:
     """The comment item whose body contains ``text`` (the innermost one)."""
     return page.locator("li.c", has=page.locator(".b", has_text=text)).last

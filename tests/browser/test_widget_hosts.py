@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browserkit import LiveServer, comment, open_widget, unique
+from browserkit import LiveServer, comment, open_widget, strict_csp, unique, watch_csp
 from playwright.sync_api import BrowserContext, Page, expect
 
 ACTIVE = """() => { let a = document.activeElement;
@@ -35,15 +35,8 @@ def test_english_from_the_page_language_and_from_the_attribute(server: LiveServe
 
 
 def test_strict_csp_host_on_another_origin(server: LiveServer, page: Page) -> None:
-    csp = (
-        f"default-src 'none'; script-src {server.url}; connect-src {server.url}; style-src 'self'; "
-        "img-src 'self'; base-uri 'none'; form-action 'none'; "
-        "require-trusted-types-for 'script'; trusted-types parley"
-    )
-    page.add_init_script(
-        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
-        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-    )
+    csp = strict_csp(server.url)
+    watch_csp(page)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     key = unique("csp-")

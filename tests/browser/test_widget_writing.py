@@ -32,7 +32,9 @@ def test_guest_posts_replies_edits_and_deletes(
     expect(heading(page)).to_have_text("0 Kommentare")
     expect(page.get_by_text("Noch keine Kommentare")).to_be_visible()
 
-    page.get_by_label("Ihr Kommentar").fill("Erster Kommentar als Gast, siehe [Quelle](https://example.org/q)")
+    page.get_by_label("Ihr Kommentar").fill(
+        "Erster Kommentar als Gast, siehe [Quelle](https://example.org/q)"
+    )
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_role("button", name="Senden").click()
     first = item(page, "Erster Kommentar als Gast")
@@ -133,7 +135,8 @@ def test_login_post_and_logout(server: LiveServer, page: Page) -> None:
     mine = item(page, "Angemeldet geschrieben")
     expect(mine.locator(".n")).to_have_text(name)
     expect(mine.locator(".bg")).to_have_count(0)  # not a guest
-    page.locator(".who").get_by_role("button", name="Abmelden").click()
+    page.locator(".who").get_by_role("button", name=f"Angemeldet als {name}").click()  # the account panel
+    page.get_by_role("button", name="Abmelden").click()
     expect(page.locator(".who").get_by_role("button", name="Anmelden")).to_be_visible()
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('parley:'))") == []
 

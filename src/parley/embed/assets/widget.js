@@ -51,11 +51,12 @@
     u = u.toString();
     return u ? '?' + u : '';
   }
+  // ``path`` under /api/v1, or an absolute URL the API handed out (a statement's appeal_url)
   function api(method, path, body, query, auth) {
     var headers = {Accept: 'application/json'};
     if (body) headers['Content-Type'] = 'application/json';
     if (auth) headers.Authorization = 'Bearer ' + auth.t;
-    return fetch(BASE + '/api/v1' + path + qs(query), {
+    return fetch((path[0] == '/' ? BASE + '/api/v1' : '') + path + qs(query), {
       method: method, headers: headers, body: body ? JSON.stringify(body) : null, credentials: 'omit', mode: 'cors'
     }).then(function (r) {
       if (r.status == 204) return null;
@@ -207,9 +208,17 @@
       S.sso = get('sso');
       (S.sso && (!AUTH || AUTH.s != S.sso.slice(-16)) ? login(S.sso).catch(function () {}) : Promise.resolve()).then(function () { load(false); });
     }
+    // The first page comes with the signed-in reader's standing (sanctions) and unread count.
     function load(more) {
-      return call('GET', '/threads/' + enc(key) + '/comments', null, {sort: S.sort, limit: 20, replies: 5, cursor: more ? S.cursor : null}).then(function (r) {
-        if (!more) build(r);
+      var a = !more && AUTH;
+      function mine(p, q) { return a && call('GET', '/me/' + p, null, q).catch(function () {}); }
+      return Promise.all([call('GET', '/threads/' + enc(key) + '/comments', null, {sort: S.sort, limit: 20, replies: 5, cursor: more ? S.cursor : null}), mine('sanctions'), mine('notifications', {limit: 1})]).then(function (x) {
+        var r = x[0];
+        if (!more) {
+          S.me = x[1];
+          S.unread = x[2] ? x[2].unread_count : 0;
+          build(r);
+        }
         fill(r, !more);
       }, function (e) {
         if (more) return say(e.message || L.error);
@@ -234,6 +243,12 @@
       }}, L.more);
       E.fresh = h('button', {type: 'button', class: 'fresh', hidden: true, onclick: showFresh});
       E.who = h('div', {class: 'who'});
+      E.menu = h('div', {id: uid(), class: 'f', hidden: true, onkeydown: function (e) {
+        if (e.key == 'Escape') {
+          menu();
+          E.mb.focus();
+        }
+      }});
       E.auth = h('div');
       E.top = h('div');
       pw.replaceChildren(
@@ -243,7 +258,7 @@
           cta.link && /^https?:/.test(cta.link) && h('a', {class: 'btn pri', href: cta.link, target: '_blank', rel: 'noopener'}, cta.button || cta.link)
         ]) : '',
         h('div', {class: 'hd'}, [E.count, h('div', null, [h('label', {for: sel.id, text: L.sort}), sel])]),
-        E.who, E.auth, E.top, E.fresh, E.empty, E.list, E.more, live);
+        E.who, E.menu, E.auth, E.top, E.fresh, E.empty, E.list, E.more, live);
       pw.setAttribute('aria-labelledby', E.count.id);
       pw.classList.remove('ld');
       count();
@@ -327,11 +342,10 @@
           h('a', {class: 't', href: '#comment-' + c.id}, h('time', {datetime: c.created_at, title: df.format(new Date(c.created_at))}, rel(c.created_at))),
           c.edited_at && h('span', {class: 't', text: '· ' + L.edited})
         ]));
-        if (pend) kids.push(h('div', {class: 'note'}, [
+        if (pend) kids.push(notice([
           h('strong', {text: L[c.status]}),
-          c.reasons && c.reasons.length ? h('ul', null, c.reasons.map(function (r) { return h('li', null, [L.reason + ' ', r.detail || r.code]); })) : '',
-          c.statement_url && /^https?:/.test(c.statement_url) && h('a', {href: c.statement_url, target: '_blank', rel: 'noopener'}, L.statement)
-        ]));
+          c.reasons && c.reasons.length ? h('ul', null, c.reasons.map(function (r) { return h('li', null, [L.reason + ' ', r.detail || r.code]); })) : ''
+        ], c.statement_url));
         var body = h('div', {class: 'b'}), frag = clean(c.html), fp = frag.firstChild;
         if (it.at) {
           var at = h('span', {class: 'at', text: '@' + it.at});
@@ -344,6 +358,64 @@
       if (it.art) it.art.replaceWith(art); else it.li.prepend(art);
       it.art = art;
     }
+    // A notice about the reader's own comment or account, with the statement of reasons and a way
+    // to appeal it (DSA Art. 17, 20): the appeal's state once there is one, else a button that opens a
+    // form posting to the statement's redress.appeal_url.
+    function notice(kids, url) {
+      var n = h('div', {class: 'note'}, kids), slot = h('div'), b;
+      if (!url || !/^https?:/.test(url)) return n;
+      var p = '/statements/' + url.split('/').pop();
+      function show(msg) {
+        var x = h('p', {role: 'status', tabindex: '-1', text: msg});
+        slot.replaceChildren(x);
+        return x;
+      }
+      function state(a) {
+        return show(L['ap_' + a.status] + (a.outcome_reason ? ' ' + a.outcome_reason : ''));
+      }
+      function back() {
+        slot.replaceChildren(b);
+        b.focus();
+      }
+      b = h('button', {type: 'button', class: 'sec', onclick: function () {
+        call('GET', p).then(function (st) {
+          var dl = new Date(st.redress.deadline), err = h('p', {class: 'err', role: 'alert'});
+          if (dl < new Date()) return show(L.ap_late).focus();
+          var f = h('form', {class: 'f', onkeydown: function (e) { if (e.key == 'Escape') back(); }}, [
+            field('text', t('ap_text', {date: df.format(dl)}), {tag: 'textarea', required: true, maxlength: 5000}),
+            err, buttons(L.appeal, back)
+          ]);
+          f.addEventListener('submit', function (e) {
+            e.preventDefault();
+            busy(f, true);
+            call('POST', st.redress.appeal_url, {text: f.elements.text.value.trim()}).then(function (a) { state(a).focus(); }, function (e) {
+              busy(f, false);
+              // appealed already, too late, or replaced by a later decision: that is the answer
+              if (e.status == 409) show(e.message).focus(); else fail(err, e);
+            });
+          });
+          slot.replaceChildren(f);
+          f.elements.text.focus();
+        }, function (e) { fail(show(''), e); });
+      }}, L.appeal);
+      n.append(h('a', {href: url, target: '_blank', rel: 'noopener'}, L.statement), slot);
+      call('GET', p + '/appeal').then(state, function () { slot.replaceChildren(b); });
+      return n;
+    }
+    // The reader's standing above the composer (no shadow bans): the restriction in force, else a
+    // warning of the last 30 days, with its reason and statement. Suspended and banned readers get no
+    // composer and no reply buttons.
+    function standing() {
+      var m = AUTH && S.me, k, s, u;
+      S.ban = 0;
+      if (!m) return '';
+      u = Date.parse(m.suspended_until);
+      k = m.status == 'banned' ? 'ban' : m.status == 'suspended' && u > Date.now() ? 'suspension' : m.always_premoderate ? 'premoderate' : 'warning';
+      s = m.sanctions.filter(function (x) { return x.kind == k; })[0];
+      if (k == 'warning' && (!s || s != m.sanctions[0] || Date.parse(s.created_at) < Date.now() - 2592e6)) return '';
+      S.ban = k == 'ban' || k == 'suspension';
+      return notice([h('strong', {text: t('s_' + k, {date: df.format(new Date(u || 0))})}), s && h('p', {text: L.reason + ' ' + s.reason})], s && s.statement_url);
+    }
     function actions(it) {
       var c = it.c, pub = c.status == 'published', bar = h('div', {class: 'acts'});
       it.msg = h('p', {class: 'err', role: 'status'});
@@ -352,10 +424,10 @@
         it.down = h('button', {type: 'button', onclick: function () { vote(it, -1); }});
         bar.append(it.up, it.down);
         votes(it);
-        if (S.open) bar.append(h('button', {type: 'button', onclick: function () { reply(it, this); }}, L.reply));
+        if (S.open && !S.ban) bar.append(h('button', {type: 'button', onclick: function () { reply(it, this); }}, L.reply));
       }
       if (editable(c)) {
-        bar.append(h('button', {type: 'button', onclick: function () { edit(it, this); }}, L.edit));
+        if (!S.ban) bar.append(h('button', {type: 'button', onclick: function () { edit(it, this); }}, L.edit));
         bar.append(h('button', {type: 'button', onclick: function () { remove(it, this); }}, L.delete));
       }
       if (pub && !c.mine) bar.append(h('button', {type: 'button', onclick: function () { report(it, this); }}, L.report));
@@ -571,13 +643,75 @@
     }
 
     // --- accounts ----------------------------------------------------------------------------
+    // Signed in: the name opens the account panel; a badge counts unread notifications.
     function who() {
       E.who.replaceChildren();
+      E.menu.hidden = true;
       if (AUTH) {
-        E.who.append(h('span', {class: 'mu', text: t('signed_in', {name: AUTH.n})}), h('button', {type: 'button', onclick: logout}, L.logout));
+        E.who.append(E.mb = h('button', {type: 'button', 'aria-expanded': 'false', 'aria-controls': E.menu.id, onclick: menu}, [t('signed_in', {name: AUTH.n}), E.nb = h('span', {class: 'nb'})]));
+        badge(S.unread);
       } else {
         E.who.append(h('button', {type: 'button', onclick: function () { authForm('login'); }}, L.login), h('button', {type: 'button', onclick: function () { authForm('register'); }}, L.register));
       }
+    }
+    function badge(n) {
+      S.unread = n;
+      E.nb.hidden = !n;
+      E.nb.replaceChildren(nf.format(n), h('span', {class: 'sr', text: ' ' + L.unread}));
+    }
+    // The account panel, a disclosure under the name: notifications (opening it marks them read),
+    // reply mails, my data as a JSON file, deleting the account, logging out.
+    function menu() {
+      var m = E.menu, open = m.hidden, list = h('ul', {class: 'nl'}), err = h('p', {class: 'err', role: 'alert'});
+      var hd = h('h3', {tabindex: '-1', text: L.notes}), box = h('input', {type: 'checkbox', id: uid(), onchange: function () {
+        call('PUT', '/me/notification-settings', {reply_emails: box.checked}).then(function () { say(L.saved); }, function (e) { fail(err, e); });
+      }});
+      E.mb.setAttribute('aria-expanded', open);
+      m.hidden = !open;
+      if (!open) return;
+      m.replaceChildren(hd, list, h('label', {class: 'ck', for: box.id}, [box, L.reply_mails]), h('div', {class: 'acts2'}, [
+        h('button', {type: 'button', class: 'sec', onclick: function () {
+          call('GET', '/me/export').then(function (j) {
+            var a = h('a', {download: 'parley-data.json', href: URL.createObjectURL(new Blob([JSON.stringify(j, null, 2)], {type: 'application/json'}))});
+            a.click();
+            setTimeout(function () { URL.revokeObjectURL(a.href); }, 6e4);
+          }, function (e) { fail(err, e); });
+        }}, L.export),
+        h('button', {type: 'button', class: 'sec', onclick: function () { erase(this, err); }}, L.erase),
+        h('button', {type: 'button', class: 'sec', onclick: logout}, L.logout)
+      ]), err);
+      hd.focus();
+      call('GET', '/me/notification-settings').then(function (p) { box.checked = p.reply_emails; }, function () {});
+      call('GET', '/me/notifications', null, {limit: 20}).then(function (r) {
+        var ids = [];
+        r.items.forEach(function (n) {
+          // a report's outcome (kept or removed) is said in words too (DSA Art. 16(5))
+          var x = n.data, o = L['o_' + x.outcome], s = n.text + (o ? ' ' + o : ''), u = x.statement_url || (x.thread_key == key ? '#comment-' + x.comment_id : x.thread_url && x.thread_url + '#comment-' + x.comment_id);
+          if (!n.read) ids.push(n.id);
+          list.append(h('li', {class: n.read ? null : 'un'}, [u && /^(https?:|#)/.test(u) ? h('a', {href: u}, s) : s, ' ', h('time', {class: 't', datetime: n.created_at}, rel(n.created_at))]));
+        });
+        if (!ids.length && !r.items.length) list.append(h('li', {class: 'mu', text: L.no_notes}));
+        if (ids.length) call('POST', '/me/notifications/read', {ids: ids}).then(function (x) { badge(x.unread_count); });
+      }, function (e) { fail(err, e); });
+    }
+    // Deleting the account takes a second, explicit step that says what happens.
+    function erase(b, err) {
+      var c = h('div', {class: 'note'}, [h('p', {tabindex: '-1', text: L.erase_warn}), h('div', {class: 'acts2'}, [
+        h('button', {type: 'button', class: 'pri', onclick: function () {
+          call('DELETE', '/me').then(function () {
+            setAuth(null);
+            signedIn(L.erased_done);
+          }, function (e) { fail(err, e); });
+        }}, L.erase_confirm),
+        h('button', {type: 'button', class: 'sec', onclick: function () {
+          c.remove();
+          b.disabled = false;
+          b.focus();
+        }}, L.cancel)
+      ])]);
+      b.disabled = true;
+      b.parentNode.after(c);
+      c.firstChild.focus();
     }
     function authForm(mode) {
       var reg = mode == 'register', err = h('p', {class: 'err', role: 'alert'});
@@ -618,11 +752,11 @@
     }
     // After a login or logout every widget reloads (votes, own comments); this one then puts focus
     // where the reader continues and says what changed.
-    function signedIn() {
+    function signedIn(msg) {
       ALL.forEach(function (x) { if (x != api2 && x.el.isConnected) x.reload(true); });
       reload().then(function () {
         var ta = E.top.querySelector('textarea');
-        say(AUTH ? t('signed_in', {name: AUTH.n}) : L.signed_out);
+        say(msg || (AUTH ? t('signed_in', {name: AUTH.n}) : L.signed_out));
         (ta && AUTH ? ta : E.who.querySelector('button')).focus();
       });
     }
@@ -688,7 +822,7 @@
     }
 
     function top() {
-      E.top.replaceChildren(S.open ? composer(null, null) : h('p', {class: 'note', text: L.closed}));
+      E.top.replaceChildren(standing(), S.ban ? '' : S.open ? composer(null, null) : h('p', {class: 'note', text: L.closed}));
     }
     var api2 = {
       el: el,
