@@ -136,3 +136,36 @@ def test_report_anonymously_and_unknown_comments(
     r = report(client, cid, reason="other", detail="")
     assert r.status_code == 201
     assert report(client, 10**9).status_code == 404
+
+
+def test_suspended_and_banned_readers_may_neither_vote_nor_edit(
+    client: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    from datetime import timedelta
+
+    from parley.accounts.models import Account
+
+    author = register(client)
+    cid = client.post(
+        "/api/v1/threads/sanctioned/comments",
+        json={"body": "Noch darf ich das"},
+        headers=bearer(author["token"]),
+    ).json()["comment"]["id"]
+    voter = register(client)
+    for status, until in (("suspended", clock.now() + timedelta(days=3)), ("banned", None)):
+        with db.write() as s:
+            for account_id in (author["account"]["id"], voter["account"]["id"]):
+                acc = s.get(Account, account_id)
+                assert acc is not None
+                acc.status, acc.suspended_until = status, until
+        vote = client.put(f"/api/v1/comments/{cid}/vote", json={"value": 1}, headers=bearer(voter["token"]))
+        assert (vote.status_code, vote.json()["code"]) == (403, f"account_{status}")
+        edit = client.patch(
+            f"/api/v1/comments/{cid}", json={"body": "geändert"}, headers=bearer(author["token"])
+        )
+        assert (edit.status_code, edit.json()["code"]) == (403, f"account_{status}")
+    with db.read() as s:
+        assert s.scalar(select(func.count(Vote.id)).where(Vote.comment_id == cid)) == 0
+        comment = s.get(Comment, cid)
+        assert comment is not None
+        assert comment.edited_at is None

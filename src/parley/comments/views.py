@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
 from fastapi.responses import Response
 
 from parley.accounts.models import Account
+from parley.accounts.services import check_can_act
 from parley.comments import idempotency, queries, rendering, reports, services, threads, votes
 from parley.comments.errors import CommentNotFound, ThreadNotFound
 from parley.comments.models import Thread
@@ -300,18 +301,27 @@ def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
     return principal.account_id
 
 
+def _require_active_account(ctx: RequestContext, session: Any, site: Site) -> Account:
+    """The caller's account, refused while suspended or banned (they may read and delete, not take
+    part: no edits, no votes)."""
+    account: Account | None = session.get(Account, _require_account(ctx, session, site))
+    if account is None:
+        raise Unauthorized()
+    check_can_act(account, ctx.now)
+    return account
+
+
 @router.patch("/comments/{comment_id}", response_model=CreatedOut, responses=WRITE_ERRORS)
 def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Response:
     """Edit your comment within the site's edit window. The edit is moderated again."""
     reg = ctx.registry
     with reg.db.write() as session:
         site = ctx.site(session)
-        account_id = _require_account(ctx, session, site)
+        author = _require_active_account(ctx, session, site)
+        account_id = author.id
         policy = site.policy()
         comment = services.access_comment(session, comment_id, site)
         services.check_author_may_change(comment, account_id, policy, ctx.now)
-        author = session.get(Account, account_id)
-        assert author is not None
         thread = session.get(Thread, comment.thread_id)
         assert thread is not None
         body = rendering.render(rendering.normalize_source(payload.body))
@@ -363,7 +373,7 @@ def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     """Vote up (1), down (-1) or take your vote back (0). One vote per account per comment."""
     with ctx.registry.db.write() as session:
         site = ctx.site(session)
-        account_id = _require_account(ctx, session, site)
+        account_id = _require_active_account(ctx, session, site).id
         enforce(ctx, Action.VOTE, account=account_id)
         comment = services.access_comment(session, comment_id, site)
         result = votes.do_vote(session, comment, account_id, payload.value, ctx.now)
