@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select, tuple_
+from sqlalchemy import Row, Select, bindparam, func, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from parley.accounts.models import Account
-from parley.comments import cursors
+from parley.comments import cursors, paths
 from parley.comments.models import Comment, CommentStatus, Thread, Vote
+from parley.db.types import IsoTimestamp, iso_utc
 
 PUBLISHED = CommentStatus.PUBLISHED.value
 
@@ -26,7 +28,8 @@ class Sort(StrEnum):
     OLDEST = "oldest"
 
 
-# columns a public comment needs; selected as plain rows (no ORM identity map on hot paths)
+# columns a public comment needs; selected as plain rows (no ORM identity map on hot paths), the
+# timestamps as the API's text already
 _COLUMNS = (
     Comment.id,
     Comment.parent_id,
@@ -35,8 +38,8 @@ _COLUMNS = (
     Comment.path,
     Comment.status,
     Comment.body_html,
-    Comment.created_at,
-    Comment.edited_at,
+    type_coerce(Comment.created_at, IsoTimestamp()).label("created_at"),
+    type_coerce(Comment.edited_at, IsoTimestamp()).label("edited_at"),
     Comment.up,
     Comment.down,
     Comment.reply_count,
@@ -64,10 +67,11 @@ def _visible() -> Any:
     return or_(Comment.status == PUBLISHED, Comment.descendant_count > 0)
 
 
-def iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    return ts.isoformat().replace("+00:00", "Z")
+def iso(ts: datetime | str | None) -> str | None:
+    """API text of a timestamp; rows of :data:`_COLUMNS` carry it as text already."""
+    if ts is None or isinstance(ts, str):
+        return ts
+    return iso_utc(ts)
 
 
 _OWN_PENDING = frozenset({CommentStatus.HELD.value, CommentStatus.REJECTED.value})
@@ -124,8 +128,8 @@ def serialize(
         "deleted": not visible,
         "featured": bool(featured),
         "mine": mine,
-        "created_at": iso(created_at),
-        "edited_at": iso(edited_at) if edited_at is not None else None,
+        "created_at": created_at,
+        "edited_at": edited_at,
         "up": up,
         "down": down,
         "my_vote": my_votes.get(cid, 0) if my_votes else 0,
@@ -135,11 +139,11 @@ def serialize(
     }
 
 
-def _rows(session: Session, stmt: Select[Any]) -> list[Row[Any]]:
+def _rows(session: Session, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[Row[Any]]:
     """Run a column select on the session's connection: Core rows, without the ORM's loading layer
     (the hot read paths select plain columns, never entities). Pending ORM changes are not flushed
     first: for read units of work."""
-    return list(session.connection().execute(stmt).all())
+    return list(session.connection().execute(stmt, params or {}).all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +191,28 @@ def _parse_key(sort: Sort, key: list[Any]) -> tuple[Any, int]:
         raise cursors.InvalidCursor() from None
 
 
+@cache
+def _top_stmt(sort: Sort, after: bool) -> Select[Any]:
+    """A page of top-level comments in ``sort`` order, after a cursor's key when ``after``.
+
+    Statements are built once per process, with bound parameters: building and keying a
+    statement costs SQLAlchemy several times what SQLite needs to run it (measured on a
+    10,000-comment thread: 1.4 ms against 0.2 ms for the first page).
+    """
+    primary, tiebreak, desc = _sort_columns(sort)
+    stmt = (
+        _base()
+        .add_columns(Comment.wilson, Comment.score)
+        .where(Comment.thread_id == bindparam("thread_id"), Comment.depth == 0, _visible())
+    )
+    if after:
+        cmp = tuple_(primary, tiebreak)
+        key = tuple_(bindparam("after_value", type_=primary.type), bindparam("after_id"))
+        stmt = stmt.where(cmp < key if desc else cmp > key)
+    order = (primary.desc(), tiebreak.desc()) if desc else (primary.asc(), tiebreak.asc())
+    return stmt.order_by(*order).limit(bindparam("limit"))
+
+
 def top_level_page(
     session: Session,
     thread_id: int,
@@ -196,19 +222,11 @@ def top_level_page(
     cursor: str | None,
     secret: bytes,
 ) -> tuple[list[Row[Any]], str | None]:
-    primary, tiebreak, desc = _sort_columns(sort)
     purpose = f"top:{thread_id}:{sort.value}"
-    stmt = (
-        _base()
-        .add_columns(Comment.wilson, Comment.score)
-        .where(Comment.thread_id == thread_id, Comment.depth == 0, _visible())
-    )
+    params: dict[str, Any] = {"thread_id": thread_id, "limit": limit + 1}
     if cursor:
-        value, last_id = _parse_key(sort, cursors.decode(secret, purpose, cursor))
-        cmp = tuple_(primary, tiebreak)
-        stmt = stmt.where(cmp < tuple_(value, last_id) if desc else cmp > tuple_(value, last_id))
-    order = (primary.desc(), tiebreak.desc()) if desc else (primary.asc(), tiebreak.asc())
-    rows = _rows(session, stmt.order_by(*order).limit(limit + 1))
+        params["after_value"], params["after_id"] = _parse_key(sort, cursors.decode(secret, purpose, cursor))
+    rows = _rows(session, _top_stmt(sort, bool(cursor)), params)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -216,19 +234,38 @@ def top_level_page(
     return rows, next_cursor
 
 
-def first_replies(session: Session, root_ids: Sequence[int], per_root: int) -> list[Row[Any]]:
-    """The first ``per_root`` replies (tree order) under each top-level comment, in one query."""
-    if not root_ids or per_root <= 0:
-        return []
+@cache
+def _first_replies_stmt() -> Select[Any]:
     rn = func.row_number().over(partition_by=Comment.root_id, order_by=Comment.path).label("rn")
     inner = (
         _base()
         .add_columns(rn)
-        .where(Comment.root_id.in_(list(root_ids)), Comment.depth > 0, _visible())
+        .where(Comment.root_id.in_(bindparam("root_ids", expanding=True)), Comment.depth > 0, _visible())
         .subquery()
     )
-    stmt = select(inner).where(inner.c.rn <= per_root).order_by(inner.c.root_id, inner.c.path)
-    return _rows(session, stmt)
+    return select(inner).where(inner.c.rn <= bindparam("per_root")).order_by(inner.c.root_id, inner.c.path)
+
+
+def first_replies(session: Session, root_ids: Sequence[int], per_root: int) -> list[Row[Any]]:
+    """The first ``per_root`` replies (tree order) under each top-level comment, in one query."""
+    if not root_ids or per_root <= 0:
+        return []
+    return _rows(session, _first_replies_stmt(), {"root_ids": list(root_ids), "per_root": per_root})
+
+
+@cache
+def _subtree_stmt() -> Select[Any]:
+    return (
+        _base()
+        .where(
+            Comment.root_id == bindparam("root_id"),
+            Comment.path > bindparam("lower"),
+            Comment.path < bindparam("upper"),
+            _visible(),
+        )
+        .order_by(Comment.path)
+        .limit(bindparam("limit"))
+    )
 
 
 def subtree_page(
@@ -247,19 +284,13 @@ def subtree_page(
         if len(key) != 1 or not isinstance(key[0], str) or not key[0].startswith(comment.path):
             raise cursors.InvalidCursor()
         lower = key[0]
-    root = comment.root_id or comment.id
-    stmt = (
-        _base()
-        .where(
-            Comment.root_id == root,
-            Comment.path > lower,
-            Comment.path < comment.path + "~",
-            _visible(),
-        )
-        .order_by(Comment.path)
-        .limit(limit + 1)
-    )
-    rows = _rows(session, stmt)
+    params = {
+        "root_id": comment.root_id or comment.id,
+        "lower": lower,
+        "upper": paths.subtree_upper_bound(comment.path),
+        "limit": limit + 1,
+    }
+    rows = _rows(session, _subtree_stmt(), params)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -277,14 +308,18 @@ def row_by_id(session: Session, comment_id: int) -> Row[Any]:
     return row
 
 
-def whole_thread(session: Session, thread_id: int) -> list[Row[Any]]:
-    """Every published comment, oldest first (view=flat)."""
-    stmt = (
+@cache
+def _whole_thread_stmt() -> Select[Any]:
+    return (
         _base()
-        .where(Comment.thread_id == thread_id, Comment.status == PUBLISHED)
+        .where(Comment.thread_id == bindparam("thread_id"), Comment.status == PUBLISHED)
         .order_by(Comment.created_at, Comment.id)
     )
-    return _rows(session, stmt)
+
+
+def whole_thread(session: Session, thread_id: int) -> list[Row[Any]]:
+    """Every published comment, oldest first (view=flat)."""
+    return _rows(session, _whole_thread_stmt(), {"thread_id": thread_id})
 
 
 def my_votes(session: Session, account_id: int | None, comment_ids: Sequence[int]) -> dict[int, int]:

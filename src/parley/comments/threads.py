@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -33,8 +34,15 @@ def check_thread_key(key: str) -> str:
     return key
 
 
+@cache
+def _find_thread_stmt() -> Select[Any]:
+    # built once: every read and write of a thread starts here (see comments.queries on why)
+    return select(Thread).where(Thread.site_id == bindparam("site_id"), Thread.key == bindparam("key"))
+
+
 def find_thread(session: Session, site_id: int, key: str) -> Thread | None:
-    return session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
+    found: Thread | None = session.scalar(_find_thread_stmt(), {"site_id": site_id, "key": key})
+    return found
 
 
 def access_thread(session: Session, site: Site, key: str) -> Thread:
