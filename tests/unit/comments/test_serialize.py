@@ -23,7 +23,7 @@ def row(**over: Any) -> tuple[Any, ...]:
         "path": "0000000300000007",
         "status": "published",
         "body_html": "<p>Hallo</p>",
-        "created_at": T,
+        "created_at": "2026-03-01T12:00:00.123456Z",  # queries select timestamps as API text
         "edited_at": None,
         "up": 2,
         "down": 1,

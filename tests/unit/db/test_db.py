@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from parley.config import Settings
 from parley.db import migrate
 from parley.db.database import Database
-from parley.db.types import UTCDateTime
+from parley.db.types import IsoTimestamp, UTCDateTime
 
 
 def test_utc_datetimes() -> None:
@@ -31,6 +31,26 @@ def test_utc_datetimes() -> None:
     assert col.process_bind_param(None, sqlite.dialect()) is None
     with pytest.raises(ValueError, match="naive"):
         col.process_bind_param(datetime(2026, 3, 1), sqlite.dialect())
+
+
+@pytest.mark.parametrize(
+    ("stored", "text"),
+    [
+        ("2026-03-01 12:00:00.123456", "2026-03-01T12:00:00.123456Z"),  # SQLite, as SQLAlchemy writes it
+        ("2026-03-01 12:00:00.000000", "2026-03-01T12:00:00Z"),  # like isoformat: no zero fraction
+        ("2026-03-01 12:00:00", "2026-03-01T12:00:00Z"),
+        ("2026-03-01T13:00:00+01:00", "2026-03-01T12:00:00Z"),  # anything else is parsed
+        (
+            datetime(2026, 3, 1, 13, 0, 0, 5, tzinfo=timezone(timedelta(hours=1))),
+            "2026-03-01T12:00:00.000005Z",
+        ),
+        (None, None),
+    ],
+)
+def test_iso_timestamps_as_read(stored: object, text: str | None) -> None:
+    assert IsoTimestamp().process_result_value(stored, sqlite.dialect()) == text
+    with pytest.raises(TypeError):
+        IsoTimestamp().process_bind_param(stored, sqlite.dialect())
 
 
 @pytest.fixture
