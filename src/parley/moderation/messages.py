@@ -4,7 +4,9 @@ Every reason code has an English template here; its ``{placeholders}`` are fille
 ``params``. The English text is the reason's ``detail`` (what the API and ``parley moderate`` show)
 and the gettext msgid; the German texts live in ``parley/locale/de/LC_MESSAGES/moderation.po``.
 Phases build their reasons with :func:`make_reason`, so ``detail`` and the rendered text cannot
-drift apart. A code without a template (a classifier phase's own) renders its ``detail`` as is.
+drift apart. The classifier phases' codes (``offensive``, ``toxic``, ``fact_claim``, ``engaging``)
+have one template per verdict, with ``task``, ``score`` and ``threshold`` in their params. A code
+without a template renders its ``detail`` as is.
 """
 
 from __future__ import annotations
@@ -68,6 +70,36 @@ _PHASE_FAILED = {
     False: "The {phase} check failed ({error}); not applied.",
 }
 
+# Classifier phases (parley.moderation.phases.classifier): code → verdict → template.
+_CLASSIFIER: dict[str, dict[Verdict, str]] = {
+    "offensive": {
+        Verdict.HOLD: "The offensive-language model scored this comment {score:.2f} "
+        "(threshold {threshold:.2f}); it may insult or abuse someone. Held for a moderator.",
+        Verdict.REJECT: "The offensive-language model scored this comment {score:.2f} "
+        "(rejection threshold {threshold:.2f}); it very likely insults or abuses someone.",
+        Verdict.PUBLISH: "The offensive-language model scored this comment {score:.2f} "
+        "(threshold {threshold:.2f}); flagged for a moderator.",
+    },
+    "toxic": {
+        Verdict.HOLD: "The toxicity model scored this comment {score:.2f} (threshold {threshold:.2f}). "
+        "Held for a moderator.",
+        Verdict.REJECT: "The toxicity model scored this comment {score:.2f} "
+        "(rejection threshold {threshold:.2f}).",
+        Verdict.PUBLISH: "The toxicity model scored this comment {score:.2f} (threshold {threshold:.2f}); "
+        "flagged for a moderator.",
+    },
+    "fact_claim": {
+        Verdict.PUBLISH: "The fact-claim model scored this comment {score:.2f} (threshold {threshold:.2f}); "
+        "it may state a checkable fact. Flagged for a moderator.",
+        Verdict.HOLD: "The fact-claim model scored this comment {score:.2f} (threshold {threshold:.2f}); "
+        "it may state a checkable fact. Held for a moderator.",
+    },
+    "engaging": {
+        Verdict.PUBLISH: "The engagement model scored this comment {score:.2f} (threshold {threshold:.2f}): "
+        "a constructive, engaging comment.",
+    },
+}
+
 MAX_WRITTEN = 80
 
 
@@ -86,6 +118,9 @@ def msgid_for(code: str, params: Mapping[str, Any], verdict: Verdict = Verdict.P
         return _PREMODERATION.get(str(params.get("scope")), _PREMODERATION["site"])
     if code == "phase_failed":
         return _PHASE_FAILED[verdict is not Verdict.PUBLISH]
+    if code in _CLASSIFIER and "score" in params and "threshold" in params:
+        by_verdict = _CLASSIFIER[code]
+        return by_verdict.get(verdict) or next(iter(by_verdict.values()))
     return None
 
 
@@ -147,4 +182,6 @@ def all_msgids() -> set[str]:
     )
     for pair in _WRITTEN.values():
         ids.update(pair)
+    for by_verdict in _CLASSIFIER.values():
+        ids.update(by_verdict.values())
     return ids
