@@ -11,6 +11,9 @@
   ``{"id","label","score"}`` lines out in the same order; a bad line gives ``{"id","error"}``.
 
 Exit status: 0 success, 1 missing data or model, 2 bad usage. Comment texts are never logged.
+
+Everything heavy (numpy, scipy, scikit-learn, the models) is imported inside the commands: the
+``parley`` CLI imports this module at start-up, and ``parley --help`` must not pay for training code.
 """
 
 from __future__ import annotations
@@ -21,28 +24,18 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from parley.classifiers import artifact
-from parley.classifiers.data import Dataset, load_export, load_hatecheck
 from parley.classifiers.errors import ClassifierError
-from parley.classifiers.evaluate import evaluate_model, hatecheck
-from parley.classifiers.loader import find_model, load_classifier, user_model_dir
-from parley.classifiers.metrics import EvalReport
-from parley.classifiers.model import LinearEnsemble
-from parley.classifiers.recipes import (
-    ANCHORS,
-    DATA_DIR_ENV,
-    EXPORT_CONFIG,
-    LICENSES,
-    RECIPES,
-    aux_data,
-    load_split,
-)
 from parley.classifiers.tasks import Task
-from parley.classifiers.train import train as train_model
+
+if TYPE_CHECKING:
+    from parley.classifiers.metrics import EvalReport
+    from parley.classifiers.model import LinearEnsemble
+
+DATA_DIR_ENV = "PARLEY_DATA_DIR"  # the same as parley.classifiers.recipes.DATA_DIR_ENV (a test checks)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Train, evaluate and run the classifiers.")
 
@@ -78,6 +71,8 @@ def _data_path(data: Path | None) -> Path:
 
 
 def _dataset_name(task: Task, dataset: str | None) -> str:
+    from parley.classifiers.recipes import RECIPES
+
     name = dataset or RECIPES[task].dataset
     if name not in ("germeval2018", "germeval2021", "olid"):
         raise _fail(f"unknown dataset {name!r}", 2)
@@ -94,6 +89,12 @@ def train_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
 ) -> None:
     """Train the model for TASK and write it to --out."""
+    from parley.classifiers import artifact
+    from parley.classifiers.data import load_export
+    from parley.classifiers.loader import user_model_dir
+    from parley.classifiers.recipes import EXPORT_CONFIG, LICENSES, RECIPES, aux_data, load_split
+    from parley.classifiers.train import train as train_model
+
     path = _data_path(data)
     recipe = RECIPES[task]
     try:
@@ -132,8 +133,9 @@ def train_command(
         return
     typer.echo(f"task {task.value}: trained on {source} ({report.n_train} items, {report.n_aux} auxiliary)")
     typer.echo(
-        f"validation split ({report.n_val} items, seed {config.seed}): official {report.val_official:.2f} "
-        f"at threshold {report.threshold:.2f} ({report.val_official_at_half:.2f} at 0.50)"
+        f"cross-validation ({report.folds}): official {report.cv_official:.2f} at threshold "
+        f"{report.threshold:.2f} ({report.cv_official_at_half:.2f} at 0.50); hold threshold "
+        f"{report.hold_threshold:.2f} (out-of-fold precision >= {config.hold_precision:.0%})"
     )
     typer.echo(
         f"wrote {header} and {arrays.name} ({result['size_bytes'] / 1e6:.2f} MB) in {report.seconds:.0f}s"
@@ -179,8 +181,20 @@ def eval_command(
         bool,
         typer.Option("--record", help="Store the official test figure next to the model (<task>.eval.json)."),
     ] = False,
+    sanity: Annotated[
+        Path | None,
+        typer.Option(
+            "--sanity",
+            help="Directory with neutral_de.jsonl / offensive_de.jsonl: share held at the hold threshold.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate TASK's model on the official test split (or on an export file)."""
+    from parley.classifiers.data import Dataset, load_export, load_hatecheck
+    from parley.classifiers.evaluate import evaluate_model, hatecheck
+    from parley.classifiers.loader import find_model, load_classifier
+    from parley.classifiers.recipes import ANCHORS, load_split
+
     path = _data_path(data)
     try:
         directory = find_model(task, model_dir)
@@ -201,8 +215,10 @@ def eval_command(
             "dataset": test.name,
             "load_seconds": round(load_seconds, 3),
             **report.to_json(),
-            "validation": dict(model.info.metrics).get("validation", {}),
+            "cross_validation": _cv_figures(model),
         }
+        if sanity is not None:
+            result["sanity"] = _sanity(model, sanity)
         anchor_key = name if name != "germeval2021" else f"germeval2021-{task.value}"
         if anchor_key in ANCHORS:
             result["anchors"] = ANCHORS[anchor_key]
@@ -227,9 +243,15 @@ def eval_command(
     if "anchors" in result:
         anchors = "  ".join(f"{k} {v}" for k, v in result["anchors"].items())
         typer.echo(f"anchors: {anchors}")
-    val = result["validation"]
-    if val:
-        typer.echo(f"validation split (at training): official {val.get('val_official_f1_macro_pr')}")
+    cv = result["cross_validation"]
+    if cv:
+        typer.echo(f"training data, held out (at training): official {cv.get('official')} ({cv.get('how')})")
+    if "sanity" in result:
+        for name, v in result["sanity"].items():
+            typer.echo(
+                f"sanity set {name}: {v['held']} of {v['n']} at or above the hold threshold "
+                f"{v['hold_threshold']:.2f} ({v['held_percent']:.1f} %), median score {v['median']:.2f}"
+            )
     if "hatecheck_de" in result:
         hc_json = result["hatecheck_de"]
         typer.echo(f"HateCheck-de accuracy {hc_json['accuracy']:.2f}")
@@ -245,6 +267,29 @@ def eval_command(
         typer.echo(f"  without the engine's folding: variant {raw['variant']:.2f}  plain {raw['plain']:.2f}")
 
 
+def _cv_figures(model: LinearEnsemble) -> dict[str, Any]:
+    """The held-out figure stored at training (round 2: cross-validation; round 1: a validation split)."""
+    metrics = dict(model.info.metrics)
+    if "cross_validation" in metrics:
+        cv = metrics["cross_validation"]
+        return {"official": cv.get("cv_official_f1_macro_pr"), "how": cv.get("folds", "")}
+    if "validation" in metrics:
+        val = metrics["validation"]
+        return {"official": val.get("val_official_f1_macro_pr"), "how": "validation split"}
+    return {}
+
+
+def _sanity(model: LinearEnsemble, directory: Path) -> dict[str, Any]:
+    from parley.classifiers.evaluate import load_sanity_set, sanity_report
+
+    out: dict[str, Any] = {}
+    for name in ("neutral_de", "offensive_de"):
+        path = directory / f"{name}.jsonl"
+        if path.is_file():
+            out[name] = sanity_report(model, load_sanity_set(path))
+    return out
+
+
 def _record(model: LinearEnsemble, directory: Path, result: dict[str, Any]) -> None:
     figure = {
         "task": model.task.value,
@@ -258,6 +303,8 @@ def _record(model: LinearEnsemble, directory: Path, result: dict[str, Any]) -> N
     }
     if "hatecheck_de" in result:
         figure["hatecheck_de_evasion"] = result["hatecheck_de"]["evasion"]["all"]
+    if "sanity" in result:
+        figure["sanity"] = result["sanity"]
     (directory / f"{model.task.value}.eval.json").write_text(
         json.dumps(figure, indent=2) + "\n", encoding="utf-8"
     )
@@ -289,6 +336,8 @@ def _predict_records(lines: Iterator[str]) -> Iterator[tuple[Any, str | None, st
 @app.command("predict")
 def predict_command(task: TaskOpt, model_dir: ModelDirOpt = None) -> None:
     """Score JSONL from stdin ({"id","text"}) to stdout ({"id","label","score"}), same order."""
+    from parley.classifiers.loader import load_classifier
+
     try:
         model = load_classifier(task, model_dir)
     except ClassifierError as exc:

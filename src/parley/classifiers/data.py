@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ GERMEVAL2021_COLUMNS: Mapping[Task, str] = {
     Task.ENGAGING: "Sub2_Engaging",
     Task.FACT_CLAIM: "Sub3_FactClaiming",
 }
+
+_MENTION_RE = re.compile(r"@\w+")
 
 # Moderation statuses of an export of moderated comments, mapped to the "should have been held" label.
 _POSITIVE_STATUSES = frozenset(
@@ -87,7 +90,11 @@ def _require(path: Path) -> Path:
 
 
 def load_germeval2018(root: Path, split: str) -> Dataset:
-    """GermEval 2018 coarse task: OFFENSE → 1, OTHER → 0. ``split`` is ``train`` or ``test``."""
+    """GermEval 2018 coarse task: OFFENSE → 1, OTHER → 0. ``split`` is ``train`` or ``test``.
+
+    ``meta`` holds the fine label (``fine``: OTHER/ABUSE/INSULT/PROFANITY) and ``group``, the first
+    @-addressed account (empty when there is none), for grouped cross-validation.
+    """
     names = {"train": "germeval2018.training.txt", "test": "germeval2018.test.txt"}
     if split not in names:
         raise DataError(f"germeval2018 has no split {split!r} (train, test)")
@@ -105,7 +112,10 @@ def load_germeval2018(root: Path, split: str) -> Dataset:
                 raise DataError(f"{path.name}:{lineno}: expected text<TAB>OFFENSE|OTHER<TAB>fine")
             texts.append(parts[0])
             labels.append(1 if parts[1] == "OFFENSE" else 0)
-            meta.append({"fine": parts[2]})
+            mention = _MENTION_RE.search(parts[0])
+            # group: the first account the tweet addresses (cross-validation keeps a conversation
+            # in one fold, as the test split has other conversations); none → a group of its own
+            meta.append({"fine": parts[2], "group": mention.group().lower() if mention else ""})
     return Dataset(f"germeval2018-{split}", texts, labels, meta)
 
 

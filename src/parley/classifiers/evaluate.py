@@ -9,13 +9,16 @@ same sentence, same gold label, one spelled to evade.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from parley.classifiers.data import Dataset
+from parley.classifiers.errors import DataError
 from parley.classifiers.metrics import EvalReport, evaluate_scores
 from parley.classifiers.model import LinearEnsemble
 
@@ -123,3 +126,46 @@ def hatecheck(model: LinearEnsemble, data: Dataset, *, fold: bool = True) -> Hat
         "n": len(all_var),
     }
     return HateCheckReport(_acc(correct), per_func, per_group, evasion)
+
+
+def load_sanity_set(path: Path) -> Dataset:
+    """A sanity set of ``tests/data`` (JSONL ``{"id","text","part"}``); ``meta`` keeps id and part.
+
+    The sets are ours (written for the project): ordinary German news comments and sentences that a
+    site must publish (``neutral_de``) and clear insults in news-comment style (``offensive_de``).
+    """
+    texts: list[str] = []
+    meta: list[dict[str, str]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            raise DataError(f"{path.name}:{n}: not JSON") from None
+        texts.append(str(rec["text"]))
+        meta.append({"id": str(rec.get("id", n)), "part": str(rec.get("part", "dev"))})
+    positive = 1 if path.stem.startswith("offensive") else 0
+    return Dataset(path.stem, texts, [positive] * len(texts), meta)
+
+
+def sanity_report(model: LinearEnsemble, data: Dataset, threshold: float | None = None) -> dict[str, Any]:
+    """How many texts of a sanity set reach the hold threshold (overall and per part)."""
+    t = model.hold_threshold if threshold is None else threshold
+    scores = model.score_array(data.texts)
+    held = scores >= t
+    parts: dict[str, dict[str, int]] = {}
+    for h, meta in zip(held, data.meta, strict=True):
+        part = parts.setdefault(meta.get("part", "dev"), {"n": 0, "held": 0})
+        part["n"] += 1
+        part["held"] += int(h)
+    ordered = sorted(scores)
+    return {
+        "n": len(scores),
+        "held": int(held.sum()),
+        "held_percent": round(100.0 * float(held.mean()), 2) if len(scores) else 0.0,
+        "hold_threshold": round(t, 4),
+        "median": round(float(ordered[len(ordered) // 2]), 4) if len(scores) else 0.0,
+        "max": round(float(ordered[-1]), 4) if len(scores) else 0.0,
+        "parts": parts,
+    }

@@ -16,15 +16,20 @@ binary bag of the same n-grams that NB-SVM members reweight with their log-count
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from parley.classifiers.text import STYLE_FEATURES, style_features
+
+if TYPE_CHECKING:  # scipy is for training only: scoring must not pay for its import
+    import scipy.sparse as sp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -114,7 +119,21 @@ class Featurizer:
     idf: FloatArray = field(default_factory=lambda: np.zeros(0))
     style_mean: FloatArray = field(default_factory=lambda: np.zeros(0))
     style_std: FloatArray = field(default_factory=lambda: np.zeros(0))
-    _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _word_cache: dict[str, IntArray] = field(default_factory=dict, repr=False)
+    _fingerprint: str = field(default="", repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything that decides the features: two featurizers with the same one
+        encode every text identically, so the classifier phases share one encoding between them."""
+        if not self._fingerprint:
+            h = hashlib.sha256(json.dumps(self.spec.to_json(), sort_keys=True).encode())
+            for vocab in (self.char_vocab, self.word_vocab):
+                h.update("\n".join(vocab_list(vocab)).encode("utf-8") + b"\x00")
+            for arr in (self.idf, self.style_mean, self.style_std):
+                h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+            self._fingerprint = h.hexdigest()[:20]
+        return self._fingerprint
 
     @property
     def n_char(self) -> int:
@@ -165,23 +184,31 @@ class Featurizer:
 
     # -- transforming --------------------------------------------------------------------------
 
-    def _char_ids(self, word: str) -> list[int]:
+    def _char_ids(self, word: str) -> IntArray:
         ids = self._word_cache.get(word)
         if ids is None:
             grams = char_ngrams(word, self.spec.char_min, self.spec.char_max)
-            ids = [i for i in map(self.char_vocab.get, grams) if i is not None]
+            found = [i for i in map(self.char_vocab.get, grams) if i is not None]
+            ids = np.array(found, dtype=np.int64)
             if len(self._word_cache) >= _WORD_CACHE_LIMIT:
                 self._word_cache.clear()
             self._word_cache[word] = ids
         return ids
 
-    def _extend_ids(self, text: str, out: list[int]) -> None:
+    def _text_ids(self, text: str) -> IntArray:
+        """The vocabulary ids of a folded text's n-grams, with repeats (chars first, then words)."""
         words = text.split()
-        for w in words:
-            out.extend(self._char_ids(w))
+        parts = [self._char_ids(w) for w in words]
         offset = self.n_char
-        grams = word_ngrams(words, self.spec.word_min, self.spec.word_max)
-        out.extend(offset + i for i in map(self.word_vocab.get, grams) if i is not None)
+        get = self.word_vocab.get
+        found: list[int] = []
+        for n in range(self.spec.word_min, self.spec.word_max + 1):
+            for j in range(len(words) - n + 1):
+                i = get(words[j] if n == 1 else " ".join(words[j : j + n]))
+                if i is not None:
+                    found.append(offset + i)
+        parts.append(np.array(found, dtype=np.int64))
+        return np.concatenate(parts)
 
     def encode(self, folded: Sequence[str], raw: Sequence[str]) -> Encoded:
         """Sparse n-gram counts as coordinate arrays, plus the scaled style rows.
@@ -191,13 +218,9 @@ class Featurizer:
         """
         n = len(folded)
         n_ng = self.n_ngrams
-        flat: list[int] = []
-        lengths = np.zeros(n, dtype=np.int64)
-        for j, text in enumerate(folded):
-            before = len(flat)
-            self._extend_ids(text, flat)
-            lengths[j] = len(flat) - before
-        ids = np.asarray(flat, dtype=np.int64)
+        per_text = [self._text_ids(text) for text in folded]
+        lengths = np.array([len(a) for a in per_text], dtype=np.int64)
+        ids = np.concatenate(per_text) if per_text else np.zeros(0, dtype=np.int64)
         style: FloatArray | None = None
         if self.spec.style:
             style = (style_features(raw) - self.style_mean) / self.style_std * self.spec.style_scale
@@ -217,7 +240,17 @@ class Featurizer:
 
     def _encode_one(self, ids: IntArray, style: FloatArray | None) -> Encoded:
         """:meth:`encode` for a single text (the moderation phase's case): fewer, cheaper numpy calls."""
-        cols, counts = np.unique(ids, return_counts=True)
+        ids.sort()
+        if len(ids):
+            first = np.empty(len(ids), dtype=bool)
+            first[0] = True
+            np.not_equal(ids[1:], ids[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            cols = ids[starts]
+            counts = np.diff(np.append(starts, len(ids)))
+        else:
+            cols = ids
+            counts = ids
         data = (1.0 + np.log(counts)) * self.idf[cols]
         k = int(np.searchsorted(cols, self.n_char))  # cols are sorted: chars first, then words
         for part in (data[:k], data[k:]):
@@ -228,6 +261,8 @@ class Featurizer:
 
     def transform(self, folded: Sequence[str], raw: Sequence[str]) -> Batch:
         """The encoded batch as scipy matrices (for training)."""
+        import scipy.sparse as sp
+
         enc = self.encode(folded, raw)
         shape = (enc.n, self.n_ngrams)
         tfidf = sp.csr_matrix((enc.tfidf, (enc.rows, enc.cols)), shape=shape)

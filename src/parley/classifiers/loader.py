@@ -7,13 +7,16 @@ Search order for ``<task>.json`` + ``<task>.npz``:
 2. the artifacts shipped inside the package (``parley/classifiers/artifacts/``), which hold only
    models trained on data whose license allows redistribution (GermEval 2018 offense).
 
-Loaded models are cached per path, so the moderation phase pays the load cost once per process.
+Loaded models are cached per process, so the moderation phase pays the load cost once; a task
+without a model is remembered for :data:`MISSING_RECHECK_SECONDS`, so a site without (say) a
+toxicity model does not look for its files for every comment, yet finds one trained meanwhile.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from parley.classifiers import artifact
@@ -25,7 +28,11 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_MODEL_DIR = Path("var/models")
 MODEL_DIR_ENV = "PARLEY_MODEL_DIR"
 
+MISSING_RECHECK_SECONDS = 30.0
+
 _cache: dict[tuple[Path, Task], LinearEnsemble] = {}
+_by_request: dict[tuple[str, Task], LinearEnsemble] = {}
+_missing: dict[tuple[str, Task], tuple[float, str]] = {}
 _lock = threading.Lock()
 
 
@@ -55,20 +62,40 @@ def find_model(task: Task, model_dir: Path | None = None) -> Path:
 
 def load_classifier(task: Task, model_dir: Path | None = None, *, cache: bool = True) -> LinearEnsemble:
     """Load (or return the cached) model for ``task``."""
-    directory = find_model(task, model_dir).resolve()
+    request = (str(user_model_dir(model_dir)), task)
+    if cache:
+        with _lock:
+            hit = _by_request.get(request)
+            if hit is not None:
+                return hit
+            miss = _missing.get(request)
+            if miss is not None and time.monotonic() - miss[0] < MISSING_RECHECK_SECONDS:
+                raise ModelNotFound(miss[1])
+    try:
+        directory = find_model(task, model_dir).resolve()
+    except ModelNotFound as exc:
+        if cache:
+            with _lock:
+                _missing[request] = (time.monotonic(), str(exc))
+        raise
     key = (directory, task)
     if cache:
         with _lock:
             hit = _cache.get(key)
             if hit is not None:
+                _by_request[request] = hit
                 return hit
     model = artifact.load(directory, task)
     if cache:
         with _lock:
             _cache[key] = model
+            _by_request[request] = model
+            _missing.pop(request, None)
     return model
 
 
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _by_request.clear()
+        _missing.clear()

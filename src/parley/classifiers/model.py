@@ -1,4 +1,4 @@
-"""The scoring side of a trained model: linear members over shared features, averaged.
+"""The scoring side of a trained model: linear members over shared features, calibrated, averaged.
 
 A :class:`LinearEnsemble` holds one :class:`~parley.classifiers.features.Featurizer` and a few
 linear members, each a logistic model over one view of the features:
@@ -7,22 +7,31 @@ linear members, each a logistic model over one view of the features:
 - ``nb``: NB-SVM (Wang & Manning 2012) — weights over the binary n-gram presence reweighted by the
   log-count ratio ``r`` and L2-normalized, i.e. ``(x·(r∘w)) / ‖x∘r‖ + b``.
 
-The score of a text is the mean of the members' probabilities; a label is ``score >= threshold``.
-Scoring is a couple of sparse matrix-vector products, so it needs nothing but numpy and scipy.
+Each member's logit is calibrated with its Platt scaling ``σ(a·logit + b)`` — fitted at training
+on out-of-fold logits, so a score reads as a probability on data like the training data — and the
+score of a text is the mean of the calibrated members' probabilities (round 1 models have no
+calibration: ``a = 1, b = 0``). A label is ``score >= threshold``.
+
+Scoring needs nothing but numpy: for a batch a few ``bincount`` calls per member, for one comment
+(the moderation phase's case) one gather from the members' stacked weight columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from parley.classifiers.features import Batch, Encoded, Featurizer
+from parley.classifiers.features import Encoded, Featurizer
 from parley.classifiers.tasks import Task
-from parley.classifiers.text import prepare
+from parley.classifiers.text import prepare, style_text
+
+if TYPE_CHECKING:
+    from parley.classifiers.features import Batch
+    from parley.moderation.normalize import NormalizedText
 
 FloatArray = npt.NDArray[np.float64]
 MEMBER_KINDS = ("tfidf", "nb")
@@ -30,13 +39,15 @@ MEMBER_KINDS = ("tfidf", "nb")
 
 @dataclass
 class LinearMember:
-    """One logistic model over one view of the features."""
+    """One logistic model over one view of the features, with its Platt calibration."""
 
     kind: str
     weights: FloatArray
     intercept: float
     ratio: FloatArray | None = None  # NB log-count ratio (``nb`` members only)
     params: dict[str, Any] = field(default_factory=dict)
+    calibration: tuple[float, float] = (1.0, 0.0)
+    """Platt scaling ``(a, b)``: the member's probability is ``σ(a·logit + b)``."""
 
     def __post_init__(self) -> None:
         if self.kind not in MEMBER_KINDS:
@@ -70,6 +81,10 @@ class LinearMember:
         norm[norm == 0] = 1.0
         return num / norm + self.intercept
 
+    def probability(self, logits: FloatArray) -> FloatArray:
+        a, b = self.calibration
+        return sigmoid(a * logits + b)
+
 
 def sigmoid(x: FloatArray) -> FloatArray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic function
@@ -85,12 +100,52 @@ class ModelInfo:
     hold_threshold: float | None = None
     trained_on: str = ""
     license: str = ""
-    created: str = ""
     seed: int = 0
     normalizer: str = ""
     normalizer_fingerprint: str = ""
+    cleaning: str = "placeholder"
+    """How the input is cleaned before folding (:data:`parley.classifiers.text.CLEANING`)."""
     training: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Stacked:
+    """The members' weight columns side by side, so one comment is scored with a single gather.
+
+    Columns of :attr:`ngram`: one per ``tfidf`` member (its n-gram weights), then two per ``nb``
+    member (``r∘w`` and ``r²``).
+    """
+
+    def __init__(self, members: Sequence[LinearMember], n_ngrams: int) -> None:
+        tf = [m for m in members if m.kind == "tfidf"]
+        nb = [m for m in members if m.kind == "nb"]
+        columns = [m.weights[:n_ngrams] for m in tf] + [c for m in nb for c in (m._rw, m._r2)]
+        self.n_tf = len(tf)
+        self.n_nb = len(nb)
+        self.ngram = np.ascontiguousarray(np.stack(columns, axis=1))
+        self.style = np.stack([m.weights[n_ngrams:] for m in tf], axis=1) if tf else np.zeros((0, 0))
+        ordered = tf + nb
+        self.bias = np.array([m.intercept for m in ordered])
+        self.cal_a = np.array([m.calibration[0] for m in ordered])
+        self.cal_b = np.array([m.calibration[1] for m in ordered])
+
+    def score_one(self, enc: Encoded) -> float:
+        rows = self.ngram[enc.cols]
+        n_tf = self.n_tf
+        logits = np.empty(n_tf + self.n_nb)
+        if n_tf:
+            tf = enc.tfidf @ rows[:, :n_tf]
+            if enc.style is not None and self.style.shape[0]:
+                tf += enc.style[0] @ self.style
+            logits[:n_tf] = tf
+        if self.n_nb:
+            sums = rows[:, n_tf:].sum(axis=0)
+            num, sq = sums[0::2], sums[1::2]
+            norm = np.sqrt(sq)
+            norm[norm == 0] = 1.0
+            logits[n_tf:] = num / norm
+        logits += self.bias
+        return float(sigmoid(self.cal_a * logits + self.cal_b).mean())
 
 
 @dataclass
@@ -100,6 +155,7 @@ class LinearEnsemble:
     info: ModelInfo
     featurizer: Featurizer
     members: list[LinearMember]
+    _stacked: _Stacked | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def task(self) -> Task:
@@ -116,23 +172,55 @@ class LinearEnsemble:
 
     @property
     def hold_threshold(self) -> float:
-        """The moderation phase's default: validation precision >= 80 % from here on."""
+        """The lowest score with high held-out precision (see :mod:`parley.classifiers.train`)."""
         return self.info.hold_threshold if self.info.hold_threshold is not None else self.info.threshold
+
+    def prepare(self, text: str, normalized: NormalizedText | None = None) -> str:
+        """The folded text this model reads (see :func:`parley.classifiers.text.prepare`)."""
+        return prepare(text, self.info.cleaning, normalized)
 
     def score_prepared(self, folded: Sequence[str], raw: Sequence[str]) -> FloatArray:
         if not folded:
             return np.zeros(0)
         enc = self.featurizer.encode(folded, raw)
         n_ngrams = self.featurizer.n_ngrams
-        probs = np.mean([sigmoid(m.logits_encoded(enc, n_ngrams)) for m in self.members], axis=0)
+        probs = np.mean([m.probability(m.logits_encoded(enc, n_ngrams)) for m in self.members], axis=0)
         return np.asarray(probs, dtype=np.float64)
 
     def score_array(self, texts: Sequence[str]) -> FloatArray:
-        return self.score_prepared([prepare(t) for t in texts], texts)
+        cleaning = self.info.cleaning
+        return self.score_prepared([self.prepare(t) for t in texts], [style_text(t, cleaning) for t in texts])
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """Probability-like scores in [0, 1], one per text, in order."""
         return [float(x) for x in self.score_array(texts)]
+
+    def score_one(
+        self,
+        text: str,
+        normalized: NormalizedText | None = None,
+        memo: MutableMapping[str, Any] | None = None,
+    ) -> float:
+        """The score of one comment, reusing what the caller already computed.
+
+        ``normalized`` is the engine's normalization of ``text`` (the moderation context has it);
+        ``memo`` is a per-comment dict shared by the classifier phases: the folded text and, for
+        models with identical features, the encoded n-grams are computed once for all tasks.
+        Equal to ``score([text])[0]``.
+        """
+        memo = {} if memo is None else memo
+        key = f"classifiers.folded.{self.info.cleaning}"
+        folded = memo.get(key)
+        if folded is None:
+            folded = memo[key] = self.prepare(text, normalized)
+        enc_key = f"classifiers.encoded.{self.info.cleaning}.{self.featurizer.fingerprint}"
+        enc = memo.get(enc_key)
+        if enc is None:
+            style = style_text(text, self.info.cleaning) if self.featurizer.spec.style else ""
+            enc = memo[enc_key] = self.featurizer.encode([folded], [style])
+        if self._stacked is None:
+            self._stacked = _Stacked(self.members, self.featurizer.n_ngrams)
+        return self._stacked.score_one(enc)
 
     def predict(self, texts: Sequence[str]) -> list[int]:
         return [int(s >= self.threshold) for s in self.score_array(texts)]

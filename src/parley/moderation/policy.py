@@ -14,6 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+# The classifier phases' settings are the classifier package's (per task: enabled, threshold, hold);
+# re-exported here as the policy's ``classifier`` table. Decision and evidence: docs/decisions/0005.
+from parley.classifiers.settings import ClassifierPolicy
+
 HoldOrReject = Literal["hold", "reject"]
 
 _MAX_TERMS = 50_000
@@ -187,16 +191,6 @@ class ReportsPolicy(BaseModel):
     requeue_after: int = Field(
         3, ge=0, le=10_000, description="Reader reports that re-queue a comment (0: never)."
     )
-
-
-class ClassifierPolicy(BaseModel):
-    """Placeholder owned by the classifier issue: thresholds of the model phases."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    enabled: bool = True
-    hold_threshold: float = Field(0.9, ge=0, le=1)
-    reject_threshold: float | None = Field(None, ge=0, le=1)
 
 
 class ModerationPolicy(BaseModel):

@@ -56,8 +56,9 @@ def small_dataset(repeat: int = 3) -> Dataset:
 SMALL_CONFIG = TrainConfig(
     features=FeatureSpec(min_df=1),
     members=(MemberConfig("tfidf", 3.0), MemberConfig("nb", 3.0, ("char", "word"))),
+    folds="stratified",
+    k=3,
     seed=7,
-    val_fraction=0.25,
 )
 
 

@@ -95,3 +95,36 @@ def test_missing_data_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PARLEY_DATA_DIR", raising=False)
     code, _ = _run(["train", "--task", "offense"])
     assert code == 2
+
+
+def test_the_cli_module_imports_nothing_heavy() -> None:
+    """``parley --help`` imports this module: training and scoring libraries load in the commands."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, parley.classifiers.cli, parley.moderation.phases.classifier;"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_scoring_needs_no_scikit_learn_nor_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from parley.classifiers.loader import load_classifier;"
+        "m = load_classifier(__import__('parley.classifiers.tasks').classifiers.tasks.Task.OFFENSE);"
+        "m.score(['Du Trottel']); m.score_one('Danke');"
+        "print(sorted(x for x in ('sklearn', 'scipy') if x in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_data_directory_variable_is_the_recipes_one() -> None:
+    from parley.classifiers import cli, recipes
+
+    assert cli.DATA_DIR_ENV == recipes.DATA_DIR_ENV

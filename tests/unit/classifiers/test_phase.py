@@ -9,9 +9,10 @@ import pytest
 
 from parley.classifiers.errors import ModelNotFound
 from parley.classifiers.interfaces import Classifier, NullClassifier
-from parley.classifiers.settings import ClassifierPolicy, TaskSettings
+from parley.classifiers.settings import DEFAULT_HOLD_THRESHOLD, ClassifierPolicy, TaskSettings
 from parley.classifiers.tasks import Task
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
+from parley.moderation.messages import render_reason
 from parley.moderation.phases.classifier import ClassifierPhase, _policy, classifier_phases
 from parley.moderation.pipeline import Pipeline
 from parley.moderation.policy import ModerationPolicy
@@ -34,10 +35,14 @@ class BrokenClassifier(FixedClassifier):
         raise RuntimeError("corrupt weights")
 
 
-def ctx(text: str = "irgendein Kommentar", classifiers: ClassifierPolicy | None = None) -> ModerationContext:
-    pol = ModerationPolicy()
+def ctx(
+    text: str = "irgendein Kommentar",
+    classifiers: ClassifierPolicy | None = None,
+    policy: ModerationPolicy | None = None,
+) -> ModerationContext:
+    pol = policy or ModerationPolicy()
     if classifiers is not None:
-        object.__setattr__(pol, "classifier", classifiers)  # the field's type is the engine's to settle
+        pol = pol.model_copy(update={"classifier": classifiers})
     return ModerationContext(
         text=text,
         source=text,
@@ -52,7 +57,7 @@ def phase(task: Task, value: float, threshold: float = 0.5) -> ClassifierPhase:
     return ClassifierPhase(task, factory=lambda t: FixedClassifier(t, value, threshold))
 
 
-def test_offensive_score_above_threshold_holds_with_params() -> None:
+def test_offensive_score_above_the_site_hold_threshold_holds_with_params() -> None:
     result = phase(Task.OFFENSE, 0.91).run(ctx())
     assert result.verdict is Verdict.HOLD
     assert result.scores == {"offense": 0.91}
@@ -61,38 +66,80 @@ def test_offensive_score_above_threshold_holds_with_params() -> None:
     assert reason.code == "offensive"
     assert reason.phase == "classifier_offense"
     assert reason.verdict is Verdict.HOLD
-    assert dict(reason.params) == {"task": "offense", "score": 0.91, "threshold": 0.5}
+    # a holding task's default threshold is the site's hold_threshold (0.9 on a new site)
+    assert dict(reason.params) == {"task": "offense", "score": 0.91, "threshold": 0.9}
     assert "0.91" in reason.detail
     assert reason.public() == {"phase": "classifier_offense", "code": "offensive", "detail": reason.detail}
 
 
-def test_below_threshold_publishes_but_keeps_the_score() -> None:
-    result = phase(Task.TOXIC, 0.2).run(ctx())
-    assert result.verdict is Verdict.PUBLISH
-    assert result.reasons == ()
-    assert result.scores == {"toxic": 0.2}
-    assert result.model_version == "toxic-fixed"
+def test_below_threshold_publishes_without_a_reason_but_keeps_the_score() -> None:
+    for value in (0.2, 0.89):
+        result = phase(Task.TOXIC, value).run(ctx())
+        assert result.verdict is Verdict.PUBLISH
+        assert result.reasons == ()
+        assert result.scores == {"toxic": value}
+        assert result.model_version == "toxic-fixed"
 
 
 def test_toxic_holds_with_reason_toxic() -> None:
-    result = phase(Task.TOXIC, 0.8).run(ctx())
+    result = phase(Task.TOXIC, 0.95).run(ctx())
     assert (result.verdict, result.reasons[0].code) == (Verdict.HOLD, "toxic")
 
 
-def test_fact_claim_is_flagged_not_held() -> None:
-    result = phase(Task.FACT_CLAIM, 0.9).run(ctx())
+def test_fact_claim_is_flagged_at_the_model_threshold_not_held() -> None:
+    result = phase(Task.FACT_CLAIM, 0.6, threshold=0.5).run(ctx())
     assert result.verdict is Verdict.PUBLISH
     assert result.reasons[0].code == "fact_claim"
     assert result.reasons[0].verdict is Verdict.PUBLISH
+    assert result.reasons[0].params["threshold"] == 0.5
+    assert phase(Task.FACT_CLAIM, 0.4, threshold=0.5).run(ctx()).reasons == ()
 
 
-def test_site_threshold_overrides_the_model_threshold() -> None:
+def test_a_task_that_neither_holds_nor_flags_only_records_its_score() -> None:
+    quiet = ClassifierPolicy(offense=TaskSettings(hold=False, flag=False))
+    result = phase(Task.OFFENSE, 0.99).run(ctx(classifiers=quiet))
+    assert (result.verdict, result.reasons, result.scores) == (Verdict.PUBLISH, (), {"offense": 0.99})
+
+
+def test_reject_threshold_rejects_and_says_so() -> None:
+    strict = ClassifierPolicy(reject_threshold=0.97)
+    result = phase(Task.OFFENSE, 0.98).run(ctx(classifiers=strict))
+    assert result.verdict is Verdict.REJECT
+    assert result.reasons[0].params["threshold"] == 0.97
+    assert phase(Task.OFFENSE, 0.95).run(ctx(classifiers=strict)).verdict is Verdict.HOLD
+    # a flagging task never rejects
+    assert phase(Task.FACT_CLAIM, 0.99).run(ctx(classifiers=strict)).verdict is Verdict.PUBLISH
+
+
+def test_site_threshold_overrides_the_defaults() -> None:
     strict = ClassifierPolicy(offense=TaskSettings(threshold=0.95))
     assert phase(Task.OFFENSE, 0.91).run(ctx(classifiers=strict)).verdict is Verdict.PUBLISH
     lax = ClassifierPolicy(offense=TaskSettings(threshold=0.3))
     result = phase(Task.OFFENSE, 0.31, threshold=0.9).run(ctx(classifiers=lax))
     assert result.verdict is Verdict.HOLD
     assert result.reasons[0].params["threshold"] == 0.3
+    site = ClassifierPolicy(hold_threshold=0.8)  # the workspace's "Classifier: hold at score"
+    assert phase(Task.OFFENSE, 0.85).run(ctx(classifiers=site)).verdict is Verdict.HOLD
+
+
+def test_reasons_render_in_german_and_english() -> None:
+    (reason,) = phase(Task.OFFENSE, 0.934).run(ctx()).reasons
+    english = render_reason(reason, "en")
+    german = render_reason(reason, "de")
+    assert english == reason.detail
+    assert "0.93" in english
+    assert "0.90" in english
+    assert "beleidigende Sprache" in german
+    assert "0.93" in german
+    (flag,) = phase(Task.FACT_CLAIM, 0.7).run(ctx()).reasons
+    assert "Tatsachenbehauptungen" in render_reason(flag, "de")
+
+
+def test_master_switch_turns_every_task_off() -> None:
+    pol = ModerationPolicy.model_validate({"classifier": {"enabled": False}})
+    assert isinstance(pol.classifier, ClassifierPolicy)
+    for task in Task:
+        assert phase(task, 0.99).run(ctx(policy=pol)).scores == {}
 
 
 def test_disabled_task_does_nothing() -> None:
@@ -126,8 +173,11 @@ def test_one_phase_per_task_with_distinct_names() -> None:
     assert names == ["classifier_offense", "classifier_toxic", "classifier_fact_claim", "classifier_engaging"]
 
 
-def test_policy_defaults_and_placeholder_policies() -> None:
-    pol = ClassifierPolicy()
+def test_policy_defaults_of_a_new_site() -> None:
+    pol = ModerationPolicy().classifier
+    assert isinstance(pol, ClassifierPolicy)
+    assert pol.hold_threshold == DEFAULT_HOLD_THRESHOLD
+    assert pol.reject_threshold is None
     assert pol.offense.hold
     assert pol.toxic.hold
     assert pol.fact_claim.enabled
