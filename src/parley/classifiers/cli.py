@@ -280,13 +280,16 @@ def _cv_figures(model: LinearEnsemble) -> dict[str, Any]:
 
 
 def _sanity(model: LinearEnsemble, directory: Path) -> dict[str, Any]:
+    """The sanity sets at a new site's hold threshold (what the moderation phase uses)."""
     from parley.classifiers.evaluate import load_sanity_set, sanity_report
+    from parley.classifiers.settings import ClassifierPolicy
 
+    threshold = ClassifierPolicy().hold_threshold
     out: dict[str, Any] = {}
     for name in ("neutral_de", "offensive_de"):
         path = directory / f"{name}.jsonl"
         if path.is_file():
-            out[name] = sanity_report(model, load_sanity_set(path))
+            out[name] = sanity_report(model, load_sanity_set(path), threshold)
     return out
 
 

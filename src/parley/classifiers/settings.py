@@ -15,7 +15,7 @@ What a classifier phase does with a score, per task:
 Scores of models trained by Parley are calibrated probabilities (Platt scaling on out-of-fold
 scores), so one site-wide number means the same for every task. The defaults, and the evidence for
 them, are in ``docs/decisions/0005-classifier-defaults.md``: on a new site the shipped offense
-model holds only at 0.9 and above, toxicity (a model a publisher trains) likewise, fact claims
+model holds only at 0.85 and above, toxicity (a model a publisher trains) likewise, fact claims
 are flagged and never held, engagement is off.
 """
 
@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from parley.classifiers.tasks import Task
 
-DEFAULT_HOLD_THRESHOLD = 0.9
+DEFAULT_HOLD_THRESHOLD = 0.85
 """Calibrated score at or above which a holding task holds on a new site (ADR 0005)."""
 
 

@@ -66,14 +66,14 @@ def test_offensive_score_above_the_site_hold_threshold_holds_with_params() -> No
     assert reason.code == "offensive"
     assert reason.phase == "classifier_offense"
     assert reason.verdict is Verdict.HOLD
-    # a holding task's default threshold is the site's hold_threshold (0.9 on a new site)
-    assert dict(reason.params) == {"task": "offense", "score": 0.91, "threshold": 0.9}
+    # a holding task's default threshold is the site's hold_threshold (0.85 on a new site)
+    assert dict(reason.params) == {"task": "offense", "score": 0.91, "threshold": DEFAULT_HOLD_THRESHOLD}
     assert "0.91" in reason.detail
     assert reason.public() == {"phase": "classifier_offense", "code": "offensive", "detail": reason.detail}
 
 
 def test_below_threshold_publishes_without_a_reason_but_keeps_the_score() -> None:
-    for value in (0.2, 0.89):
+    for value in (0.2, 0.84):
         result = phase(Task.TOXIC, value).run(ctx())
         assert result.verdict is Verdict.PUBLISH
         assert result.reasons == ()
@@ -128,7 +128,7 @@ def test_reasons_render_in_german_and_english() -> None:
     german = render_reason(reason, "de")
     assert english == reason.detail
     assert "0.93" in english
-    assert "0.90" in english
+    assert f"{DEFAULT_HOLD_THRESHOLD:.2f}" in english
     assert "beleidigende Sprache" in german
     assert "0.93" in german
     (flag,) = phase(Task.FACT_CLAIM, 0.7).run(ctx()).reasons
