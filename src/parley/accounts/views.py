@@ -13,12 +13,12 @@ from parley.accounts.schemas import LoginIn, MeOut, MePatch, RegisterIn, Session
 from parley.accounts.services import NewSession
 from parley.errors import Unauthorized
 from parley.ratelimit.guard import Action, enforce
-from parley.web.context import SESSION_COOKIE, RequestContext, get_context
+from parley.web.context import SESSION_COOKIE, RequestContext, context
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-Ctx = Annotated[RequestContext, Depends(get_context)]
+Ctx = Annotated[RequestContext, Depends(context)]
 ERRORS = problem_responses(
     {
         401: "Not logged in, wrong credentials or a bad token",

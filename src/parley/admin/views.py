@@ -19,12 +19,12 @@ from parley.errors import Forbidden, Unauthorized
 from parley.sites import services as sites
 from parley.sites.errors import SiteNotFound
 from parley.sites.models import Site
-from parley.web.context import RequestContext, get_context
+from parley.web.context import RequestContext, context
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-Ctx = Annotated[RequestContext, Depends(get_context)]
+Ctx = Annotated[RequestContext, Depends(context)]
 Slug = Annotated[str, Path(max_length=64)]
 Key = Annotated[str, Path(min_length=1, max_length=512)]
 ERRORS = problem_responses(

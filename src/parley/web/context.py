@@ -148,3 +148,10 @@ def get_context(request: Request) -> RequestContext:
         ctx = RequestContext(request, request.app.state.registry)
         request.state.parley_ctx = ctx
     return ctx  # type: ignore[no-any-return]
+
+
+async def context(request: Request) -> RequestContext:
+    """:func:`get_context` as a FastAPI dependency. Being ``async`` (it does no I/O) spares every
+    request a trip to the thread pool and back: FastAPI runs plain functions there, dependencies
+    included."""
+    return get_context(request)
