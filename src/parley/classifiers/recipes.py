@@ -57,10 +57,34 @@ _OFFENSE = (
     MemberConfig("tfidf", 3.0, ("char", "word", "style")),
 )
 
-# GermEval 2021: blocked 5-fold CV (contiguous blocks of the training file ≈ episodes).
-_GERMEVAL2021 = (
-    MemberConfig("nb", 1.0, ("char", "word")),
-    MemberConfig("tfidf", 1.0),
+# GermEval 2021: blocked 5-fold CV (contiguous blocks of the training file ≈ episodes). Links and
+# @-mentions stay as placeholders: a link is a strong sign of a fact claim and an @USER reply of
+# engagement (blocked CV: fact_claim 72.5 vs 70.5 stripped, engaging 74.5 vs 71.3); toxicity does
+# not care (63.7 vs 64.2) and takes the best configuration, with the GermEval 2018 training tweets
+# as extra examples at weight 0.5 (62.6 without them).
+_TOXIC = TrainConfig(
+    features=FeatureSpec(char_max=6, word_max=3),
+    members=(MemberConfig("nb", 1.0, ("char", "word")), MemberConfig("tfidf", 1.0)),
+    cleaning="strip",
+    folds="blocked",
+    seed=20210601,
+    aux_weight=0.5,
+)
+_FACT_CLAIM = TrainConfig(
+    members=(MemberConfig("nb", 1.0, ("char", "word")), MemberConfig("tfidf", 3.0)),
+    cleaning="placeholder",
+    folds="blocked",
+    seed=20210603,
+)
+_ENGAGING = TrainConfig(
+    members=(
+        MemberConfig("nb", 1.0, ("char", "word")),
+        MemberConfig("tfidf", 1.0),
+        MemberConfig("tfidf", 3.0),
+    ),
+    cleaning="placeholder",
+    folds="blocked",
+    seed=20210602,
 )
 
 RECIPES: dict[Task, Recipe] = {
@@ -69,22 +93,9 @@ RECIPES: dict[Task, Recipe] = {
         "germeval2018",
         TrainConfig(features=_OFFENSE_FEATURES, members=_OFFENSE, folds="grouped", seed=20180901),
     ),
-    Task.TOXIC: Recipe(
-        Task.TOXIC,
-        "germeval2021",
-        TrainConfig(members=_GERMEVAL2021, folds="blocked", seed=20210601, aux_weight=0.5),
-        aux_dataset="germeval2018",
-    ),
-    Task.ENGAGING: Recipe(
-        Task.ENGAGING,
-        "germeval2021",
-        TrainConfig(members=_GERMEVAL2021, folds="blocked", seed=20210602),
-    ),
-    Task.FACT_CLAIM: Recipe(
-        Task.FACT_CLAIM,
-        "germeval2021",
-        TrainConfig(members=_GERMEVAL2021, folds="blocked", seed=20210603),
-    ),
+    Task.TOXIC: Recipe(Task.TOXIC, "germeval2021", _TOXIC, aux_dataset="germeval2018"),
+    Task.ENGAGING: Recipe(Task.ENGAGING, "germeval2021", _ENGAGING),
+    Task.FACT_CLAIM: Recipe(Task.FACT_CLAIM, "germeval2021", _FACT_CLAIM),
 }
 
 EXPORT_CONFIG = TrainConfig(features=FeatureSpec(), members=_OFFENSE, folds="stratified", seed=20240101)
