@@ -303,8 +303,15 @@ def replies_cursor(secret: bytes, root_id: int, last_path: str) -> str:
     return cursors.encode(secret, f"sub:{root_id}", [last_path])
 
 
+@cache
+def _by_id_stmt() -> Select[Any]:
+    return _base().where(Comment.id == bindparam("comment_id"))
+
+
 def row_by_id(session: Session, comment_id: int) -> Row[Any]:
-    row = session.execute(_base().where(Comment.id == comment_id)).one()
+    """One comment's row; through the session (not :func:`_rows`), so a write unit's pending changes
+    are flushed first."""
+    row: Row[Any] = session.execute(_by_id_stmt(), {"comment_id": comment_id}).one()
     return row
 
 
