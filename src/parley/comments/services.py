@@ -266,6 +266,8 @@ def check_author_may_change(
     comment: Comment, account_id: int | None, policy: SiteSettings, now: datetime
 ) -> None:
     if account_id is None or comment.author_id != account_id:
+        if comment.status != CommentStatus.PUBLISHED.value:
+            raise CommentNotFound()  # as on GET: others do not learn that a held comment exists
         raise Forbidden(context={"comment_id": comment.id})
     if comment.status in (CommentStatus.DELETED.value, CommentStatus.REJECTED.value):
         raise CommentNotEditable()
