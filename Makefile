@@ -66,7 +66,7 @@ models: install
 	  PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model train --task $$t --out $(MODEL_DIR) || exit 1; done
 
 eval: install
-	PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model eval --task offense --model-dir $(SHIPPED_MODELS) --record
+	PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model eval --task offense --model-dir $(SHIPPED_MODELS) --record --sanity tests/data
 	for t in toxic fact_claim engaging; do \
 	  PARLEY_DATA_DIR=$(PARLEY_DATA_DIR) $(BIN)/parley model eval --task $$t --model-dir $(MODEL_DIR) || exit 1; done
 

@@ -119,7 +119,8 @@ class Featurizer:
     idf: FloatArray = field(default_factory=lambda: np.zeros(0))
     style_mean: FloatArray = field(default_factory=lambda: np.zeros(0))
     style_std: FloatArray = field(default_factory=lambda: np.zeros(0))
-    _word_cache: dict[str, IntArray] = field(default_factory=dict, repr=False)
+    _word_cache: dict[str, tuple[bytes, int | None]] = field(default_factory=dict, repr=False)
+    _tuples: dict[tuple[int, ...], int] | None = field(default=None, repr=False)
     _fingerprint: str = field(default="", repr=False)
 
     @property
@@ -184,31 +185,65 @@ class Featurizer:
 
     # -- transforming --------------------------------------------------------------------------
 
-    def _char_ids(self, word: str) -> IntArray:
-        ids = self._word_cache.get(word)
-        if ids is None:
+    def _word_entry(self, word: str) -> tuple[bytes, int | None]:
+        """A word's character n-gram ids as raw int64 bytes (joining bytes is the cheapest way to
+        build a comment's id array) and its unigram id; cached per word."""
+        entry = self._word_cache.get(word)
+        if entry is None:
             grams = char_ngrams(word, self.spec.char_min, self.spec.char_max)
             found = [i for i in map(self.char_vocab.get, grams) if i is not None]
-            ids = np.array(found, dtype=np.int64)
+            entry = (np.array(found, dtype=np.int64).tobytes(), self.word_vocab.get(word))
             if len(self._word_cache) >= _WORD_CACHE_LIMIT:
                 self._word_cache.clear()
-            self._word_cache[word] = ids
-        return ids
+            self._word_cache[word] = entry
+        return entry
 
     def _text_ids(self, text: str) -> IntArray:
         """The vocabulary ids of a folded text's n-grams, with repeats (chars first, then words)."""
         words = text.split()
-        parts = [self._char_ids(w) for w in words]
+        entries = [self._word_entry(w) for w in words]
+        chars = b"".join([e[0] for e in entries])
+        word_ids = np.array(self._word_ids(words, [e[1] for e in entries]), dtype=np.int64)
+        return np.frombuffer(chars + word_ids.tobytes(), dtype=np.int64).copy()
+
+    def _tuple_vocab(self) -> dict[tuple[int, ...], int]:
+        """Word n-grams of two or more words keyed by their words' unigram ids (built on first use)."""
+        if self._tuples is None:
+            tuples: dict[tuple[int, ...], int] = {}
+            for gram, i in self.word_vocab.items():
+                if " " in gram:
+                    parts = [self.word_vocab.get(w) for w in gram.split(" ")]
+                    if all(p is not None for p in parts):
+                        tuples[tuple(p for p in parts if p is not None)] = i
+            self._tuples = tuples
+        return self._tuples
+
+    def _word_ids(self, words: list[str], unigrams: list[int | None] | None = None) -> list[int]:
+        """Ids of the word n-grams. An n-gram occurs in no more documents than each of its words,
+        so while the vocabulary is not capped and starts at unigrams, every kept n-gram's words are
+        kept too, and an n-gram is looked up by its words' ids (no string joins)."""
         offset = self.n_char
-        get = self.word_vocab.get
+        lo, hi = self.spec.word_min, self.spec.word_max
         found: list[int] = []
-        for n in range(self.spec.word_min, self.spec.word_max + 1):
+        if lo == 1 and self.n_word < self.spec.max_word_features:
+            uni = unigrams if unigrams is not None else [self.word_vocab.get(w) for w in words]
+            found.extend(offset + i for i in uni if i is not None)
+            get = self._tuple_vocab().get
+            for n in range(2, hi + 1):
+                for j in range(len(uni) - n + 1):
+                    key = uni[j : j + n]
+                    if None not in key:
+                        i = get(tuple(key))  # type: ignore[arg-type]  # no None in key
+                        if i is not None:
+                            found.append(offset + i)
+            return found
+        get_word = self.word_vocab.get
+        for n in range(lo, hi + 1):
             for j in range(len(words) - n + 1):
-                i = get(words[j] if n == 1 else " ".join(words[j : j + n]))
+                i = get_word(words[j] if n == 1 else " ".join(words[j : j + n]))
                 if i is not None:
                     found.append(offset + i)
-        parts.append(np.array(found, dtype=np.int64))
-        return np.concatenate(parts)
+        return found
 
     def encode(self, folded: Sequence[str], raw: Sequence[str]) -> Encoded:
         """Sparse n-gram counts as coordinate arrays, plus the scaled style rows.
@@ -237,6 +272,29 @@ class Featurizer:
         norms[norms == 0] = 1.0
         data = data / norms[slot]
         return Encoded(n=n, rows=rows, cols=cols, tfidf=data, style=style)
+
+    def counts_one(self, folded: str, raw: str) -> Counts:
+        """One text's distinct n-gram ids (sorted), their counts and its scaled style row — what a
+        model needs to score it (:meth:`LinearEnsemble.score_one`), shared by every model with the
+        same :attr:`fingerprint`."""
+        ids = self._text_ids(folded)
+        ids.sort()
+        if len(ids):
+            first = np.empty(len(ids), dtype=bool)
+            first[0] = True
+            np.not_equal(ids[1:], ids[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            cols = ids[starts]
+            counts = np.diff(np.append(starts, len(ids)))
+        else:
+            cols = counts = ids
+        style: FloatArray | None = None
+        if self.spec.style:
+            row = style_features([raw])[0]
+            style = (row - self.style_mean) / self.style_std * self.spec.style_scale
+        return Counts(
+            cols=cols, log_tf=1.0 + np.log(counts), split=int(np.searchsorted(cols, self.n_char)), style=style
+        )
 
     def _encode_one(self, ids: IntArray, style: FloatArray | None) -> Encoded:
         """:meth:`encode` for a single text (the moderation phase's case): fewer, cheaper numpy calls."""
@@ -270,6 +328,17 @@ class Featurizer:
         if enc.style is not None:
             tfidf = sp.hstack([tfidf, sp.csr_matrix(enc.style)], format="csr")
         return Batch(tfidf=tfidf, presence=presence)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One text's distinct n-gram ids (sorted: chars before words), ``1 + log(count)`` of each, where
+    the word n-grams start (``split``), and the scaled style row."""
+
+    cols: IntArray
+    log_tf: FloatArray
+    split: int
+    style: FloatArray | None
 
 
 @dataclass(frozen=True)

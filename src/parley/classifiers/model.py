@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from parley.classifiers.features import Encoded, Featurizer
+from parley.classifiers.features import Counts, Encoded, Featurizer
 from parley.classifiers.tasks import Task
 from parley.classifiers.text import prepare, style_text
 
@@ -110,36 +110,45 @@ class ModelInfo:
 
 
 class _Stacked:
-    """The members' weight columns side by side, so one comment is scored with a single gather.
+    """The idf and every member's weights side by side, so one comment is scored with a single
+    gather of the rows of its n-grams (memory latency, not arithmetic, is the cost of scoring).
 
-    Columns of :attr:`ngram`: one per ``tfidf`` member (its n-gram weights), then two per ``nb``
-    member (``r∘w`` and ``r²``).
+    Columns of :attr:`table` (float32): the idf, one per ``tfidf`` member (its n-gram weights), then
+    two per ``nb`` member (``r∘w`` and ``r²``).
     """
 
-    def __init__(self, members: Sequence[LinearMember], n_ngrams: int) -> None:
+    def __init__(self, members: Sequence[LinearMember], featurizer: Featurizer) -> None:
+        n_ngrams = featurizer.n_ngrams
         tf = [m for m in members if m.kind == "tfidf"]
         nb = [m for m in members if m.kind == "nb"]
-        columns = [m.weights[:n_ngrams] for m in tf] + [c for m in nb for c in (m._rw, m._r2)]
+        columns = [featurizer.idf] + [m.weights[:n_ngrams] for m in tf]
+        columns += [c for m in nb for c in (m._rw, m._r2)]
         self.n_tf = len(tf)
         self.n_nb = len(nb)
-        self.ngram = np.ascontiguousarray(np.stack(columns, axis=1))
+        self.table = np.ascontiguousarray(np.stack(columns, axis=1), dtype=np.float32)
         self.style = np.stack([m.weights[n_ngrams:] for m in tf], axis=1) if tf else np.zeros((0, 0))
         ordered = tf + nb
         self.bias = np.array([m.intercept for m in ordered])
         self.cal_a = np.array([m.calibration[0] for m in ordered])
         self.cal_b = np.array([m.calibration[1] for m in ordered])
 
-    def score_one(self, enc: Encoded) -> float:
-        rows = self.ngram[enc.cols]
+    def score(self, c: Counts) -> float:
+        rows = self.table[c.cols].astype(np.float64)
         n_tf = self.n_tf
         logits = np.empty(n_tf + self.n_nb)
         if n_tf:
-            tf = enc.tfidf @ rows[:, :n_tf]
-            if enc.style is not None and self.style.shape[0]:
-                tf += enc.style[0] @ self.style
+            data = c.log_tf * rows[:, 0]
+            k = c.split
+            for part in (data[:k], data[k:]):  # each block L2-normalized on its own
+                norm = float(np.sqrt(part @ part))
+                if norm > 0:
+                    part /= norm
+            tf = data @ rows[:, 1 : 1 + n_tf]
+            if c.style is not None and self.style.shape[0]:
+                tf += c.style @ self.style
             logits[:n_tf] = tf
         if self.n_nb:
-            sums = rows[:, n_tf:].sum(axis=0)
+            sums = rows[:, 1 + n_tf :].sum(axis=0)
             num, sq = sums[0::2], sums[1::2]
             norm = np.sqrt(sq)
             norm[norm == 0] = 1.0
@@ -213,14 +222,14 @@ class LinearEnsemble:
         folded = memo.get(key)
         if folded is None:
             folded = memo[key] = self.prepare(text, normalized)
-        enc_key = f"classifiers.encoded.{self.info.cleaning}.{self.featurizer.fingerprint}"
-        enc = memo.get(enc_key)
-        if enc is None:
+        counts_key = f"classifiers.counts.{self.info.cleaning}.{self.featurizer.fingerprint}"
+        counts = memo.get(counts_key)
+        if counts is None:
             style = style_text(text, self.info.cleaning) if self.featurizer.spec.style else ""
-            enc = memo[enc_key] = self.featurizer.encode([folded], [style])
+            counts = memo[counts_key] = self.featurizer.counts_one(folded, style)
         if self._stacked is None:
-            self._stacked = _Stacked(self.members, self.featurizer.n_ngrams)
-        return self._stacked.score_one(enc)
+            self._stacked = _Stacked(self.members, self.featurizer)
+        return self._stacked.score(counts)
 
     def predict(self, texts: Sequence[str]) -> list[int]:
         return [int(s >= self.threshold) for s in self.score_array(texts)]

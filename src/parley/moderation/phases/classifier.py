@@ -25,6 +25,7 @@ unless the policy's ``missing_model_fails`` says to hold instead.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from parley.classifiers.errors import ModelNotFound
@@ -38,6 +39,8 @@ from parley.moderation.types import FailMode, PhaseResult, Verdict
 log = logging.getLogger(__name__)
 
 ClassifierFactory = Callable[[Task], Classifier]
+MISSING_RECHECK_SECONDS = 30.0
+"""A task without a model is looked for again after this long (a model trained meanwhile is found)."""
 
 
 def _load(task: Task) -> Classifier:
@@ -68,6 +71,22 @@ class ClassifierPhase:
         self.task = Task(task)
         self.name = f"classifier_{self.task.value}"
         self._factory: ClassifierFactory = factory or _load
+        self._model: Classifier | None = None
+        self._missing: tuple[float, str] | None = None
+
+    def _get_model(self) -> Classifier:
+        """The task's model, kept once loaded; a missing one is looked for again after a while."""
+        if self._model is not None:
+            return self._model
+        now = time.monotonic()
+        if self._missing is not None and now < self._missing[0]:
+            raise ModelNotFound(self._missing[1])
+        try:
+            self._model = self._factory(self.task)
+        except ModelNotFound as exc:
+            self._missing = (now + MISSING_RECHECK_SECONDS, str(exc))
+            raise
+        return self._model
 
     def run(self, ctx: ModerationContext) -> PhaseResult:
         policy = _policy(ctx)
@@ -75,7 +94,7 @@ class ClassifierPhase:
         if not settings.enabled:
             return PhaseResult.ok()
         try:
-            model = self._factory(self.task)
+            model = self._get_model()
         except ModelNotFound:
             if policy.missing_model_fails:
                 raise
