@@ -581,6 +581,24 @@ CASES = [
         json={"settings": {"cta": {"text": "\x00"}}},
         auth="admin",
     ),
+    Case(
+        "admin-thread-unknown-setting",
+        "PATCH",
+        "/api/v1/admin/sites/test/threads/story-1",
+        422,
+        V,
+        json={"settings": {"premoderate": True, "colour": 10**30}},
+        auth="admin",
+    ),
+    Case(
+        "admin-thread-setting-wrong-type",
+        "PATCH",
+        "/api/v1/admin/sites/test/threads/story-1",
+        422,
+        V,
+        json={"settings": {"heat": [1]}},
+        auth="admin",
+    ),
     # --- headers ------------------------------------------------------------------------------------
     Case(
         "auth-basic",

@@ -47,11 +47,20 @@ class SiteAdminOut(BaseModel):
     sso: dict[str, Any]
 
 
+class ThreadSettingsIn(_In):
+    """A story's own settings: they override the site's for this thread only."""
+
+    premoderate: bool | None = Field(
+        None, description="Hold every comment (true), none (false), or as the site (null)."
+    )
+    heat: bool | None = Field(None, description="Heat mode: stricter thresholds and slower rate limits.")
+
+
 class ThreadPatch(_In):
     title: str | None = Field(None, max_length=500)
     url: str | None = Field(None, max_length=2048)
     status: Literal["open", "closed"] | None = None
-    settings: dict[str, Any] | None = None
+    settings: ThreadSettingsIn | None = None
 
 
 class ThreadAdminOut(BaseModel):

@@ -214,6 +214,8 @@ def update_thread(ctx: Ctx, slug: Slug, key: Key, payload: ThreadPatch) -> Respo
         site = access_site(session, principal, slug)
         thread = threads.do_get_or_create_thread(session, site, key, ctx.now)
         changes = payload.model_dump(exclude_unset=True, exclude={"status"})
+        if payload.settings is not None:
+            changes["settings"] = payload.settings.model_dump(exclude_unset=True)
         threads.do_update_thread(session, thread, changes)
         if payload.status is not None:
             threads.do_set_thread_status(session, thread, ThreadStatus(payload.status), ctx.now)
