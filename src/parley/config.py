@@ -116,6 +116,47 @@ class Settings(BaseSettings):
     )
     demo_enabled: bool = Field(True, description="Serve the demo article page at /.")
 
+    # --- response cache, HTTP caching, compression, metrics --------------------------------------
+    cache_enabled: bool = Field(
+        True,
+        description="Cache the public thread views (anonymous readers) in process, or in Redis when "
+        "redis_url is set. Keys carry the thread's version, so writes are visible on the next read.",
+    )
+    cache_max_entries: int = Field(2000, ge=1, le=10_000_000, description="In-process cache: most entries.")
+    cache_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, le=2**40, description="In-process cache: most bytes of responses kept."
+    )
+    cache_ttl_seconds: int = Field(
+        300, ge=1, le=86400, description="How long an entry lives (in process and in Redis)."
+    )
+    http_max_age: int = Field(
+        5, ge=0, le=86400, description="Cache-Control max-age of public thread views (browsers)."
+    )
+    http_s_maxage: int = Field(
+        10, ge=0, le=86400, description="Cache-Control s-maxage of public thread views (CDNs, proxies)."
+    )
+    http_stale_while_revalidate: int = Field(
+        30,
+        ge=0,
+        le=86400,
+        description="Cache-Control stale-while-revalidate: a CDN may serve a stale thread this long "
+        "while it fetches the new one.",
+    )
+    compress_min_bytes: int = Field(
+        1024, ge=0, le=2**30, description="Responses at least this large go out gzip-compressed if accepted."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that may read /metrics from anywhere. Without it, only clients in "
+        "metrics_networks may.",
+        json_schema_extra={"secret": True},
+    )
+    metrics_networks: list[str] = Field(
+        ["127.0.0.1/32", "::1/128"],
+        description="Client networks that may read /metrics without a token (the client address as "
+        "resolved through trusted_proxies). Empty: token only.",
+    )
+
     # --- live updates (Server-Sent Events) ------------------------------------------------------
     live_heartbeat_seconds: float = Field(
         15.0, ge=0.05, le=300, description="Heartbeat on idle live streams, so proxies keep them open."
@@ -179,7 +220,7 @@ class Settings(BaseSettings):
         description="How long after a decision its author may appeal it (DSA Art. 20: six months at least).",
     )
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:
         for net in value:

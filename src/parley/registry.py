@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from parley.cache import NullCache, ResponseCache, build_cache
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
@@ -35,6 +36,7 @@ class Registry:
     extras: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     limits: RateLimits = field(default_factory=RateLimits.unlimited)  # request rate limits
+    cache: ResponseCache = field(default_factory=NullCache)  # public thread views (parley.cache)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
@@ -48,6 +50,7 @@ class Registry:
             metrics=metrics,
             events=LocalBus(max_subscribers=settings.live_max_connections),
             limits=RateLimits.from_settings(settings),
+            cache=build_cache(settings),
         )
 
     def backends_for(self, session: Session) -> ModerationBackends:
@@ -67,4 +70,5 @@ class Registry:
     def close(self) -> None:
         self.events.close()
         self.limits.close()
+        self.cache.close()
         self.db.dispose()

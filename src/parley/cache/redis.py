@@ -1,0 +1,87 @@
+"""The shared response cache on Redis (redis-py), for several app instances.
+
+Every entry is written with a TTL, so Redis never fills with versions nobody asks for again (run
+it with ``maxmemory-policy allkeys-lru`` as well, see docs/operations.md). The store fails open: if
+Redis does not answer within ``socket_timeout``, the read is a miss and the write is skipped —
+readers get a fresh response from the database instead of an error. Failures are logged without
+keys or values (keys name threads, values hold comment text).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+
+from parley.cache.interfaces import CachedResponse
+
+log = logging.getLogger(__name__)
+PREFIX = "parley:cache:"
+_LOG_EVERY = 30.0  # seconds between two "Redis is failing" warnings
+
+
+class RedisCache:
+    name = "redis"
+
+    def __init__(self, client: redis.Redis[bytes], *, ttl_seconds: int = 300) -> None:
+        self.client = client
+        self.ttl_seconds = max(1, int(ttl_seconds))
+        self._last_warning = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, *, ttl_seconds: int = 300, timeout: float = 0.5) -> RedisCache:
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+        return cls(client, ttl_seconds=ttl_seconds)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_warning > _LOG_EVERY:
+            self._last_warning = now
+            log.warning(
+                "response cache: Redis %s failed (%s); serving without the cache", what, type(exc).__name__
+            )
+
+    def get(self, key: str) -> CachedResponse | None:
+        try:
+            data = self.client.get(PREFIX + key)
+        except redis.RedisError as exc:
+            self._failed("get", exc)
+            return None
+        if not isinstance(data, bytes):
+            return None
+        try:
+            return CachedResponse.unpack(data)
+        except ValueError:
+            return None  # written by something else: rebuild it
+
+    def set(self, key: str, value: CachedResponse) -> None:
+        try:
+            self.client.set(PREFIX + key, value.pack(), ex=self.ttl_seconds)
+        except redis.RedisError as exc:
+            self._failed("set", exc)
+
+    def clear(self) -> None:
+        """Remove this cache's keys (SCAN, not FLUSHDB: the database may hold rate limits and more)."""
+        try:
+            batch: list[bytes] = []
+            for k in self.client.scan_iter(match=PREFIX + "*", count=500):
+                batch.append(k)
+                if len(batch) >= 500:
+                    self.client.delete(*batch)
+                    batch.clear()
+            if batch:
+                self.client.delete(*batch)
+        except redis.RedisError as exc:
+            self._failed("clear", exc)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
+    def close(self) -> None:
+        self.client.close()
