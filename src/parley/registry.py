@@ -48,7 +48,8 @@ class Registry:
             clock=clock or SystemClock(),
             pipeline=build_pipeline(observers=[metrics.observe_phase]),
             metrics=metrics,
-            events=LocalBus(max_subscribers=settings.live_max_connections),
+            events=build_event_bus(settings),
+            rates=build_rate_store(settings),
             limits=RateLimits.from_settings(settings),
             cache=build_cache(settings),
         )
@@ -71,4 +72,25 @@ class Registry:
         self.events.close()
         self.limits.close()
         self.cache.close()
+        close_rates = getattr(self.rates, "close", None)  # only the Redis store holds a connection
+        if close_rates is not None:
+            close_rates()
         self.db.dispose()
+
+
+def build_event_bus(settings: Settings) -> EventBus:
+    """Redis (streams + pub/sub) when ``redis_url`` is set: every instance hears every event."""
+    if settings.redis_url:
+        from parley.live.redis_bus import RedisBus
+
+        return RedisBus(settings.redis_url, max_subscribers=settings.live_max_connections)
+    return LocalBus(max_subscribers=settings.live_max_connections)
+
+
+def build_rate_store(settings: Settings) -> RateStore:
+    """Moderation's flood/rate events: in Redis when ``redis_url`` is set, so they hold across instances."""
+    if settings.redis_url:
+        from parley.moderation.redis_rates import RedisRateStore
+
+        return RedisRateStore.from_url(settings.redis_url)
+    return InMemoryRateStore()
