@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from parley.clock import FrozenClock
 from parley.config import Settings
 from parley.db import migrate
-from support.servers import PostgresServer, pg_bindir
+from support.servers import PostgresServer, RedisServer, pg_bindir
 
 TEST_SECRET = "test-secret-key-not-for-production"
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +94,16 @@ def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
     server.psql("CREATE DATABASE parley_template")
     migrate.upgrade(make_settings(server.url("parley_template"), Path(server.dir)))
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private redis-server for the session (Debian's package), like ``pg_server``."""
+    server = RedisServer().start()
     try:
         yield server
     finally:

@@ -1,6 +1,6 @@
 """Fixtures of the security battery (``tests/security``, see ``docs/security.md``).
 
-- ``redis_server``: a private redis-server for the session (Debian's package), like ``pg_server``.
+- ``redis_server`` (from ``tests/conftest.py``): a private redis-server for the session.
 - Every test of the battery runs with the ``parley`` loggers at DEBUG into one file
   (:data:`APP_LOG`), which ``test_zz_privacy_logs.py`` — ordered last in the session — greps for
   bodies, e-mail addresses and client addresses, together with the log file of every
@@ -16,19 +16,9 @@ from pathlib import Path
 import pytest
 
 from support.apps import app, client, db
-from support.servers import RedisServer
 
 __all__ = ["app", "client", "db"]
 APP_LOG_NAME = "security-app.log"
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 def app_log_path(factory: pytest.TempPathFactory) -> Path:

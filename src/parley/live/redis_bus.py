@@ -13,8 +13,8 @@ so a request never waits for Redis and a reader never waits for another.
 
 Event ids are Redis stream ids (``<ms>-<seq>``), the same on every instance, so a browser that
 reconnects to another instance with ``Last-Event-ID`` gets what it missed from the stream. What
-cannot be replayed is announced as ``lost`` (the reader reloads): an id the stream no longer holds
-(trimmed: ``max-deleted-entry-id`` of ``XINFO STREAM``, or expired), an unknown id, and every
+cannot be replayed is announced as ``lost`` (the reader reloads): an id older than what the stream
+still holds (trimmed, or expired in between), an unknown id, and every
 reader of an instance whose listener lost its Redis connection. When Redis is down, publishing
 drops events (with a warning at most once a minute) and never blocks or fails the request.
 
@@ -112,7 +112,7 @@ class RedisSubscription:
         self._wakeup = asyncio.Event()
         self._closed = False
         self._last_event_id = last_event_id
-        self._replayed = last_event_id is None
+        self._started = False
         self._seen: StreamId = (0, 0)  # the newest id handed out: later copies are skipped
 
     # --- called on the listener thread ---------------------------------------------------------
@@ -132,9 +132,16 @@ class RedisSubscription:
         self._queue.append(item)
         self._wakeup.set()
 
-    async def _replay(self) -> None:
-        self._replayed = True
-        assert self._last_event_id is not None
+    async def _start(self) -> None:
+        """Wait (briefly) until the listener holds its subscription, then replay: what the replay
+        does not contain arrives live, so nothing falls in between."""
+        self._started = True
+        for _ in range(200):
+            if self._bus.listening.is_set():
+                break
+            await asyncio.sleep(0.01)
+        if self._last_event_id is None:
+            return
         try:
             replay = await asyncio.to_thread(self._bus.replay, self.key, self._last_event_id)
         except (redis.RedisError, OSError) as exc:
@@ -145,8 +152,8 @@ class RedisSubscription:
         self._seen = parse_id(self._last_event_id) or (0, 0)
 
     async def next(self, timeout: float) -> Delivery | None:
-        if not self._replayed:
-            await self._replay()
+        if not self._started:
+            await self._start()
         while True:
             if not self._queue:
                 self._wakeup.clear()
@@ -320,8 +327,11 @@ class RedisBus:
             return [Delivery(f"{now_ms}-0", None, lost=True)]
         if isinstance(entries, Exception):
             raise entries
-        deleted = parse_id(info.get("max-deleted-entry-id", b"0-0")) or (0, 0)
-        if after < deleted:
+        first = parse_id(info.get("recorded-first-entry-id", b"0-0")) or (0, 0)
+        trimmed = int(info.get("entries-added", 0)) > int(info.get("length", 0))
+        # before the oldest entry: lost if entries were trimmed away, or if the gap is long enough
+        # for an earlier stream to have expired in between
+        if after < first and (trimmed or after[0] < first[0] - self._backlog_seconds * 1000):
             newest = info.get("last-generated-id", b"0-0")
             return [Delivery(newest.decode() if isinstance(newest, bytes) else str(newest), None, lost=True)]
         return [Delivery(sid.decode(), _decode(fields[b"e"])) for sid, fields in entries]
