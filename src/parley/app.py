@@ -18,6 +18,7 @@ from parley.clock import Clock
 from parley.config import Settings, load_settings
 from parley.registry import Registry
 from parley.web import problems
+from parley.web.compression import GzipMiddleware
 from parley.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from parley.web.responses import JSONResponse
 
@@ -31,6 +32,7 @@ DOMAINS: tuple[str, ...] = (
     "parley.live.views",
     "parley.embed.views",
     "parley.statements.views",
+    "parley.observability.views",
     "parley.appeals.views",
     "parley.workspace.views",
     "parley.web.views",
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     problems.install(app)
     for name in DOMAINS:
         importlib.import_module(name).includeme(app)
+    app.add_middleware(GzipMiddleware, min_bytes=settings.compress_min_bytes)
     # added last = outermost: the size limit applies before anything reads the body
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

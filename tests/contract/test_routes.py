@@ -61,6 +61,7 @@ EXPECTED: list[tuple[str, str]] = [
     ("GET", "/embed.js"),
     ("GET", "/embed.{digest}.js"),
     ("GET", "/healthz"),
+    ("GET", "/metrics"),
     ("GET", "/moderate"),
     ("POST", "/moderate/appeals/{appeal_id}/decide"),
     ("GET", "/moderate/audit"),

@@ -177,11 +177,13 @@ def set_votes(db: Database, comment_id: int, up: int, down: int) -> None:
     """Give a comment vote counters as if ``up`` and ``down`` readers had voted (sort tests)."""
     from parley.comments.models import Comment
     from parley.comments.scoring import wilson_lower_bound
+    from parley.comments.threads import bump_version
 
     with db.write() as s:
         c = s.get(Comment, comment_id)
         assert c is not None
         c.up, c.down, c.score, c.wilson = up, down, up - down, wilson_lower_bound(up, down)
+        bump_version(s, c.thread_id)  # as a real vote does: cached pages must see it
 
 
 def guest_session(client: TestClient, thread: str = "voters") -> str:

@@ -149,3 +149,10 @@ def do_update_thread(session: Session, thread: Thread, changes: dict[str, Any]) 
     session.flush()
     bump_version(session, thread.id)
     return thread
+
+
+@cache
+def version_stmt() -> Select[Any]:
+    """A thread's version by id (``thread_id``): what a cached view checks before it answers."""
+    table = cast(Table, Thread.__table__)
+    return select(table.c.version).where(table.c.id == bindparam("thread_id"))

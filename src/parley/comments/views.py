@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from parley.accounts.models import Account
 from parley.accounts.services import check_can_act
+from parley.cache.http import cache_key, has_credentials, make_entry, respond
 from parley.comments import idempotency, queries, rendering, reports, services, threads, votes
 from parley.comments.errors import CommentNotFound, ThreadNotFound
 from parley.comments.models import Thread
@@ -52,6 +53,7 @@ Ctx = Annotated[RequestContext, Depends(context)]
 CommentId = Annotated[int, Path(ge=1, le=2**53, description="Comment id")]
 ThreadKey = Annotated[str, Path(min_length=1, max_length=512, description="Article id or URL of the thread")]
 ERRORS = problem_responses({400: "Bad request", 404: "Not found", 422: "Invalid fields"})
+READ_ERRORS = {304: {"description": "Not modified (If-None-Match named the current ETag)"}, **ERRORS}
 WRITE_ERRORS = problem_responses(
     {
         400: "Bad request",
@@ -106,7 +108,7 @@ def thread_out(thread: Thread | None, key: str, ctx: RequestContext) -> dict[str
     }
 
 
-@router.get("/threads/{thread_key:path}/comments", response_model=ListingOut, responses=ERRORS)
+@router.get("/threads/{thread_key:path}/comments", response_model=ListingOut, responses=READ_ERRORS)
 async def list_comments(
     ctx: Ctx,
     thread_key: ThreadKey,
@@ -117,9 +119,14 @@ async def list_comments(
     view: Literal["flat", "tree"] = "tree",
 ) -> Response:
     """Published comments of a thread: a page of top-level comments with their first replies, or the
-    whole thread oldest first (``view=flat``)."""
+    whole thread oldest first (``view=flat``).
+
+    Anonymous readers' pages come from the response cache, keyed by the thread's version (see
+    :mod:`parley.cache.http`); every response has an ``ETag`` and answers ``If-None-Match`` with 304."""
+    reg = ctx.registry
     secret = ctx.settings.secret
-    with ctx.registry.db.read() as session:
+    key = None
+    with reg.db.read() as session:
         site = ctx.site(session)
         policy = site.policy()
         principal = ctx.principal(session, site)
@@ -133,9 +140,18 @@ async def list_comments(
             "next_cursor": None,
             "own_pending": [],
         }
-        if thread is None:
-            return JSONResponse(body)
         me = principal.account_id
+        if me is None:
+            # the small live parts (thread status, which closes with time; site settings) go into
+            # the key as they are; the comments are covered by the version
+            version = thread.version if thread is not None else None
+            head = [body["thread"], body["site"]]
+            key = cache_key("thread", site.id, version, sort.value, limit, cursor, replies, view, head)
+            hit = _cached(ctx, key, "thread")
+            if hit is not None:
+                return hit
+        if thread is None:
+            return _fresh(ctx, key, body)
         if view == "flat":
             rows = queries.whole_thread(session, thread.id)
             mine = queries.my_votes(session, me, [r.id for r in rows]) if me else None
@@ -168,31 +184,57 @@ async def list_comments(
                 p["reasons"] = reasons
                 p["statement_url"] = ctx.url(f"/statements/{token}") if token else None
             body["own_pending"] = pending
-    return JSONResponse(body)
+    return _fresh(ctx, key, body)
 
 
-@router.get("/comments/{comment_id}/replies", response_model=RepliesOut, responses=ERRORS)
+def _cached(ctx: RequestContext, key: str, view: str) -> Response | None:
+    """The stored response for ``key`` (an anonymous view), or None on a miss."""
+    reg = ctx.registry
+    entry = reg.cache.get(key)
+    reg.metrics.cache_lookup(view, hit=entry is not None)
+    if entry is None:
+        return None
+    return respond(ctx.request, entry, ctx.settings, public=not has_credentials(ctx.request))
+
+
+def _fresh(ctx: RequestContext, key: str | None, body: Any) -> Response:
+    """Encode ``body``; store it under ``key`` when it is the anonymous view (``key`` set)."""
+    entry = make_entry(dumps(body), ctx.settings.compress_min_bytes)
+    if key is not None:
+        ctx.registry.cache.set(key, entry)
+    public = key is not None and not has_credentials(ctx.request)
+    return respond(ctx.request, entry, ctx.settings, public=public)
+
+
+@router.get("/comments/{comment_id}/replies", response_model=RepliesOut, responses=READ_ERRORS)
 async def list_replies(
     ctx: Ctx,
     comment_id: CommentId,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
-    """The rest of a comment's subtree, in thread order, a page at a time."""
-    with ctx.registry.db.read() as session:
+    """The rest of a comment's subtree, in thread order, a page at a time (cached like a thread page)."""
+    reg = ctx.registry
+    key = None
+    with reg.db.read() as session:
         site = ctx.site(session)
         principal = ctx.principal(session, site)
         comment = services.access_comment(session, comment_id, site)
+        if principal.account_id is None:
+            version = session.scalar(threads.version_stmt(), {"thread_id": comment.thread_id})
+            key = cache_key("replies", site.id, comment.id, version, limit, cursor)
+            hit = _cached(ctx, key, "replies")
+            if hit is not None:
+                return hit
         rows, next_cursor = queries.subtree_page(
             session, comment, limit=limit, cursor=cursor, secret=ctx.settings.secret
         )
         mine = queries.my_votes(session, principal.account_id, [r.id for r in rows])
-        return JSONResponse(
-            {
-                "comments": [queries.serialize(r, mine, principal.account_id) for r in rows],
-                "next_cursor": next_cursor,
-            }
-        )
+        body = {
+            "comments": [queries.serialize(r, mine, principal.account_id) for r in rows],
+            "next_cursor": next_cursor,
+        }
+    return _fresh(ctx, key, body)
 
 
 @router.post(

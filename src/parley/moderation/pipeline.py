@@ -78,7 +78,8 @@ class Pipeline:
                         ),
                     ),
                 )
-            run = PhaseRun(phase.name, time.perf_counter() - t0, failed, result.verdict)
+            codes = tuple(r.code for r in result.reasons)
+            run = PhaseRun(phase.name, time.perf_counter() - t0, failed, result.verdict, codes)
             runs.append(run)
             for obs in self.observers:
                 obs(run)

@@ -148,6 +148,7 @@ class PhaseRun:
     seconds: float
     failed: bool
     verdict: Verdict
+    codes: tuple[str, ...] = ()  # the reason codes it gave (metrics: verdicts by phase and code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,28 @@
-"""Moderation phase metrics, recorded by a pipeline observer.
+"""Process metrics, exposed at ``/metrics`` (:mod:`parley.observability.views`).
 
-``parley_moderation_phase_runs_total{phase}``, ``…_failures_total{phase}`` and the latency histogram
-``…_phase_seconds{phase}`` count what *this process* ran since it started. Decisions held because a
-detector failed are counted from the database (``phase_failed`` reasons), which every instance shares.
+Moderation, recorded by a pipeline observer: ``parley_moderation_phase_runs_total{phase}``,
+``…_failures_total{phase}``, the latency histogram ``…_phase_seconds{phase}`` and
+``parley_moderation_verdicts_total{phase,verdict,code}`` (one count per reason code a phase gave,
+``code="none"`` when it gave none) count what *this process* ran since it started. Decisions held
+because a detector failed are counted from the database (``phase_failed`` reasons), which every
+instance shares.
+
+HTTP, recorded by :class:`~parley.observability.middleware.MetricsMiddleware`: requests by method,
+route template (never the raw path: thread keys are unbounded) and status, and their latency.
+The response cache counts hits and misses per view. Gauges read at scrape time (job queue by status,
+database pool) are set by the ``/metrics`` view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from parley.moderation.types import PhaseRun
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +62,58 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.verdicts = Counter(
+            "parley_moderation_verdicts",
+            "Phase verdicts, once per reason code the phase gave (code 'none': no reason).",
+            ["phase", "verdict", "code"],
+            registry=self.registry,
+        )
+        self.http_requests = Counter(
+            "parley_http_requests",
+            "HTTP requests by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_seconds = Histogram(
+            "parley_http_request_seconds",
+            "Time from request to the end of the response body, by method and route template.",
+            ["method", "route"],
+            buckets=HTTP_BUCKETS,
+            registry=self.registry,
+        )
+        self.cache_requests = Counter(
+            "parley_cache_requests",
+            "Response cache look-ups by view and result (hit or miss).",
+            ["view", "result"],
+            registry=self.registry,
+        )
+        self.jobs = Gauge(
+            "parley_jobs",
+            "Jobs in the queue by status (read at scrape time).",
+            ["status"],
+            registry=self.registry,
+        )
+        self.db_pool = Gauge(
+            "parley_db_pool_connections",
+            "Database pool connections by engine and state (size, checked_out, overflow).",
+            ["engine", "state"],
+            registry=self.registry,
+        )
 
     def observe_phase(self, run: PhaseRun) -> None:
         self.phase_runs.labels(run.phase).inc()
         if run.failed:
             self.phase_failures.labels(run.phase).inc()
         self.phase_seconds.labels(run.phase).observe(run.seconds)
+        for code in run.codes or ("none",):
+            self.verdicts.labels(run.phase, run.verdict.value, code).inc()
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_seconds.labels(method, route).observe(seconds)
+
+    def cache_lookup(self, view: str, *, hit: bool) -> None:
+        self.cache_requests.labels(view, "hit" if hit else "miss").inc()
 
     def phase_health(self, phases: list[str]) -> list[PhaseHealth]:
         """Figures per phase, in pipeline order (phases that never ran show zeros)."""

@@ -1,0 +1,116 @@
+"""gzip for large responses, as pure ASGI middleware.
+
+Starlette's ``GZipMiddleware`` would do, but it compresses what it should not here: it rewrites
+nothing for strong ETags (a gzip body under the identity body's ETag breaks conditional requests
+through caches) and it buffers event streams. This one:
+
+- compresses only when the client accepts gzip, the body is at least ``min_bytes``, the status is
+  200, and the media type is text-like (JSON, HTML, CSS, JavaScript, XML, plain text, metrics);
+- leaves alone responses that set ``Content-Encoding`` themselves (``/embed.js`` ships
+  pre-compressed; the cached thread views store their gzip once per thread version), that say
+  ``Cache-Control: no-transform``, and ``text/event-stream`` (SSE must flush event by event);
+- suffixes a strong ``ETag`` with ``-gz`` (a different representation) and adds
+  ``Vary: Accept-Encoding``.
+
+Brotli is not used: it needs another native dependency, and the CDN in front can re-encode.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.cache.http import GZIP_LEVEL
+
+_TYPES = (
+    b"application/json",
+    b"application/problem+json",
+    b"application/javascript",
+    b"application/xml",
+    b"image/svg+xml",
+    b"text/html",
+    b"text/css",
+    b"text/javascript",
+    b"text/plain",
+    b"text/csv",
+    b"text/xml",
+)
+
+
+def _accepts_gzip(headers: Headers) -> bool:
+    for part in headers.get("accept-encoding", "").split(","):
+        token, _, params = part.strip().partition(";")
+        if token.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+class GzipMiddleware:
+    def __init__(self, app: ASGIApp, min_bytes: int = 1024) -> None:
+        self.app = app
+        self.min_bytes = min_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _accepts_gzip(Headers(scope=scope)):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+        passthrough = False
+
+        async def gzip_send(message: Message) -> None:
+            nonlocal start, passthrough
+            if passthrough:
+                await send(message)
+                return
+            if message["type"] == "http.response.start":
+                if self._eligible(message):
+                    start = message  # hold it until the body shows whether it is worth it
+                else:
+                    passthrough = True
+                    await send(message)
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await self._finish(send, start, b"".join(chunks))
+
+        await self.app(scope, receive, gzip_send)
+
+    def _eligible(self, message: Message) -> bool:
+        if message["status"] != 200:
+            return False
+        headers = Headers(raw=message.get("headers", []))
+        if "content-encoding" in headers or "no-transform" in headers.get("cache-control", "").lower():
+            return False
+        ctype = headers.get("content-type", "").encode("latin-1").split(b";")[0].strip().lower()
+        if ctype == b"text/event-stream":
+            return False
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) < self.min_bytes:
+            return False
+        return ctype in _TYPES
+
+    async def _finish(self, send: Send, start: Message, body: bytes) -> None:
+        headers = MutableHeaders(raw=list(start.get("headers", [])))
+        if len(body) >= self.min_bytes:
+            body = gzip.compress(body, GZIP_LEVEL)
+            headers["Content-Encoding"] = "gzip"
+            headers["Content-Length"] = str(len(body))
+            etag = headers.get("etag")
+            if etag and etag.endswith('"') and not etag.startswith("W/"):
+                headers["ETag"] = etag[:-1] + '-gz"'
+            vary = headers.get("vary")
+            if vary is None:
+                headers["Vary"] = "Accept-Encoding"
+            elif "accept-encoding" not in vary.lower():
+                headers["Vary"] = vary + ", Accept-Encoding"
+        out: dict[str, Any] = {**start, "headers": headers.raw}
+        await send(out)
+        await send({"type": "http.response.body", "body": body})
