@@ -96,6 +96,7 @@ def serve(
         os.environ["PARLEY_PORT"] = str(port)
     settings = settings_or_exit()
     n = workers or settings.workers
+    os.environ["PARLEY_WORKERS"] = str(n)  # each worker's settings know they are one of n
     if settings.is_sqlite:
         settings.secret  # noqa: B018 - create the secret once, before workers race for it
     from parley.web.accesslog import uvicorn_log_config

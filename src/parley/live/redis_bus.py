@@ -233,6 +233,11 @@ class RedisBus:
                     t.start()
             return self._client
 
+    def start(self) -> None:
+        """Connect and subscribe now rather than on first use (the app does this at startup, so the
+        first reader of a process does not miss what is published while the listener subscribes)."""
+        self._ensure_started()
+
     def close(self) -> None:
         with self._lock:
             subs = [s for group in self._subscribers.values() for s in group]

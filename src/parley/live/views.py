@@ -121,6 +121,9 @@ async def thread_events(
 
 def includeme(app: FastAPI) -> None:
     registry = app.state.registry
+    start = getattr(registry.events, "start", None)  # a shared bus subscribes before any reader comes
+    if start is not None:
+        start()
     if registry.settings.workers > 1 and isinstance(registry.events, LocalBus):
         log.warning(
             "live updates: %d workers, but the in-process event bus is not shared between them: "
