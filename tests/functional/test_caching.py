@@ -122,6 +122,16 @@ def test_moderation_decisions_are_visible_on_the_next_read(
     assert "<p>Bald entfernt.</p>" not in texts(read(client, "decided"))
 
 
+def test_a_rename_is_visible_on_the_next_read(client: TestClient) -> None:
+    created = post(client, "renamed", "Wer bin ich?").json()
+    assert read(client, "renamed").json()["comments"][0]["author"]["name"] == created["session"]["name"]
+    r = client.patch(
+        "/api/v1/me", json={"name": "Ganz Neuer Name"}, headers=bearer(created["session"]["token"])
+    )
+    assert r.status_code == 200, r.text
+    assert read(client, "renamed").json()["comments"][0]["author"]["name"] == "Ganz Neuer Name"
+
+
 def test_closing_a_thread_is_visible_on_the_next_read(
     app: FastAPI, client: TestClient, db: Database, clock: FrozenClock
 ) -> None:

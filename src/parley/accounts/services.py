@@ -192,6 +192,9 @@ def do_rename(session: Session, account: Account, new_name: str, now: datetime) 
             session.flush()
     except IntegrityError:
         raise NameTaken(params={"name": name}) from None
+    from parley.comments.threads import bump_author_threads  # comments builds on accounts
+
+    bump_author_threads(session, account.id)  # the new name shows on their comments
     return account
 
 

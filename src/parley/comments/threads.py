@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from parley.comments.errors import ThreadNotFound
-from parley.comments.models import Thread, ThreadStatus
+from parley.comments.models import Comment, Thread, ThreadStatus
 from parley.errors import ValidationFailed
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
@@ -126,6 +126,18 @@ def bump_version(session: Session, thread_id: int) -> None:
     loaded = session.identity_map.get(identity_key(Thread, thread_id))
     if loaded is not None:
         session.expire(loaded, ["version"])
+
+
+def bump_author_threads(session: Session, account_id: int) -> None:
+    """Bump every thread ``account_id`` wrote in: their name and badge show on each comment, so a
+    rename or a verified badge is a change readers see there (one statement, however many threads)."""
+    table = cast(Table, Thread.__table__)
+    comments = cast(Table, Comment.__table__)
+    written_in = select(comments.c.thread_id).where(comments.c.author_id == account_id).distinct()
+    session.execute(update(table).where(table.c.id.in_(written_in)).values(version=table.c.version + 1))
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, Thread):
+            session.expire(loaded, ["version"])
 
 
 def do_set_thread_status(session: Session, thread: Thread, status: ThreadStatus, now: datetime) -> Thread:

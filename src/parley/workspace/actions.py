@@ -359,6 +359,9 @@ def do_undo(session: Session, moderator: Moderator, now: datetime) -> Outcome:
             if comment.featured == change["featured_after"]:
                 comment.featured = bool(change["featured_before"])
                 reverted.append(comment.id)
+                from parley.comments.threads import bump_version
+
+                bump_version(session, comment.thread_id)  # the editors' pick shows in the thread
             continue
         before, after = str(change["before"]), str(change["after"])
         if comment.status != after:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from parley.accounts.models import Account
 from parley.accounts.services import normalize_email
 from parley.audit.services import do_audit
+from parley.comments.threads import bump_author_threads
 from parley.errors import Forbidden, NotFound, ValidationFailed
 from parley.sites.models import SiteRole
 from parley.sites.services import do_update_site_settings
@@ -172,6 +173,7 @@ def verify(
             )
         account.verified = verified == "on"
         session.flush()
+        bump_author_threads(session, account.id)  # the badge shows on their comments
         _audit(
             ctx,
             session,
