@@ -1,36 +1,67 @@
-"""Parley against Isso, in one run of ``../shared/bench/peers.sh``: whole threads, first pages, POSTs.
+"""Big-thread benchmarks (issue 7): Parley against Isso in one run of ``../shared/bench/peers.sh``,
+on SQLite and on PostgreSQL, plus what peers.sh does not measure.
 
-Starts Parley (``parley serve``, one worker per core like peers.sh gives Isso) on a fresh database
-(SQLite, or a private PostgreSQL from ``tests/support/servers.py``), with request rate limits off
-for the run (so seeding 11,110 comments from one address is not refused), then runs peers.sh with
-Parley as the target and prints its table plus the ratios the server-core issue asks for:
+Per database, one run:
 
-- ``view=flat`` of a 1,000-comment thread: Parley req/s ÷ Isso req/s (goal ≥ 50);
-- first page (``limit=50&replies=3``) of a 10,000-comment thread at 16 connections: p99 (goal < 50 ms);
-- POST req/s ÷ Isso's (goal ≥ 1).
+1. a fresh database (SQLite file, or a private PostgreSQL from ``tests/support/servers.py``), the
+   ``bench`` site with every moderation phase on (rate limits off, classifiers score but hold
+   nothing: see ``BENCH_MODERATION``), ``parley serve --workers N`` (N = cores, as Isso gets);
+2. ``peers.sh --target parley``: Isso and Parley seeded through their APIs with the same threads of
+   10 / 100 / 1,000 / 10,000 comments, then, interleaved, the whole thread (``view=flat``), the first
+   page (``limit=50&replies=3``; Isso ``limit=20&nested_limit=5``), POSTs at 16 and 64 connections,
+   and the raw-ASGI and nginx ceilings for Isso's 1,000-comment bytes;
+3. a 95/5 read/write mix on the 10,000-comment thread (first pages and new comments) with SSE
+   subscribers connected to it (``--sse``), counting the events they receive;
+4. RSS and PSS of every Parley process at the end of peers.sh and of the mix;
+5. raw-ASGI ceilings for Parley's own bytes of every thread size (the same ``raw_asgi.py`` under
+   uvicorn, with the machine to itself), so every ``view=flat`` figure has a ceiling;
+6. with ``--compare-read-modes`` (``run_all.py --read-modes``, PostgreSQL): the same seeded
+   database served by the code with and without commit 929c462 (public reads on the event loop vs.
+   in the thread pool), first page at 64 connections and the 1,000-comment thread at 16,
+   alternated A/B/A/B; at ``--read-modes-rev`` (default: the last commit before the response
+   cache, which would otherwise answer both from memory).
 
-No response cache is involved (there is none in the server core). Not part of the test suite.
+The server runs the committed code (``--src HEAD``, a ``git archive`` export), not the working tree
+that others edit while a run lasts; ``--src worktree`` runs the working tree.
 
     .venv/bin/python benchmarks/bench_api.py --db sqlite
-    .venv/bin/python benchmarks/bench_api.py --db postgresql
-    SKIP_ISSO=1 SIZES="1000 10000" .venv/bin/python benchmarks/bench_api.py --db sqlite   # Parley only
+    .venv/bin/python benchmarks/bench_api.py --db postgresql --compare-read-modes
+    DURATION=3 .venv/bin/python benchmarks/bench_api.py --db both --json /tmp/bench.json
 
-Environment variables other than ours pass through to peers.sh (DURATION, CONNS, SIZES, SKIP_ISSO ...).
+peers.sh's knobs pass through (DURATION, BIG_DURATION, CONNS, SIZES, SKIP_ISSO, ...); ours default
+to DURATION=4 and BIG_DURATION=10 so both databases fit in ``make bench``'s half hour.
+Not part of the test suite. ``benchmarks/run_all.py`` prints the summary and the goals.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
+import random
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PEERS = ROOT.parent / "shared" / "bench" / "peers.sh"
+BENCH = ROOT.parent / "shared" / "bench"
+PEERS = BENCH / "peers.sh"
+PEERS_DIR = Path(os.environ.get("PEERS_DIR", Path.home() / ".cache" / "parley-peers"))
+MIX_LUA = Path(__file__).resolve().parent / "mix.lua"
+READS_ON_LOOP_COMMIT = "929c462"
+# the last commit before the response cache (2f376c4): 929c462 undoes cleanly there, and no cache
+# hides the difference between the two ways of running a read
+READ_MODES_BASE = "68d93d6"
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(BENCH))
 
 from support.servers import ParleyServer, PostgresServer  # noqa: E402
 
@@ -41,7 +72,7 @@ BODY_TPL = (
     '"title": "{title}", "parent_id": {parent}}'
 )
 PAGE_TPL = "/api/v1/threads/{thread}/comments?limit=50&replies=3"
-
+PEERS_DEFAULTS = {"DURATION": "4", "BIG_DURATION": "10"}
 
 # Every phase of the pipeline runs, as on any site, with two changes: the per-author and per-address
 # rate limits are off (one seeding client posts 11,110 comments), and the text classifiers score
@@ -53,8 +84,49 @@ BENCH_MODERATION = {
 }
 
 
+def log(msg: str) -> None:
+    print(f"# [{time.strftime('%H:%M:%S', time.gmtime())} UTC] {msg}", file=sys.stderr, flush=True)
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+# ------------------------------------------------------------------------------- code under test
+
+
+def export_source(rev: str, dest: Path, revert: str | None = None) -> Path:
+    """``git archive`` of ``src/`` at ``rev`` into ``dest``; with ``revert``, that commit undone on
+    top (``patch -R``). Returns the ``src`` directory to put on PYTHONPATH."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    if revert:
+        diff = subprocess.run(
+            ["git", "-C", str(ROOT), "diff", f"{revert}^", revert, "--", "src"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["patch", "-s", "-R", "-p1", "-d", str(dest)], input=diff, check=True)
+    return dest / "src"
+
+
+def git_rev(rev: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s", rev], capture_output=True, text=True
+    )
+    return out.stdout.strip()[:80]
+
+
 def prepare(database_url: str, data_dir: Path) -> None:
-    """Migrate and create the ``bench`` site: guests allowed, threads created on first comment."""
+    """Migrate and create the ``bench`` site: guests allowed, threads created on first comment.
+    Runs in a child process with the code under test on PYTHONPATH (``--prepare``)."""
     from parley.clock import SystemClock
     from parley.db import migrate
     from parley.db.database import Database
@@ -77,103 +149,495 @@ def prepare(database_url: str, data_dir: Path) -> None:
         db.dispose()
 
 
-def peers_command(server: ParleyServer, pid: int) -> list[str]:
-    return [
-        "bash",
-        str(PEERS),
-        "--target",
-        "parley",
-        server.url,
-        GET_TPL,
-        POST_TPL,
-        BODY_TPL,
-        "--page-url",
-        PAGE_TPL,
-        "--id-field",
-        "comment.id",
-        "--target-pid",
-        str(pid),
-    ]
+# ------------------------------------------------------------------------------- processes
 
 
-def ratios(lines: list[str]) -> list[str]:
-    """The issue's three goals from peers.sh's table: throughput ratios, and where Isso finished no
-    request within the run (a 1,000-comment thread costs it seconds of CPU), the ratio of server
-    CPU per request instead."""
-    rows: dict[tuple[str, str, str], tuple[float, float, float | None]] = {}
-    for line in lines:
-        f = line.split()
-        if len(f) >= 9:
+def proc_tree(pid: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
             try:
-                cpu = float(f[7]) if f[7] != "-" else None
-                rows[(f[0], f[1], f[2])] = (float(f[3]), float(f[5]), cpu)
-            except ValueError:
+                ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
-    out = []
-
-    def ratio(workload: str, conns: str, goal: str) -> None:
-        p, i = rows.get(("parley", workload, conns)), rows.get(("isso", workload, conns))
-        if not p or not i:
-            return
-        if i[0] > 0:
-            out.append(f"{workload} c{conns}: parley/isso req/s = {p[0] / i[0]:.1f}x  ({goal})")
-        if p[2] and i[2]:
-            out.append(f"{workload} c{conns}: isso/parley server CPU per request = {i[2] / p[2]:.1f}x")
-
-    ratio("get-full-t1000", "16", "goal >= 50x")
-    for c in ("16", "64"):
-        ratio("post-new", c, "goal >= 1x")
-    page = rows.get(("parley", "get-page-t10000", "16"))
-    if page:
-        out.append(f"get-page-t10000 c16: parley p99 = {page[1]:.1f} ms  (goal < 50 ms)")
+            kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += kids.get(p, [])
     return out
 
 
+def memory(pid: int) -> list[dict[str, Any]]:
+    """RSS and PSS (MB) of every process of the server: the supervisor, its workers, helpers."""
+    rows = []
+    for p in proc_tree(pid):
+        try:
+            status = dict(
+                line.split(":", 1)
+                for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                if ":" in line
+            )
+            pss = sum(
+                int(line.split()[1])
+                for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
+                if line.startswith("Pss:")
+            )
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, KeyError):
+            continue
+        role = "supervisor" if p == pid else "worker" if "spawn_main" in cmd else "helper"
+        if "resource_tracker" in cmd:
+            role = "helper"
+        rss = int(status["VmRSS"].split()[0]) / 1024
+        rows.append({"pid": p, "role": role, "rss_mb": round(rss, 1), "pss_mb": round(pss / 1024, 1)})
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# ------------------------------------------------------------------------------- wrk
+
+
+def wrk(url: str, conns: int, seconds: float, script: Path, arg: str | None = None) -> dict[str, Any]:
+    threads = min(conns, 2)
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout", "60s"]
+    cmd += ["-s", str(script), url]
+    if arg:
+        cmd += ["--", arg]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    line = next((x for x in out.splitlines() if x.startswith("WRKRESULT")), None)
+    if line is None:
+        return {"failed": out[-500:]}
+    kv = dict(x.split("=") for x in line.split()[1:])
+    n, dur = int(kv["requests"]), int(kv["duration_us"]) / 1e6
+    return {
+        "conns": conns,
+        "requests": n,
+        "rps": round(n / dur, 1),
+        "p50_ms": int(kv["p50_us"]) / 1000,
+        "p99_ms": int(kv["p99_us"]) / 1000,
+        "errors": sum(int(v) for k, v in kv.items() if k.startswith("err_")),
+        "kb_per_response": round(int(kv["bytes"]) / n / 1024, 1) if n else None,
+    }
+
+
+def wait_idle(pid: int, idle_ms: int = 25, limit: float = 120.0) -> None:
+    """Until the server's CPU stays flat for 0.5 s (queued work done), as peers.sh's drain."""
+
+    def cpu() -> int:
+        total = 0
+        for p in proc_tree(pid):
+            try:
+                f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(f[11]) + int(f[12])
+            except (OSError, IndexError):
+                continue
+        return total * 1000 // os.sysconf("SC_CLK_TCK")
+
+    deadline = time.monotonic() + limit
+    c0 = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        c1 = cpu()
+        if c1 - c0 < idle_ms:
+            return
+        c0 = c1
+
+
+# ------------------------------------------------------------------------------- SSE subscribers
+
+
+class Subscribers:
+    """``n`` Server-Sent-Events readers of one thread, each on its own connection (reconnecting
+    when a stream ends), counting the ``comment.published`` events they receive."""
+
+    def __init__(self, port: int, path: str, n: int) -> None:
+        self.port, self.path, self.n = port, path, n
+        self.events = [0] * n
+        self.connected = 0
+        self.failures = 0
+        self.loop = asyncio.new_event_loop()
+        self.stopping: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Subscribers:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while self.connected < self.n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        self.stopping = asyncio.Event()
+        tasks = [asyncio.create_task(self._reader(i)) for i in range(self.n)]
+        await self.stopping.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _reader(self, i: int) -> None:
+        first = True
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                head = f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+                writer.write(head.encode())
+                await writer.drain()
+                status = await reader.readline()
+                if b" 200 " not in status:
+                    self.failures += 1
+                    await asyncio.sleep(1)
+                    continue
+                if first:
+                    self.connected += 1
+                    first = False
+                while line := await reader.readline():
+                    if line.startswith(b"event: comment.published"):
+                        self.events[i] += 1
+                writer.close()
+            except OSError:
+                self.failures += 1
+                await asyncio.sleep(0.5)
+
+    def stop(self) -> dict[str, Any]:
+        if self.stopping is not None:
+            self.loop.call_soon_threadsafe(self.stopping.set)
+        self.thread.join(10)
+        ev = sorted(self.events)
+        return {
+            "subscribers": self.n,
+            "connected": self.connected,
+            "failures": self.failures,
+            "events_min": ev[0] if ev else 0,
+            "events_median": ev[len(ev) // 2] if ev else 0,
+            "events_max": ev[-1] if ev else 0,
+        }
+
+
+def mix_file(path: Path, thread: str, count: int, write_share: float) -> None:
+    """Request lines for mix.lua: first pages of ``thread`` and, ``write_share`` of them spread
+    evenly, new top-level comments to it (texts and authors as seed.py makes them)."""
+    import seed  # ../shared/bench/seed.py (standard library only)
+
+    rng = random.Random(7)
+    page = seed.render_url(PAGE_TPL, thread)
+    post = seed.render_url(POST_TPL, thread)
+    every = round(1 / write_share)
+    with path.open("w") as fh:
+        for n in range(count):
+            if n % every == every - 1:
+                name, email = seed.author(rng, 500)
+                body = json.dumps(
+                    {"body": f"{seed.make_text(rng)} ({n})", "author_name": name, "email": email},
+                    ensure_ascii=False,
+                )
+                fh.write(f"POST\t{post}\t{body}\n")
+            else:
+                fh.write(f"GET\t{page}\n")
+
+
+def fetch(port: int, path: str) -> bytes:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"GET {path} -> {resp.status}: {body[:200]!r}")
+        return body
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------- peers.sh table
+
+
+def parse_peers(lines: list[str]) -> dict[str, Any]:
+    """peers.sh's table as {"target/workload/cN": {...}} and {"target/mem-phase": "rss_MB=.."}."""
+    rows: dict[str, Any] = {}
+    for line in lines:
+        f = line.split()
+        if len(f) >= 3 and f[1].startswith("mem-"):
+            rows[f"{f[0]}/{f[1]}"] = dict(x.split("=") for x in f[2:] if "=" in x)
+            continue
+        if len(f) < 9 or not f[2].isdigit():
+            continue
+        try:
+            rps, p50, p99, errs = float(f[3]), float(f[4]), float(f[5]), int(f[6])
+        except ValueError:
+            continue
+        rows[f"{f[0]}/{f[1]}/c{f[2]}"] = {
+            "rps": rps,
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "errors": errs,
+            "cpu_ms_per_req": float(f[7]) if f[7] != "-" else None,
+            "kb_per_response": float(f[8]) if f[8] != "-" else None,
+        }
+    return rows
+
+
+def run_peers(server: ParleyServer, pid: int, env: dict[str, str]) -> tuple[list[str], Path | None]:
+    cmd = ["bash", str(PEERS), "--target", "parley", server.url, GET_TPL, POST_TPL, BODY_TPL]
+    cmd += ["--page-url", PAGE_TPL, "--id-field", "comment.id", "--target-pid", str(pid)]
+    print("# " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    started = int(time.time())
+    lines: list[str] = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+    runs = [p for p in (PEERS_DIR / "runs").glob("*") if p.name.isdigit() and int(p.name) >= started - 1]
+    return lines, max(runs, key=lambda p: int(p.name)) if runs else None
+
+
+# ------------------------------------------------------------------------------- one database
+
+
+def server_env(src: Path | None) -> dict[str, str]:
+    env = {
+        "PARLEY_DEFAULT_SITE": "bench",
+        "PARLEY_RATE_LIMITS_ENABLED": "false",
+        "PARLEY_LOG_LEVEL": "WARNING",
+    }
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    return env
+
+
+def run_prepare(url: str, data_dir: Path, src: Path | None) -> None:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    subprocess.run([sys.executable, __file__, "--prepare", url, str(data_dir)], env=env, check=True)
+
+
+def measure_ceilings(bodies: dict[int, Path], plan: dict[int, list[int]], seconds: float) -> dict[str, Any]:
+    """raw_asgi.py under uvicorn (peers.sh's tools venv, same worker count) serving Parley's own
+    bytes of each thread size, at the connection counts Parley's ``view=flat`` ran with."""
+    uvicorn = PEERS_DIR / "tools-venv" / "bin" / "uvicorn"
+    out: dict[str, Any] = {}
+    for size, body in bodies.items():
+        port = free_port()
+        env = dict(os.environ, RAW_ASGI_BODY=str(body))
+        cmd = [str(uvicorn), "raw_asgi:app", "--app-dir", str(BENCH), "--host", "127.0.0.1"]
+        cmd += ["--port", str(port), "--workers", str(os.cpu_count() or 1), "--no-access-log"]
+        cmd += ["--log-level", "warning"]
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    fetch(port, "/")
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            for conns in plan[size]:
+                out[f"t{size}/c{conns}"] = wrk(
+                    f"http://127.0.0.1:{port}/", conns, seconds, BENCH / "report.lua"
+                )
+                wait_idle(proc.pid)
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(20)
+    return out
+
+
+def compare_read_modes(
+    url: str, data_dir: Path, src_rev: str, threads: dict[str, str], seconds: float, workers: int
+) -> dict[str, Any]:
+    """The same database, served by ``src_rev`` (reads on the event loop) and by ``src_rev`` with
+    commit 929c462 undone (reads in the thread pool); A/B/A/B so a load change hits both."""
+    tmp = Path(tempfile.mkdtemp(prefix="parley-bench-ab-"))
+    try:
+        variants = {
+            "event_loop": export_source(src_rev, tmp / "loop"),
+            "thread_pool": export_source(src_rev, tmp / "pool", revert=READS_ON_LOOP_COMMIT),
+        }
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return {"skipped": f"cannot undo {READS_ON_LOOP_COMMIT} on {src_rev}: {exc}"}
+    import seed
+
+    big = max(threads, key=int)
+    mid = "1000" if "1000" in threads else big
+    work = {
+        f"page-t{big}/c64": (seed.render_url(PAGE_TPL, threads[big]), 64),
+        f"flat-t{mid}/c16": (seed.render_url(GET_TPL, threads[mid]), 16),
+    }
+    out: dict[str, Any] = {name: {} for name in variants}
+    try:
+        for _round in range(2):
+            for name, src in variants.items():
+                server = ParleyServer(url, data_dir, workers=workers, env=server_env(src))
+                server.start()
+                try:
+                    assert server.proc is not None
+                    for key, (path, conns) in work.items():
+                        fetch(server.port, path)
+                        r = wrk(server.url + path, conns, seconds, BENCH / "report.lua")
+                        r["load"] = loadavg()
+                        out[name].setdefault(key, []).append(r)
+                        wait_idle(server.proc.pid)
+                finally:
+                    server.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "db": db,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "uptime_start": uptime(),
+        "code": git_rev(args.src) if args.src != "worktree" else "working tree",
+        "workers": args.workers,
+        "nproc": os.cpu_count(),
+    }
+    env = dict(os.environ)
+    for k, v in PEERS_DEFAULTS.items():
+        env.setdefault(k, v)
+    result["peers_env"] = {
+        k: env[k]
+        for k in ("DURATION", "BIG_DURATION", "CONNS", "SIZES", "CONNS_T1000", "BIG_CONNS")
+        if k in env
+    }
+    seconds = float(env["DURATION"])
+    tmp = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    src = None if args.src == "worktree" else export_source(args.src, tmp / "code")
+    pg: PostgresServer | None = None
+    server: ParleyServer | None = None
+    try:
+        if db == "postgresql":
+            pg = PostgresServer().start()
+            pg.psql("CREATE DATABASE parley_bench")
+            url = pg.url("parley_bench")
+        else:
+            url = f"sqlite:///{tmp / 'parley.db'}"
+        run_prepare(url, tmp, src)
+        server = ParleyServer(url, tmp, workers=args.workers, env=server_env(src))
+        server.start()
+        assert server.proc is not None
+        pid = server.proc.pid
+        log(f"{db}: parley serve pid {pid} on {server.url}; {uptime()}")
+        lines, run_dir = run_peers(server, pid, env)
+        result["peers"] = parse_peers(lines)
+        result["peers_run"] = str(run_dir) if run_dir else None
+        result["memory_after_peers"] = memory(pid)
+        result["uptime_after_peers"] = uptime()
+        threads: dict[str, str] = {}
+        if run_dir and (run_dir / "parley-threads.json").exists():
+            threads = json.loads((run_dir / "parley-threads.json").read_text())
+        big = threads.get("10000") or (threads[max(threads, key=int)] if threads else None)
+        if big:
+            import seed
+
+            reqs = tmp / "mix.req"
+            mix_file(reqs, big, 20000, 0.05)
+            subs = Subscribers(server.port, seed.render_url("/api/v1/threads/{thread}/events", big), args.sse)
+            subs.start()
+            fetch(server.port, seed.render_url(PAGE_TPL, big))
+            mix = wrk(server.url + "/", args.mix_conns, args.mix_seconds, MIX_LUA, str(reqs))
+            time.sleep(1)  # events of the last writes still on their way
+            mix["sse"] = subs.stop()
+            mix["write_share"] = 0.05
+            mix["thread_size"] = int(next(k for k, v in threads.items() if v == big))
+            result["mix"] = mix
+            print("# mix: " + json.dumps(mix), flush=True)
+            wait_idle(pid)
+            result["memory_after_mix"] = memory(pid)
+        # Parley's own bytes for the ceilings, then the machine to the ceilings alone
+        bodies: dict[int, Path] = {}
+        for size, thread in threads.items():
+            if int(size) <= 10000:
+                bodies[int(size)] = tmp / f"flat-{size}.json"
+                bodies[int(size)].write_bytes(fetch(server.port, seed_url(GET_TPL, thread)))
+        if args.compare_read_modes and threads:
+            server.stop()
+            server = None
+            log(f"{db}: reads on the event loop vs. in the thread pool ({uptime()})")
+            result["read_modes"] = compare_read_modes(
+                url, tmp, args.read_modes_rev, threads, seconds, args.workers
+            )
+            result["read_modes_code"] = git_rev(args.read_modes_rev)
+        if server is not None:
+            server.stop()
+            server = None
+        plan = {size: flat_conns(size, env) for size in bodies}
+        log(f"{db}: raw-ASGI ceilings for Parley's bytes ({uptime()})")
+        result["ceilings"] = measure_ceilings(bodies, plan, seconds)
+        result["ceiling_bytes"] = {str(k): v.stat().st_size for k, v in bodies.items()}
+    finally:
+        if server is not None:
+            server.stop()
+        if pg is not None:
+            pg.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    result["uptime_end"] = uptime()
+    result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    return result
+
+
+def seed_url(tpl: str, thread: str) -> str:
+    import seed
+
+    return str(seed.render_url(tpl, thread))
+
+
+def flat_conns(size: int, env: dict[str, str]) -> list[int]:
+    """The connection counts peers.sh uses for ``view=flat`` of a thread of ``size``."""
+    if size == int(env.get("BIG_SIZE", "10000")):
+        return [int(c) for c in env.get("BIG_CONNS", "2").split()]
+    if size == 1000:
+        return [int(c) for c in env.get("CONNS_T1000", "16").split()]
+    return [int(c) for c in env.get("CONNS", "16 64").split()]
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--prepare":
+        prepare(sys.argv[2], Path(sys.argv[3]))
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parley serve --workers")
-    args = parser.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="parley-bench-"))
-    pg: PostgresServer | None = None
-    if args.db == "postgresql":
-        pg = PostgresServer().start()
-        pg.psql("CREATE DATABASE parley_bench")
-        url = pg.url("parley_bench")
-    else:
-        url = f"sqlite:///{tmp / 'parley.db'}"
-    server = ParleyServer(
-        url,
-        tmp,
-        workers=args.workers,
-        env={
-            "PARLEY_DEFAULT_SITE": "bench",
-            "PARLEY_RATE_LIMITS_ENABLED": "false",
-            "PARLEY_LOG_LEVEL": "WARNING",
-        },
+    parser.add_argument("--src", default="HEAD", help="git revision to serve, or 'worktree' (default HEAD)")
+    parser.add_argument("--sse", type=int, default=50, help="SSE subscribers during the mix")
+    parser.add_argument("--mix-conns", type=int, default=64)
+    parser.add_argument("--mix-seconds", type=float, default=10.0)
+    parser.add_argument("--compare-read-modes", action="store_true", help="event loop vs. thread pool")
+    parser.add_argument(
+        "--read-modes-rev", default=READ_MODES_BASE, help="code for --compare-read-modes (same schema)"
     )
-    try:
-        prepare(url, tmp)
-        server.start()
-        assert server.proc is not None
-        cmd = peers_command(server, server.proc.pid)
-        print("# " + " ".join(shlex.quote(c) for c in cmd), flush=True)
-        lines: list[str] = []
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                print(line, end="", flush=True)
-                lines.append(line)
-        for line in ratios(lines):
-            print("# " + line)
-        return proc.returncode
-    finally:
-        server.stop()
-        if pg is not None:
-            pg.cleanup()
+    parser.add_argument("--json", type=Path, help="write the results here (run_all.py reads them)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get update && apt-get install -y wrk")
+    results = []
+    for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        results.append(run_database(db, args))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=1))
+    if not args.json:
+        print(json.dumps(results, indent=1))
+    return 0
 
 
 if __name__ == "__main__":
