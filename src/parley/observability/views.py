@@ -69,9 +69,8 @@ def _read_gauges(registry: Registry) -> None:
     metrics = registry.metrics
     try:
         with registry.db.read() as session:
-            counts = dict(
-                session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all()
-            )
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+            counts = {str(status): int(n) for status, n in rows}
     except Exception as exc:  # the database being down must not hide the other metrics
         log.warning("metrics: job counts unavailable (%s)", type(exc).__name__)
     else:
