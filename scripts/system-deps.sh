@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages Parley's tests and scale-out scripts use, when they are missing:
-# PostgreSQL (server binaries), Chromium (browser tests), Redis (multi-instance tests).
+# PostgreSQL (server binaries), Chromium (browser tests), Redis (multi-instance tests), nginx (the
+# proxy in front of several instances, scripts/cluster.sh).
 # Idempotent: installs nothing when everything is there. Needs root for apt-get.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || tr
 [[ -n "$pg_bin" && -x "$pg_bin/initdb" ]] || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 
 if ((${#missing[@]} == 0)); then
   exit 0
@@ -28,5 +30,9 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   pg_lsclusters -h 2>/dev/null | awk '$4 == "online" {print $1, $2}' | while read -r v c; do
     pg_ctlcluster "$v" "$c" stop || true
   done
+fi
+# likewise nginx: scripts/cluster.sh runs its own, with its own configuration
+if [[ " ${missing[*]} " == *" nginx "* ]] && [[ -s /run/nginx.pid ]]; then
+  /usr/sbin/nginx -s quit 2>/dev/null || true
 fi
 echo "parley: system packages ready"

@@ -9,6 +9,9 @@ the database and Redis. What one instance is told, the other must know:
 - a request rate limit used up through A answers 429 on B, and so does the moderation flood limit;
 - 64 concurrent votes by one account spread over both instances leave one vote row, and 16 voters
   voting 4 times each leave counts equal to 16.
+
+And ``scripts/cluster.sh`` itself: start (PostgreSQL, Redis, two instances, nginx on free ports),
+posts through nginx reach both instances and a live reader behind nginx, stop leaves no process.
 """
 
 from __future__ import annotations
@@ -304,3 +307,96 @@ def test_logs_hold_no_comment_bodies(cluster: Cluster, tmp_path: Path) -> None:
         text = server.log.read_text(errors="replace")
         assert "Eine Antwort, die live erscheinen soll" not in text
         assert "Traceback" not in text, server.log_tail()
+
+
+# --- scripts/cluster.sh ---------------------------------------------------------------------------
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_the_cluster_script_starts_two_instances_behind_nginx_and_stops_them(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    from support.servers import free_port
+
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        pytest.fail("nginx is not installed: run scripts/system-deps.sh")
+    root = Path(__file__).resolve().parents[2]
+    # not under tmp_path: as root, PostgreSQL runs as ``postgres``, which must reach its directory
+    state = Path(tempfile.mkdtemp(prefix="parley-cluster-"))
+    state.chmod(0o755)
+    first_app = free_port()
+    while free_port() == first_app + 1:  # the second instance takes the next port
+        first_app = free_port()
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("PARLEY_")}
+    env.update(
+        {
+            "PARLEY_CLUSTER_DIR": str(state),
+            "PARLEY_CLUSTER_PORT": str(free_port()),
+            "PARLEY_CLUSTER_APP_PORT": str(first_app),
+            "PARLEY_CLUSTER_PG_PORT": str(free_port()),
+            "PARLEY_CLUSTER_REDIS_PORT": str(free_port()),
+            "PARLEY_DEFAULT_SITE": "test",
+            "PARLEY_LIVE_HEARTBEAT_SECONDS": "0.5",
+        }
+    )
+    port = int(env["PARLEY_CLUSTER_PORT"])
+
+    def script(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(root / "scripts" / "cluster.sh"), *args]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    try:
+        started = script("start")
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert script("status").returncode == 0
+        url = next(
+            line.partition("=")[2]
+            for line in (state / "env").read_text().splitlines()
+            if "DATABASE_URL" in line
+        )
+        db = Database(settings_for(url, tmp_path))
+        try:
+            make_site(db, SystemClock(), "test", name="Testzeitung", settings={"moderation": TEST_MODERATION})
+            cluster = Cluster(db, None, None, "")  # type: ignore[arg-type]  # only the database is used
+            auth = cluster.token()
+        finally:
+            db.dispose()
+        thread = "nginx-" + uuid.uuid4().hex[:8]
+        opener = post(cluster, port, thread, "Der erste Kommentar hinter nginx.", auth)
+        assert opener.status == 201, opener.body[:300]
+        reader = SseReader(port, f"/api/v1/threads/{thread}/events?site=test")
+        try:
+            time.sleep(0.5)  # the reader's worker holds its subscription (checked at startup)
+            replies = [
+                post(cluster, port, thread, f"Antwort Nummer {i} hinter nginx.", auth) for i in range(4)
+            ]
+            for reply in replies:  # nginx spreads the posts; the reader hears all of them
+                assert reply.status == 201, reply.body[:300]
+                reader.wait_for("comment.published", reply.json()["comment"]["id"])
+        finally:
+            reader.close()
+        upstreams = {
+            line.rsplit(" ", 1)[-1] for line in (state / "log" / "nginx-access.log").read_text().splitlines()
+        }
+        assert len(upstreams) == 2, upstreams  # both instances served
+    finally:
+        stopped = script("stop")
+        status = script("status")
+        left = processes_mentioning(str(state))
+        shutil.rmtree(state, ignore_errors=True)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert status.returncode == 1, status.stdout  # everything down
+    assert left == []
