@@ -130,9 +130,15 @@ class InMemoryRateStore:
             return times[bisect_left(times, since) :]
 
     def forget(self, author: str) -> None:
-        """Drop every key of this author (``acct:1`` also drops ``acct:1:thread:…`` keys)."""
+        """Drop every key of this author: ``acct:1``, ``acct:1:…`` and ``<site>:acct:1`` (the rate
+        phase counts under the site's slug and the author key)."""
         with self._lock:
-            for key in [k for k in self._events if k == author or k.startswith(author + ":")]:
+            mine = [
+                k
+                for k in self._events
+                if k == author or k.startswith(author + ":") or k.endswith(":" + author)
+            ]
+            for key in mine:
                 del self._events[key]
 
     def record(self, key: str, ts: float) -> None:

@@ -90,6 +90,17 @@ def test_rate_store_contract(factory: Callable[[], RateStore]) -> None:
     assert store.recent("other", 0) == []
 
 
+@pytest.mark.parametrize("factory", RATE_STORES)
+def test_rate_store_forget_contract(factory: Callable[[], RateStore]) -> None:
+    """Erasure drops the author's keys as the rate phase writes them (``<site>:<author>``), no other."""
+    store = factory()
+    keys = ["news:acct:1", "blog:acct:1", "acct:1", "acct:1:thread:x", "news:acct:10", "news:ip:ab"]
+    for key in keys:
+        store.record(key, 1.0)
+    store.forget("acct:1")
+    assert [k for k in keys if store.recent(k, 0)] == ["news:acct:10", "news:ip:ab"]
+
+
 @pytest.mark.parametrize("factory", HISTORIES)
 def test_author_history_contract(factory: Callable[[], AuthorHistory]) -> None:
     history = factory()

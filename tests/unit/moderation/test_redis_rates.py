@@ -10,6 +10,7 @@ import pytest
 from parley.moderation.redis_rates import RedisRateStore
 from support.servers import RedisServer, free_port
 from unit.moderation.test_backends import test_rate_store_contract as rate_store_contract
+from unit.moderation.test_backends import test_rate_store_forget_contract as forget_contract
 
 pytestmark = pytest.mark.redis
 
@@ -21,6 +22,7 @@ def prefix() -> str:
 
 def test_contract(redis_server: RedisServer, prefix: str) -> None:
     rate_store_contract(lambda: RedisRateStore.from_url(redis_server.url, prefix=prefix))
+    forget_contract(lambda: RedisRateStore.from_url(redis_server.url, prefix=prefix + "f:"))
 
 
 def test_events_recorded_on_one_instance_count_on_the_other(redis_server: RedisServer, prefix: str) -> None:
@@ -48,17 +50,12 @@ def test_old_events_are_dropped_and_keys_expire(redis_server: RedisServer, prefi
         store.close()
 
 
-def test_forget_drops_every_key_of_the_author_and_no_other(redis_server: RedisServer, prefix: str) -> None:
+def test_forget_takes_glob_characters_literally(redis_server: RedisServer, prefix: str) -> None:
     store = RedisRateStore.from_url(redis_server.url, prefix=prefix)
     try:
-        keys = ["news:acct:1", "blog:acct:1", "acct:1", "acct:1:thread:x", "news:acct:10", "news:ip:ab"]
-        for key in keys:
-            store.record(key, 1.0)
         store.record("news:guest:a*b", 1.0)
         store.record("news:guest:axxb", 1.0)
-        store.forget("acct:1")
-        store.forget("guest:a*b")  # glob characters in a name are literal
-        assert [k for k in keys if store.recent(k, 0)] == ["news:acct:10", "news:ip:ab"]
+        store.forget("guest:a*b")  # a guest's name may hold * ? [ ]
         assert store.recent("news:guest:axxb", 0) == [1.0]
         assert store.recent("news:guest:a*b", 0) == []
     finally:
