@@ -1,0 +1,38 @@
+"""The Redis store: entries carry a TTL, other keys are left alone, and a dead Redis is a miss."""
+
+from __future__ import annotations
+
+import pytest
+
+from parley.cache.interfaces import CachedResponse
+from parley.cache.redis import PREFIX, RedisCache
+from support.servers import RedisServer, free_port
+
+pytestmark = pytest.mark.redis
+
+
+def test_entries_expire_and_clear_leaves_other_keys(redis_server: RedisServer) -> None:
+    cache = RedisCache.from_url(redis_server.url, ttl_seconds=120)
+    try:
+        cache.client.set("parley:rates:someone", b"1")
+        cache.set("thread:x", CachedResponse(body=b"{}", etag='"e"'))
+        ttl = cache.client.ttl(PREFIX + "thread:x")
+        assert 0 < ttl <= 120
+        cache.client.set(PREFIX + "broken", b"junk")
+        assert cache.get("broken") is None  # not ours: rebuilt, not a crash
+        cache.clear()
+        assert cache.get("thread:x") is None
+        assert cache.client.get("parley:rates:someone") == b"1"
+    finally:
+        cache.client.delete("parley:rates:someone")
+        cache.close()
+
+
+def test_a_dead_redis_is_a_miss_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    cache = RedisCache.from_url(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2)
+    cache.set("k", CachedResponse(body=b"secret comment text", etag='"e"'))
+    assert cache.get("k") is None
+    assert cache.ping() is False
+    assert "secret comment text" not in caplog.text
+    assert "k" not in {r.getMessage() for r in caplog.records}
+    cache.close()
