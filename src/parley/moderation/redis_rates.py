@@ -38,9 +38,9 @@ class RedisRateStore:
         self._last_warning = 0.0
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: float | str) -> RedisRateStore:
+    def from_url(cls, url: str, *, prefix: str = PREFIX, max_age: float = 2 * 86400) -> RedisRateStore:
         client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-        return cls(client, **kwargs)  # type: ignore[arg-type]  # prefix: str, max_age: float
+        return cls(client, prefix=prefix, max_age=max_age)
 
     def recent(self, key: str, since: float) -> list[float]:
         pairs = self._client.zrangebyscore(self._prefix + key, since, "+inf", withscores=True)

@@ -12,6 +12,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -245,3 +246,25 @@ def test_a_forked_worker_starts_its_own_connection_and_threads(make_bus: type[Re
         sub.close()
 
     asyncio.run(scenario())
+
+
+def test_the_registry_picks_redis_with_redis_url_and_the_process_without(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    from parley.config import Settings
+    from parley.live.memory import LocalBus
+    from parley.moderation.memory import InMemoryRateStore
+    from parley.moderation.redis_rates import RedisRateStore
+    from parley.registry import Registry
+
+    base = {"database_url": f"sqlite:///{tmp_path / 'p.db'}", "data_dir": tmp_path, "secret_key": "x" * 32}
+    shared = Registry.build(Settings(**base, redis_url=redis_server.url))
+    alone = Registry.build(Settings(**base))
+    try:
+        assert isinstance(shared.events, RedisBus)
+        assert isinstance(shared.rates, RedisRateStore)
+        assert isinstance(alone.events, LocalBus)
+        assert isinstance(alone.rates, InMemoryRateStore)
+    finally:
+        shared.close()
+        alone.close()
