@@ -10,7 +10,17 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, or_, select, tuple_, type_coerce
+from sqlalchemy import (
+    Row,
+    Select,
+    bindparam,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from parley.accounts.models import Account
@@ -235,22 +245,40 @@ def top_level_page(
 
 
 @cache
-def _first_replies_stmt() -> Select[Any]:
-    rn = func.row_number().over(partition_by=Comment.root_id, order_by=Comment.path).label("rn")
-    inner = (
-        _base()
-        .add_columns(rn)
-        .where(Comment.root_id.in_(bindparam("root_ids", expanding=True)), Comment.depth > 0, _visible())
-        .subquery()
+def _first_replies_stmt(roots: int) -> Select[Any]:
+    """The first ``per_root`` visible replies of each of ``roots`` top-level comments: one arm per
+    root, each a range of ``ix_comments_root_path`` that stops after ``per_root`` rows.
+
+    A window function (``row_number() over (partition by root_id order by path)``) reads every
+    reply of the page's comments before it keeps three of each, so a first page cost grew with the
+    biggest subtree on it: 0.8 ms, and 77 ms once one comment on the page had 20,000 replies
+    (SQLite, 10,000-comment thread). The arms read at most ``per_root`` rows each (plus hidden ones).
+    """
+    # constants inline: with bound ones, SQLAlchemy spent more on 200 parameters than SQLite on the query
+    visible = or_(
+        Comment.status == literal_column(f"'{PUBLISHED}'"), Comment.descendant_count > literal_column("0")
     )
-    return select(inner).where(inner.c.rn <= bindparam("per_root")).order_by(inner.c.root_id, inner.c.path)
+    arms = [
+        select(
+            _base()
+            .where(Comment.root_id == bindparam(f"root_{i}"), Comment.depth > literal_column("0"), visible)
+            .order_by(Comment.path)
+            .limit(bindparam("per_root"))
+            .subquery(f"r{i}")
+        )
+        for i in range(roots)
+    ]
+    replies = (arms[0] if roots == 1 else union_all(*arms)).subquery("replies")
+    return select(replies).order_by(replies.c.root_id, replies.c.path)
 
 
 def first_replies(session: Session, root_ids: Sequence[int], per_root: int) -> list[Row[Any]]:
     """The first ``per_root`` replies (tree order) under each top-level comment, in one query."""
     if not root_ids or per_root <= 0:
         return []
-    return _rows(session, _first_replies_stmt(), {"root_ids": list(root_ids), "per_root": per_root})
+    params: dict[str, Any] = {f"root_{i}": rid for i, rid in enumerate(root_ids)}
+    params["per_root"] = per_root
+    return _rows(session, _first_replies_stmt(len(root_ids)), params)
 
 
 @cache
