@@ -19,7 +19,7 @@ from parley.accounts import sso
 from parley.accounts.models import Account
 from parley.accounts.principal import Principal
 from parley.accounts.services import NewSession
-from parley.comments import rendering, services, threads
+from parley.comments import services, threads
 from parley.comments.errors import GuestsNotAllowed
 from parley.comments.models import Comment
 from parley.comments.schemas import CommentCreate
@@ -105,7 +105,7 @@ def do_post_comment(
         session_days=session_days,
         secret=secret,
     )
-    body = rendering.render(rendering.normalize_source(payload.body))
+    body = services.render_body(payload.body, policy)
     mctx, decision = services.run_pipeline(
         pipeline,
         body=body,

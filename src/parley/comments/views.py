@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from parley.accounts.models import Account
 from parley.accounts.services import check_can_act
 from parley.cache.http import cache_key, has_credentials, make_entry, respond
-from parley.comments import idempotency, queries, rendering, reports, services, threads, votes
+from parley.comments import idempotency, queries, reports, services, threads, votes
 from parley.comments.errors import CommentNotFound, ThreadNotFound
 from parley.comments.models import Thread
 from parley.comments.posting import do_post_comment
@@ -374,7 +374,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
         services.check_author_may_change(comment, account_id, policy, ctx.now)
         thread = session.get(Thread, comment.thread_id)
         assert thread is not None
-        body = rendering.render(rendering.normalize_source(payload.body))
+        body = services.render_body(payload.body, policy)
         principal = ctx.principal(session, site)
         mctx, decision = services.run_pipeline(
             reg.pipeline,
