@@ -35,6 +35,21 @@ from parley.moderation.policy import TermsPolicy
 from parley.moderation.types import Span
 
 MAX_TERM_CHARS = 200
+HITS_PER_CHAR = 2
+"""Automaton hits a text may produce per character of its folded readings (at least
+:data:`MIN_HIT_BUDGET`). Matching is linear in the text *plus the hits*, and a term list of
+overlapping phrases (``*a de*``, ``*a de a de*`` …) against ``a de a de …`` has dozens of hits at
+every word; past the budget the matcher gives up (:class:`MatchBudgetExceeded`) and the phase,
+failing closed, holds the comment with ``phase_failed``. So the cost stays linear in the text
+whatever the list. Real comments have well under one hit per character."""
+MIN_HIT_BUDGET = 1_000
+MAX_COUNTED = 20
+"""Accepted hits per group of equal terms whose places are computed (the evidence's ``count``
+saturates near here); further hits cost a dictionary look-up, not a span."""
+
+
+class MatchBudgetExceeded(RuntimeError):
+    """The text produced more hits than its budget (:data:`HITS_PER_CHAR`): hold it for a person."""
 
 
 class TermMode(StrEnum):
@@ -94,14 +109,23 @@ def parse_term(raw: str, kind: str) -> Term:
 
 
 class TermMatcher:
-    """A compiled set of terms. Immutable after construction; safe to share between threads."""
+    """A compiled set of terms. Immutable after construction; safe to share between threads.
+
+    Terms that share a folded key and a mode match at exactly the same places, so the automaton
+    reports them as one *group* (a list of 59 spellings that all fold to ``a`` costs one hit, not
+    59); each group's places are found once and handed to all its terms at the end.
+    """
 
     def __init__(self, terms: Iterable[Term]) -> None:
         self.terms: tuple[Term, ...] = tuple(terms)
-        entries: dict[str, list[tuple[int, int]]] = {}
+        groups: dict[tuple[str, TermMode], list[int]] = {}
         for index, term in enumerate(self.terms):
             for key in term.keys:
-                entries.setdefault(key, []).append((index, len(key)))
+                groups.setdefault((key, term.mode), []).append(index)
+        self._groups: tuple[tuple[int, ...], ...] = tuple(tuple(members) for members in groups.values())
+        entries: dict[str, list[tuple[int, int, TermMode]]] = {}
+        for group, (key, mode) in enumerate(groups):
+            entries.setdefault(key, []).append((group, len(key), mode))
         self._automaton: ahocorasick.Automaton | None = None
         if entries:
             automaton = ahocorasick.Automaton()
@@ -114,20 +138,34 @@ class TermMatcher:
         return len(self.terms)
 
     def find(self, nt: NormalizedText) -> list[TermMatch]:
-        """Every term found in ``nt``, once per term (first occurrence, with the count), in order."""
+        """Every term found in ``nt``, once per term (first occurrence, with the count), in order.
+
+        Raises :class:`MatchBudgetExceeded` past the hit budget (:data:`HITS_PER_CHAR`), so the cost
+        is linear in the text; a group stops computing places after :data:`MAX_COUNTED` hits.
+        """
         if self._automaton is None:
             return []
-        found: dict[int, list[Span]] = {}
-        alternate_only: set[int] = set()
+        # places per group as an ordered set: a hostile text has a hit at almost every position, and
+        # a list's `in` made that quadratic (100 KB of "aaa…a." took over a minute)
+        found: dict[int, dict[Span, None]] = {}
+        accepted: dict[int, int] = {}
+        in_alternate: set[int] = set()
+        elsewhere: set[int] = set()
         spaced = bool(nt.evasions & Evasion.SPACED)
-        terms = self.terms
+        hits = 0
+        budget = max(MIN_HIT_BUDGET, HITS_PER_CHAR * sum(len(v.key) for v in nt.views))
         for view in nt.views:
             key = view.key
-            before = set(found) if view.name == "alternate" else None
+            seen = in_alternate if view.name == "alternate" else elsewhere
             for end, refs in self._automaton.iter(key):
-                for index, length in refs:
+                hits += len(refs)
+                if hits > budget:
+                    raise MatchBudgetExceeded(f"more than {budget} term hits")
+                for group, length, mode in refs:
+                    if accepted.get(group, 0) >= MAX_COUNTED:
+                        seen.add(group)
+                        continue
                     start = end - length + 1
-                    mode = terms[index].mode
                     left = key[start - 1] == " "
                     right = key[end + 1] == " "
                     ok = (
@@ -139,21 +177,31 @@ class TermMatcher:
                     if not ok and spaced:
                         ok = _inside_spaced_word(view, start, end + 1)
                     if ok:
-                        span = view.span(start, end + 1)
-                        spans = found.setdefault(index, [])
-                        if span not in spans:
-                            spans.append(span)
-                        if before is not None and index not in before:
-                            alternate_only.add(index)
+                        accepted[group] = accepted.get(group, 0) + 1
+                        found.setdefault(group, {})[view.span(start, end + 1)] = None
+                        seen.add(group)
+        per_term: dict[int, dict[Span, None]] = {}
+        alternate_hit: set[int] = set()
+        other_hit: set[int] = set()
+        for group, places in found.items():
+            for index in self._groups[group]:
+                per_term.setdefault(index, {}).update(places)
+                if group in in_alternate:
+                    alternate_hit.add(index)
+                if group in elsewhere:
+                    other_hit.add(index)
         matches = []
-        for index, spans in found.items():
-            spans.sort(key=lambda s: (s.start, s.end))
+        terms = self.terms
+        for index, unique in per_term.items():
+            spans = sorted(unique, key=lambda s: (s.start, s.end))
             first = spans[0]
             words = [t for t in nt.tokens if t.start < first.end and t.end > first.start]
             flags = Evasion.NONE
             for t in words:
                 flags |= t.flags
-            if index in alternate_only:  # only the l-reading of an I, 1 or | matched
+            if (
+                index in alternate_hit and index not in other_hit
+            ):  # only the l-reading of an I, 1 or | matched
                 flags |= Evasion.CONFUSABLE
             matches.append(
                 TermMatch(terms[index], first, nt.written(first), evasion_names(flags), len(spans))
