@@ -27,8 +27,6 @@ from parley.db import migrate
 from support.servers import PostgresServer, RedisServer, pg_bindir
 
 TEST_SECRET = "test-secret-key-not-for-production"
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for key in list(os.environ):
         if key.startswith("PARLEY_") and key != "PARLEY_TEST_DBS":
             del os.environ[key]
+    # The suite scores with the shipped models only: models a developer trained locally (var/models,
+    # the default user model directory) would change verdicts. Servers that tests start inherit this.
+    os.environ["PARLEY_MODEL_DIR"] = str(
+        Path(os.environ.get("TMPDIR", "/tmp")) / f"parley-no-models-{os.getpid()}"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
