@@ -71,10 +71,12 @@ class CopyBand(Base):
 
     The primary key (site, bucket, comment) is the lookup index: a comment's 16 buckets are 16 index
     probes whatever the number of rows, which keeps copy detection's cost flat as a site grows.
-    Bucket keys already carry their band (each band hashes with its own salt).
+    Bucket keys already carry their band (each band hashes with its own salt). ``comment_id`` has
+    its own index: every POST, edit, prune and erasure deletes a comment's buckets by it.
     """
 
     __tablename__ = "moderation_copy_bands"
+    __table_args__ = (Index(None, "comment_id"),)
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
