@@ -419,6 +419,30 @@ def server_env(src: Path | None) -> dict[str, str]:
     return env
 
 
+def schema_head(src: Path) -> str:
+    """The migration head of the code in ``src`` (the revision no other revision follows)."""
+    import re
+
+    revs, downs = set(), set()
+    for f in (src / "parley" / "db" / "migrations" / "versions").glob("*.py"):
+        body = f.read_text()
+        revs |= set(re.findall(r'^revision: str = "(\w+)"', body, re.M))
+        downs |= set(re.findall(r'^down_revision: .*= "(\w+)"', body, re.M))
+    [head] = revs - downs
+    return head
+
+
+def downgrade(url: str, data_dir: Path, src: Path, revision: str) -> None:
+    """Take the schema back to ``revision`` with the code in ``src`` (which knows both)."""
+    code = (
+        "import sys; from pathlib import Path; from alembic import command;"
+        "from parley.db.migrate import alembic_config; from support.apps import settings_for;"
+        "command.downgrade(alembic_config(settings_for(sys.argv[1], Path(sys.argv[2]))), sys.argv[3])"
+    )
+    env = dict(os.environ, PYTHONPATH=f"{src}{os.pathsep}{ROOT / 'tests'}")
+    subprocess.run([sys.executable, "-c", code, url, str(data_dir), revision], env=env, check=True)
+
+
 def run_prepare(url: str, data_dir: Path, src: Path | None) -> None:
     env = dict(os.environ)
     if src is not None:
@@ -458,7 +482,13 @@ def measure_ceilings(bodies: dict[int, Path], plan: dict[int, list[int]], second
 
 
 def compare_read_modes(
-    url: str, data_dir: Path, src_rev: str, threads: dict[str, str], seconds: float, workers: int
+    url: str,
+    data_dir: Path,
+    src_rev: str,
+    threads: dict[str, str],
+    seconds: float,
+    workers: int,
+    current_src: Path,
 ) -> dict[str, Any]:
     """The same database, served by ``src_rev`` (reads on the event loop) and by ``src_rev`` with
     commit 929c462 undone (reads in the thread pool); A/B/A/B so a load change hits both."""
@@ -471,6 +501,9 @@ def compare_read_modes(
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         return {"skipped": f"cannot undo {READS_ON_LOOP_COMMIT} on {src_rev}: {exc}"}
+    old_head = schema_head(variants["event_loop"])
+    if old_head != schema_head(current_src):
+        downgrade(url, data_dir, current_src, old_head)  # migrations since src_rev add indexes only
     import seed
 
     big = max(threads, key=int)
@@ -572,7 +605,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             server = None
             log(f"{db}: reads on the event loop vs. in the thread pool ({uptime()})")
             result["read_modes"] = compare_read_modes(
-                url, tmp, args.read_modes_rev, threads, seconds, args.workers
+                url, tmp, args.read_modes_rev, threads, seconds, args.workers, src or ROOT / "src"
             )
             result["read_modes_code"] = git_rev(args.read_modes_rev)
         if server is not None:
