@@ -255,8 +255,30 @@ stop_pidfile() { # name pidfile [group]
   say "$1 stopped"
 }
 
+install_missing() {
+  # the three Debian packages the cluster needs (scripts/system-deps.sh installs these and the test tools)
+  local missing=()
+  [[ -n "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ]] || command -v initdb >/dev/null 2>&1 ||
+    missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  ((${#missing[@]} == 0)) && return 0
+  [[ "$(id -u)" == 0 ]] || die "missing Debian packages: ${missing[*]} (sudo apt-get install -y ${missing[*]})"
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # the packages start services of their own; the cluster runs private ones
+  if [[ " ${missing[*]} " == *" nginx "* && -s /run/nginx.pid ]]; then /usr/sbin/nginx -s quit || true; fi
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | awk '$4 == "online" {print $1, $2}' | while read -r v c; do
+      pg_ctlcluster "$v" "$c" stop || true
+    done
+  fi
+}
+
 cmd_start() {
   mkdir -p "$LOG" "$RUN" "$STATE/data"
+  install_missing
   write_env
   start_pg
   start_redis
