@@ -126,8 +126,8 @@ def includeme(app: FastAPI) -> None:
         start()
     if registry.settings.workers > 1 and isinstance(registry.events, LocalBus):
         log.warning(
-            "live updates: %d workers, but the in-process event bus is not shared between them: "
-            "a reader hears only events of the worker that serves their stream",
+            "%d workers without redis_url: live events, rate limits and moderation flood counts are "
+            "each worker's own (a reader hears only the events of the worker serving its stream)",
             registry.settings.workers,
         )
     app.include_router(router)
