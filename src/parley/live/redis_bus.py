@@ -207,7 +207,7 @@ class RedisBus:
         self._pid = -1
         self._stop = threading.Event()
         self._client: redis.Redis[bytes] | None = None
-        self._outbox: queue.Queue[ThreadEvent] = queue.Queue(outbox_size)
+        self._outbox: queue.Queue[tuple[str, str]] = queue.Queue(outbox_size)  # (stream key, JSON)
         self._threads: list[threading.Thread] = []
         self.listening = threading.Event()  # set while the listener holds its subscription
         self.dropped = 0  # events not sent (outbox full or Redis down)
@@ -261,7 +261,12 @@ class RedisBus:
     def publish(self, event: ThreadEvent) -> None:
         self._ensure_started()
         try:
-            self._outbox.put_nowait(event)
+            item = (f"{self.prefix}{event.site_id}:{event.thread_id}", _encode(event))
+        except (TypeError, ValueError) as exc:  # data that is not JSON: a bug, but not the reader's
+            self.warner.warn("unencodable event dropped", exc)
+            return
+        try:
+            self._outbox.put_nowait(item)
         except queue.Full:
             self.dropped += 1
             self.warner.warn("outbox full, events dropped")
@@ -270,14 +275,11 @@ class RedisBus:
         stop, outbox = self._stop, self._outbox
         while not stop.is_set() or not outbox.empty():
             try:
-                event = outbox.get(timeout=0.5)
+                key, payload = outbox.get(timeout=0.5)
             except queue.Empty:
                 continue
-            key = f"{self.prefix}{event.site_id}:{event.thread_id}"
             try:
-                self._script(
-                    keys=[key], args=[self._backlog, self._backlog_seconds, self.channel, _encode(event)]
-                )
+                self._script(keys=[key], args=[self._backlog, self._backlog_seconds, self.channel, payload])
             except (redis.RedisError, OSError) as exc:
                 self.dropped += 1
                 self.warner.warn("publishing failed, events dropped", exc)

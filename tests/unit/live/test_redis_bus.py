@@ -268,3 +268,21 @@ def test_the_registry_picks_redis_with_redis_url_and_the_process_without(
     finally:
         shared.close()
         alone.close()
+
+
+def test_an_unencodable_event_is_dropped_with_a_warning_and_the_bus_goes_on(
+    make_bus: type[RedisBus], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        bus = make_bus()
+        sub = bus.subscribe(1, 1)
+        await listening(bus)
+        bus.publish(ThreadEvent(1, 1, "comment.published", {"id": object()}))
+        bus.publish(event(id=3))
+        (item,) = await take(sub, 1)
+        assert item.event is not None
+        assert item.event.data["id"] == 3
+        sub.close()
+
+    asyncio.run(scenario())
+    assert "unencodable event dropped" in caplog.text
