@@ -361,7 +361,7 @@ class RedisBus:
                         message = pubsub.get_message(timeout=0.5)
                         if message is not None and message.get("type") == "message":
                             self._dispatch(message["data"])
-                except (redis.RedisError, OSError) as exc:
+                except Exception as exc:  # Redis gone, or anything else: never end the listener
                     if self.listening.is_set():
                         self.listening.clear()
                         self.warner.warn("listener lost its connection, readers told to reload", exc)
