@@ -158,6 +158,25 @@ def test_replies_view_is_cached_and_invalidated(app: FastAPI, client: TestClient
     assert len(client.get(url).json()["comments"]) == 2
 
 
+def test_one_comment_is_cached_and_invalidated(app: FastAPI, client: TestClient, clock: FrozenClock) -> None:
+    created = post(client, "single", "Einzeln.").json()
+    cid = created["comment"]["id"]
+    url = f"/api/v1/comments/{cid}"
+    first = client.get(url)
+    assert first.headers["cache-control"].startswith("public")
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert hits(app, "comment") == 1
+    mine = client.get(url, headers=bearer(created["session"]["token"]))
+    assert mine.json()["source"] == "Einzeln."  # the author's view: never shared
+    assert mine.headers["cache-control"] == "private, no-cache"
+    assert "source" not in client.get(url).json()
+    mod = moderator(app, clock)
+    assert (
+        mod.post(f"/moderate/comments/{cid}/reject", {"reason_code": "insult", "note": ""}).status_code == 200
+    )
+    assert client.get(url).status_code == 404
+
+
 def test_etag_and_if_none_match(client: TestClient) -> None:
     assert post(client, "etag", "Mit ETag.").status_code == 201
     r = read(client, "etag")

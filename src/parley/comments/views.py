@@ -326,22 +326,29 @@ def set_session_cookie(response: Response, ctx: RequestContext, token: str) -> N
     )
 
 
-@router.get("/comments/{comment_id}", response_model=CommentOut, responses=ERRORS)
+@router.get("/comments/{comment_id}", response_model=CommentOut, responses=READ_ERRORS)
 async def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
     """One comment (for deep links). Held and rejected comments only for their author, who also
-    gets the Markdown ``source`` (to edit it as written, links included)."""
+    gets the Markdown ``source`` (to edit it as written, links included). Cached like a thread page."""
+    key = None
     with ctx.registry.db.read() as session:
         site = ctx.site(session)
         principal = ctx.principal(session, site)
         comment = services.access_comment(session, comment_id, site)
         if comment.status != "published" and comment.author_id != principal.account_id:
             raise CommentNotFound()
+        if principal.account_id is None:
+            version = session.scalar(threads.version_stmt(), {"thread_id": comment.thread_id})
+            key = cache_key("comment", site.id, comment.id, version)
+            hit = _cached(ctx, key, "comment")
+            if hit is not None:
+                return hit
         mine = queries.my_votes(session, principal.account_id, [comment.id])
         row = queries.row_by_id(session, comment.id)
         out = queries.serialize(row, mine, principal.account_id)
         if out["mine"] and comment.status != "deleted":
             out["source"] = comment.body_source
-        return JSONResponse(out)
+    return _fresh(ctx, key, out)
 
 
 def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
