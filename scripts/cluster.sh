@@ -174,7 +174,9 @@ write_nginx_conf() {
 $user_line
 worker_processes 1;
 pid $RUN/nginx.pid;
-error_log $LOG/nginx-error.log warn;
+# nginx writes the client's address into error lines from "error" down: only "crit" and worse here
+# (privacy); set PARLEY_CLUSTER_NGINX_LOG_LEVEL=error to debug upstream failures, and mind the log
+error_log $LOG/nginx-error.log ${PARLEY_CLUSTER_NGINX_LOG_LEVEL:-crit};
 events { worker_connections 4096; }
 http {
     # no client addresses in the log (privacy): method, path without query, status, timing, upstream
