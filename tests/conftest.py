@@ -8,6 +8,7 @@ cloned from a migrated template, and each SQLite test a fresh copy of a migrated
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -27,6 +28,7 @@ from parley.db import migrate
 from support.servers import PostgresServer, RedisServer, pg_bindir
 
 TEST_SECRET = "test-secret-key-not-for-production"
+SUITE_LOG = "suite-app.log"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,6 +90,23 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every log record of the session (at the levels its loggers let through) into one file, which
+    ``tests/security/test_zz_privacy_logs.py``, run last, greps for comment bodies, e-mail addresses
+    and client addresses."""
+    handler = logging.FileHandler(tmp_path_factory.getbasetemp() / SUITE_LOG, encoding="utf-8", delay=True)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 @pytest.fixture(scope="session")

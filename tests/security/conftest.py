@@ -46,9 +46,22 @@ def _app_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             lg.setLevel(level)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The log check runs after everything else of the session (browser suite included)."""
+# The battery's fast part (make test) runs on SQLite; its PostgreSQL runs are marked slow and run in
+# make soak — except where two app instances on PostgreSQL are the point of the test.
+BOTH_BACKENDS_FAST = {"test_concurrency_battery.py"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL runs of the battery go to make soak; the log check runs after everything else of
+    the session (browser suite included)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent.name != "security" or path.name in BOTH_BACKENDS_FAST:
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.slow)
     last = [item for item in items if Path(str(item.fspath)).name == "test_zz_privacy_logs.py"]
     if last:
         chosen = set(last)
