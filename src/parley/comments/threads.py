@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -109,13 +109,49 @@ def do_get_or_create_thread(
     return thread
 
 
-def is_open(thread: Thread, now: datetime) -> bool:
+class ThreadView(Protocol):
+    """What a read needs of a thread: a :class:`Thread`, or the plain row :func:`find_thread_view`
+    returns (no ORM entity on the hottest read)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def closes_at(self) -> datetime | None: ...
+    @property
+    def comment_count(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+
+
+@cache
+def _find_thread_view_stmt() -> Select[Any]:
+    t = cast(Table, Thread.__table__)
+    columns = (t.c.id, t.c.key, t.c.title, t.c.url, t.c.status, t.c.closes_at, t.c.comment_count, t.c.version)
+    return select(*columns).where(t.c.site_id == bindparam("site_id"), t.c.key == bindparam("key"))
+
+
+def find_thread_view(session: Session, site_id: int, key: str) -> ThreadView | None:
+    """The thread as a plain row: loading the ORM entity costs about as much as the rest of a
+    cached thread read (measured: 0.69 ms against 0.37 ms per read unit of work on SQLite)."""
+    row = session.connection().execute(_find_thread_view_stmt(), {"site_id": site_id, "key": key}).first()
+    return cast(ThreadView | None, row)
+
+
+def is_open(thread: ThreadView, now: datetime) -> bool:
     if thread.status != ThreadStatus.OPEN.value:
         return False
     return thread.closes_at is None or thread.closes_at > now
 
 
-def effective_status(thread: Thread, now: datetime) -> str:
+def effective_status(thread: ThreadView, now: datetime) -> str:
     return ThreadStatus.OPEN.value if is_open(thread, now) else ThreadStatus.CLOSED.value
 
 

@@ -96,7 +96,7 @@ def public_reasons(decision: Any, locale: str) -> list[dict[str, str]]:
     return [{**r.public(), "detail": render_reason(r, locale)} for r in decision.reasons]
 
 
-def thread_out(thread: Thread | None, key: str, ctx: RequestContext) -> dict[str, Any]:
+def thread_out(thread: threads.ThreadView | None, key: str, ctx: RequestContext) -> dict[str, Any]:
     if thread is None:
         return {"key": key, "title": "", "url": "", "status": "open", "comment_count": 0}
     return {
@@ -130,7 +130,7 @@ async def list_comments(
         site = ctx.site(session)
         policy = site.policy()
         principal = ctx.principal(session, site)
-        thread = threads.find_thread(session, site.id, threads.check_thread_key(thread_key))
+        thread = threads.find_thread_view(session, site.id, threads.check_thread_key(thread_key))
         if thread is None and not policy.auto_create_threads:
             raise ThreadNotFound()
         body: dict[str, Any] = {
