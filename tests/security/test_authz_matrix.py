@@ -471,6 +471,8 @@ CELLS: list[Cell] = [
     Cell("GET", "/", fixed("/"), each(200)),
     Cell("GET", "/healthz", fixed("/healthz"), each(200)),
     Cell("GET", "/readyz", fixed("/readyz"), each(200)),
+    # operators only (loopback or metrics_token): no API credential opens it, not even an admin's
+    Cell("GET", "/metrics", fixed("/metrics"), each(404)),
     Cell("GET", "/embed.js", fixed("/embed.js"), each(200)),
     Cell("GET", "/embed.{digest}.js", fixed("/embed.0000000000.js"), each(307)),  # to the current one
     Cell("GET", "/api/v1/openapi.json", fixed("/api/v1/openapi.json"), each(200)),
