@@ -5,9 +5,10 @@
    pass, every one after is ``429 application/problem+json`` with ``code: rate_limited``, a
    ``Retry-After`` header and the same number in ``retry_after``. The app's clock stands still, so
    the counts are exact.
-2. (make soak) A real ``parley serve`` under a flood of every door (~100 requests/s from one address, far above
-   every limit): another reader's p99 latency stays within 2× of their p99 without the flood. This
-   fails when refusing is expensive, e.g. when a login is throttled after its password hash.
+2. (make soak) A real ``parley serve`` under a flood of every door (~100 requests/s from one
+   address, far above every limit): another reader's p99 latency stays within 2× of their p99
+   without the flood. This fails when refusing is expensive, e.g. when a login is throttled
+   after its password hash.
 3. Two instances sharing Redis count together: the login limit holds across both.
 """
 
