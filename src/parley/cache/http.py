@@ -25,9 +25,9 @@ from starlette.responses import Response
 
 from parley.cache.interfaces import CachedResponse
 from parley.config import Settings
+from parley.web.context import SESSION_COOKIE
 from parley.web.responses import dumps
 
-SESSION_COOKIE = "parley_session"  # as parley.web.context (not imported: that module needs the registry)
 # What changes a thread view: credentials (logged-in view), the site chosen by Origin or header,
 # and the encoding. Accept-Language only changes logged-in views (their pending comments' reasons),
 # which no shared cache keeps.

@@ -9,6 +9,8 @@ through caches) and it buffers event streams. This one:
 - leaves alone responses that set ``Content-Encoding`` themselves (``/embed.js`` ships
   pre-compressed; the cached thread views store their gzip once per thread version), that say
   ``Cache-Control: no-transform``, and ``text/event-stream`` (SSE must flush event by event);
+- compresses a streamed body chunk by chunk once it passes ``min_bytes`` (an audit export is
+  never held in memory whole);
 - suffixes a strong ``ETag`` with ``-gz`` (a different representation) and adds
   ``Vary: Accept-Encoding``.
 
@@ -18,6 +20,7 @@ Brotli is not used: it needs another native dependency, and the CDN in front can
 from __future__ import annotations
 
 import gzip
+import zlib
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -60,9 +63,10 @@ class GzipMiddleware:
         start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False
+        stream: Any = None  # a zlib compressor once a streamed body turned out large
 
         async def gzip_send(message: Message) -> None:
-            nonlocal start, passthrough
+            nonlocal start, passthrough, stream
             if passthrough:
                 await send(message)
                 return
@@ -76,10 +80,27 @@ class GzipMiddleware:
             if message["type"] != "http.response.body" or start is None:
                 await send(message)
                 return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if stream is not None:  # streaming: compress chunk by chunk, never hold the whole body
+                out = stream.compress(body) + (b"" if more else stream.flush())
+                await send({"type": "http.response.body", "body": out, "more_body": more})
                 return
-            await self._finish(send, start, b"".join(chunks))
+            if not more and not chunks:
+                await self._finish(send, start, body)
+                return
+            chunks.append(body)
+            if sum(map(len, chunks)) >= self.min_bytes:  # large and still coming: stream it out
+                stream = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+                headers = self._encoded_headers(start)
+                del headers["content-length"]
+                await send({**start, "headers": headers.raw})
+                out = stream.compress(b"".join(chunks)) + (b"" if more else stream.flush())
+                chunks.clear()
+                await send({"type": "http.response.body", "body": out, "more_body": more})
+                return
+            if not more:
+                await self._finish(send, start, b"".join(chunks))
 
         await self.app(scope, receive, gzip_send)
 
@@ -97,20 +118,29 @@ class GzipMiddleware:
             return False
         return ctype in _TYPES
 
-    async def _finish(self, send: Send, start: Message, body: bytes) -> None:
+    @staticmethod
+    def _encoded_headers(start: Message) -> MutableHeaders:
         headers = MutableHeaders(raw=list(start.get("headers", [])))
-        if len(body) >= self.min_bytes:
-            body = gzip.compress(body, GZIP_LEVEL)
-            headers["Content-Encoding"] = "gzip"
-            headers["Content-Length"] = str(len(body))
-            etag = headers.get("etag")
-            if etag and etag.endswith('"') and not etag.startswith("W/"):
-                headers["ETag"] = etag[:-1] + '-gz"'
-            vary = headers.get("vary")
-            if vary is None:
-                headers["Vary"] = "Accept-Encoding"
-            elif "accept-encoding" not in vary.lower():
-                headers["Vary"] = vary + ", Accept-Encoding"
+        headers["Content-Encoding"] = "gzip"
+        etag = headers.get("etag")
+        if etag and etag.endswith('"') and not etag.startswith("W/"):
+            headers["ETag"] = etag[:-1] + '-gz"'
+        vary = headers.get("vary")
+        if vary is None:
+            headers["Vary"] = "Accept-Encoding"
+        elif "accept-encoding" not in vary.lower():
+            headers["Vary"] = vary + ", Accept-Encoding"
+        return headers
+
+    async def _finish(self, send: Send, start: Message, body: bytes) -> None:
+        """A body that came whole (or small): compress it in one go if it is large enough."""
+        if len(body) < self.min_bytes:
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        body = gzip.compress(body, GZIP_LEVEL)
+        headers = self._encoded_headers(start)
+        headers["Content-Length"] = str(len(body))
         out: dict[str, Any] = {**start, "headers": headers.raw}
         await send(out)
         await send({"type": "http.response.body", "body": body})

@@ -53,6 +53,14 @@ async def chunked(request: Request) -> StreamingResponse:
     return StreamingResponse(stream(), media_type="text/csv")
 
 
+async def tiny_stream(request: Request) -> StreamingResponse:
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"a"
+        yield b"b"
+
+    return StreamingResponse(stream(), media_type="text/plain")
+
+
 app = GzipMiddleware(
     Starlette(
         routes=[
@@ -63,6 +71,7 @@ app = GzipMiddleware(
             Route("/img", image),
             Route("/sse", events),
             Route("/csv", chunked),
+            Route("/tiny-stream", tiny_stream),
         ]
     ),
     min_bytes=1024,
@@ -105,7 +114,14 @@ def test_event_streams_pass_through_uncompressed() -> None:
     assert body.count(b"data: ") == 3
 
 
-def test_streamed_large_bodies_are_compressed_whole() -> None:
+def test_streamed_large_bodies_are_compressed_as_they_stream() -> None:
     headers, body = raw("/csv")
     assert headers["content-encoding"] == "gzip"
+    assert "content-length" not in headers
     assert gzip.decompress(body) == BIG * 4
+
+
+def test_streamed_small_bodies_are_left_alone() -> None:
+    headers, body = raw("/tiny-stream")
+    assert "content-encoding" not in headers
+    assert body == b"ab"
