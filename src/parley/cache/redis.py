@@ -3,7 +3,9 @@
 Every entry is written with a TTL, so Redis never fills with versions nobody asks for again (run
 it with ``maxmemory-policy allkeys-lru`` as well, see docs/operations.md). The store fails open: if
 Redis does not answer within ``socket_timeout``, the read is a miss and the write is skipped —
-readers get a fresh response from the database instead of an error. Failures are logged without
+readers get a fresh response from the database instead of an error. After a failure the store is
+not asked again for ``retry_after`` seconds: the views call it on the event loop, and a hanging
+Redis must cost one timeout, not one per request. Failures are logged without
 keys or values (keys name threads, values hold comment text).
 """
 
@@ -19,15 +21,25 @@ from parley.cache.interfaces import CachedResponse
 log = logging.getLogger(__name__)
 PREFIX = "parley:cache:"
 _LOG_EVERY = 30.0  # seconds between two "Redis is failing" warnings
+RETRY_AFTER = 5.0  # seconds the cache is skipped after Redis failed
 
 
 class RedisCache:
     name = "redis"
 
-    def __init__(self, client: redis.Redis[bytes], *, ttl_seconds: int = 300) -> None:
+    def __init__(
+        self, client: redis.Redis[bytes], *, ttl_seconds: int = 300, retry_after: float = RETRY_AFTER
+    ) -> None:
         self.client = client
         self.ttl_seconds = max(1, int(ttl_seconds))
+        self.retry_after = retry_after
         self._last_warning = 0.0
+        self._down_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        """False for ``retry_after`` seconds after a failure (then the next call tries again)."""
+        return time.monotonic() >= self._down_until
 
     @classmethod
     def from_url(cls, url: str, *, ttl_seconds: int = 300, timeout: float = 0.5) -> RedisCache:
@@ -38,6 +50,7 @@ class RedisCache:
 
     def _failed(self, what: str, exc: Exception) -> None:
         now = time.monotonic()
+        self._down_until = now + self.retry_after
         if now - self._last_warning > _LOG_EVERY:
             self._last_warning = now
             log.warning(
@@ -45,6 +58,8 @@ class RedisCache:
             )
 
     def get(self, key: str) -> CachedResponse | None:
+        if not self.available:
+            return None
         try:
             data = self.client.get(PREFIX + key)
         except redis.RedisError as exc:
@@ -58,6 +73,8 @@ class RedisCache:
             return None  # written by something else: rebuild it
 
     def set(self, key: str, value: CachedResponse) -> None:
+        if not self.available:
+            return
         try:
             self.client.set(PREFIX + key, value.pack(), ex=self.ttl_seconds)
         except redis.RedisError as exc:
@@ -78,10 +95,14 @@ class RedisCache:
             self._failed("clear", exc)
 
     def ping(self) -> bool:
+        """Always asks Redis (readiness must see it come back), and ends the pause when it answers."""
         try:
-            return bool(self.client.ping())
+            up = bool(self.client.ping())
         except redis.RedisError:
             return False
+        if up:
+            self._down_until = 0.0
+        return up
 
     def close(self) -> None:
         self.client.close()

@@ -35,4 +35,21 @@ def test_a_dead_redis_is_a_miss_not_an_error(caplog: pytest.LogCaptureFixture) -
     assert cache.ping() is False
     assert "secret comment text" not in caplog.text
     assert "k" not in {r.getMessage() for r in caplog.records}
+    assert not cache.available  # the next requests skip Redis instead of waiting for it again
     cache.close()
+
+
+def test_the_pause_after_a_failure_ends(redis_server: RedisServer) -> None:
+    cache = RedisCache.from_url(redis_server.url, ttl_seconds=60)
+    cache.retry_after = 60.0
+    try:
+        cache._failed("get", OSError())
+        cache.set("k", CachedResponse(body=b"{}", etag='"e"'))
+        assert cache.client.get(PREFIX + "k") is None  # skipped while paused
+        assert cache.ping() is True  # readiness asks anyway, and a pong ends the pause
+        assert cache.available
+        cache.set("k", CachedResponse(body=b"{}", etag='"e"'))
+        assert cache.get("k") is not None
+    finally:
+        cache.clear()
+        cache.close()
