@@ -576,6 +576,12 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
         threads: dict[str, str] = {}
         if run_dir and (run_dir / "parley-threads.json").exists():
             threads = json.loads((run_dir / "parley-threads.json").read_text())
+        # Parley's own bytes for the ceilings (before the mix adds comments to the biggest thread)
+        bodies: dict[int, Path] = {}
+        for size, thread in threads.items():
+            if int(size) <= 10000:
+                bodies[int(size)] = tmp / f"flat-{size}.json"
+                bodies[int(size)].write_bytes(fetch(server.port, seed_url(GET_TPL, thread)))
         big = threads.get("10000") or (threads[max(threads, key=int)] if threads else None)
         if big:
             import seed
@@ -594,12 +600,6 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             print("# mix: " + json.dumps(mix), flush=True)
             wait_idle(pid)
             result["memory_after_mix"] = memory(pid)
-        # Parley's own bytes for the ceilings, then the machine to the ceilings alone
-        bodies: dict[int, Path] = {}
-        for size, thread in threads.items():
-            if int(size) <= 10000:
-                bodies[int(size)] = tmp / f"flat-{size}.json"
-                bodies[int(size)].write_bytes(fetch(server.port, seed_url(GET_TPL, thread)))
         if args.compare_read_modes and threads:
             server.stop()
             server = None

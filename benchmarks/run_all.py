@@ -263,7 +263,12 @@ def mix_row(m: dict[str, Any]) -> list[str]:
 
 
 def goal_row(g: dict[str, Any], markdown: bool) -> list[str]:
-    value = _fmt(g["value"], ".2f") if g["basis"] == "ms" or "%" in g["goal"] else _x(g["value"])
+    if g["basis"] == "ms":
+        value = _fmt(g["value"], ".1f")
+    elif "%" in g["goal"]:
+        value = _fmt(None if g["value"] is None else g["value"] * 100, ".1f") + " %"
+    else:
+        value = _x(g["value"])
     verdict = "met" if g["met"] else ("**not met**" if markdown else "NOT MET")
     return [g["goal"], f"{value} ({g['basis']})", verdict]
 
