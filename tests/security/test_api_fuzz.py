@@ -29,7 +29,7 @@ from parley.config import Settings
 from support.apps import TEST_MODERATION, checking_client
 from support.factories import bearer, configure_site, make_account, make_api_token, make_comments, make_site
 
-FAST_EXAMPLES = 12
+FAST_EXAMPLES = 8
 SOAK_EXAMPLES = 150
 # Every check is on. One is tuned: a request the document allows may still break a rule JSON Schema
 # cannot state (visible characters in a name, a look-alike of a taken name, text without NUL or

@@ -60,7 +60,7 @@ from support.workspace import make_copy_wave
 
 PAYLOADS = list(dict.fromkeys(p for p in load_jsonl("xss.jsonl") if not has_unstorable(p)))
 MODERATION = {"rate": {"enabled": False}, "classifier": {"enabled": False}}
-SAMPLE = 6  # per-object pages of each kind opened in the fast run (every one in make soak)
+SAMPLE = 3  # per-object pages of each kind opened in the fast run (every one in make soak)
 # The fast run (make test) seeds every FAST_STRIDE-th payload — every section of the corpus is
 # represented — and opens a sample of the per-object pages; make soak seeds the whole corpus and
 # opens every page.
