@@ -52,9 +52,9 @@ BOTH_BACKENDS_FAST = {"test_concurrency_battery.py"}
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL runs of the battery go to make soak; the log check runs after everything else of
-    the session (browser suite included)."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """PostgreSQL runs of the battery go to make soak (marked before the root conftest skips slow
+    tests and before ``-m`` selects)."""
     for item in items:
         path = Path(str(item.fspath))
         if path.parent.name != "security" or path.name in BOTH_BACKENDS_FAST:
@@ -62,6 +62,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgresql":
             item.add_marker(pytest.mark.slow)
+
+
+class _LastOfTheSession:
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The log check runs after everything else of the session (browser suite included)."""
+        _privacy_last(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_LastOfTheSession(), "parley-security-last")
+
+
+def _privacy_last(items: list[pytest.Item]) -> None:
     last = [item for item in items if Path(str(item.fspath)).name == "test_zz_privacy_logs.py"]
     if last:
         chosen = set(last)
