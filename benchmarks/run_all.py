@@ -44,12 +44,16 @@ def run(args: argparse.Namespace) -> Path:
     out = RESULTS / f"bench-{stamp}.json"
     merged: list[dict[str, Any]] = []
     t0 = time.monotonic()
+    # both databases run the same commit, even when others commit while the first part runs
+    rev = subprocess.run(
+        ["git", "-C", str(HERE.parent), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     for db in args.db:
         part = RESULTS / f"bench-{stamp}-{db}.tmp"
         env = dict(os.environ)
         if db == "postgresql" and "sqlite" in args.db and not os.environ.get("ISSO_EACH"):
             env["SKIP_ISSO"] = "1"
-        cmd = [sys.executable, str(HERE / "bench_api.py"), "--db", db, "--json", str(part)]
+        cmd = [sys.executable, str(HERE / "bench_api.py"), "--db", db, "--json", str(part), "--src", rev]
         if args.read_modes and db == "postgresql":
             cmd.append("--compare-read-modes")
         print(f"# {time.strftime('%H:%M:%S', time.gmtime())} UTC: {' '.join(cmd)}", flush=True)
