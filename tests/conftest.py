@@ -100,6 +100,8 @@ def _suite_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     handler = logging.FileHandler(tmp_path_factory.getbasetemp() / SUITE_LOG, encoding="utf-8", delay=True)
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # aiosmtpd ("mail.log") is the tests' SMTP sink, not Parley: it logs the envelope it receives
+    handler.addFilter(lambda record: not record.name.startswith("mail.log"))
     root = logging.getLogger()
     root.addHandler(handler)
     try:

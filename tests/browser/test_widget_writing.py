@@ -4,12 +4,14 @@ edit, delete, vote and report; long threads page with "load more" and "show N mo
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from browserkit import LiveServer, comment, open_widget, unique
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
-from parley.comments.models import Report, Thread
+from parley.comments.models import Report, Thread, ThreadStatus
+from parley.comments.threads import do_set_thread_status
 
 
 def heading(page: Page) -> object:
@@ -221,7 +223,7 @@ def test_sort_switch_starts_over_and_closed_threads_take_no_comments(server: Liv
 
     with server.app.state.registry.db.write() as s:
         thread = s.scalars(select(Thread).where(Thread.key == key)).one()
-        thread.status = "closed"
+        do_set_thread_status(s, thread, ThreadStatus.CLOSED, datetime.now(UTC))
     page.reload()
     open_widget(page, url)
     expect(page.get_by_text("Die Kommentare zu diesem Artikel sind geschlossen.")).to_be_visible()

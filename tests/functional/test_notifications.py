@@ -41,6 +41,10 @@ def mail_app(settings: Settings, clock: FrozenClock, smtp: tuple[Inbox, int]) ->
     configured = settings.model_copy(
         update={"mail_backend": "smtp", "smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_tls": "none"}
     )
+    inbox = smtp[0]  # one server per module: each test starts with an empty inbox
+    inbox.messages.clear()
+    inbox.envelopes.clear()
+    inbox.fail_next = 0
     application = create_app(configured, clock=clock)
     make_site(
         application.state.registry.db,

@@ -57,7 +57,8 @@
     if (body) headers['Content-Type'] = 'application/json';
     if (auth) headers.Authorization = 'Bearer ' + auth.t;
     return fetch((path[0] == '/' ? BASE + '/api/v1' : '') + path + qs(query), {
-      method: method, headers: headers, body: body ? JSON.stringify(body) : null, credentials: 'omit', mode: 'cors'
+      method: method, headers: headers, body: body ? JSON.stringify(body) : null, credentials: 'omit', mode: 'cors',
+      cache: 'no-cache'  // revalidate (ETag → 304): a reload shows what the server has now
     }).then(function (r) {
       if (r.status == 204) return null;
       return r.json().catch(function () { return {}; }).then(function (j) {
