@@ -277,17 +277,7 @@ class Featurizer:
         """One text's distinct n-gram ids (sorted), their counts and its scaled style row — what a
         model needs to score it (:meth:`LinearEnsemble.score_one`), shared by every model with the
         same :attr:`fingerprint`."""
-        ids = self._text_ids(folded)
-        ids.sort()
-        if len(ids):
-            first = np.empty(len(ids), dtype=bool)
-            first[0] = True
-            np.not_equal(ids[1:], ids[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            cols = ids[starts]
-            counts = np.diff(np.append(starts, len(ids)))
-        else:
-            cols = counts = ids
+        cols, counts = _distinct_counts(self._text_ids(folded))
         style: FloatArray | None = None
         if self.spec.style:
             row = style_features([raw])[0]
@@ -298,17 +288,7 @@ class Featurizer:
 
     def _encode_one(self, ids: IntArray, style: FloatArray | None) -> Encoded:
         """:meth:`encode` for a single text (the moderation phase's case): fewer, cheaper numpy calls."""
-        ids.sort()
-        if len(ids):
-            first = np.empty(len(ids), dtype=bool)
-            first[0] = True
-            np.not_equal(ids[1:], ids[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            cols = ids[starts]
-            counts = np.diff(np.append(starts, len(ids)))
-        else:
-            cols = ids
-            counts = ids
+        cols, counts = _distinct_counts(ids)
         data = (1.0 + np.log(counts)) * self.idf[cols]
         k = int(np.searchsorted(cols, self.n_char))  # cols are sorted: chars first, then words
         for part in (data[:k], data[k:]):
@@ -328,6 +308,18 @@ class Featurizer:
         if enc.style is not None:
             tfidf = sp.hstack([tfidf, sp.csr_matrix(enc.style)], format="csr")
         return Batch(tfidf=tfidf, presence=presence)
+
+
+def _distinct_counts(ids: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct values of ``ids`` (sorted in place first) and how often each occurs."""
+    ids.sort()
+    if not len(ids):
+        return ids, ids
+    first = np.empty(len(ids), dtype=bool)
+    first[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ids[starts], np.diff(np.append(starts, len(ids)))
 
 
 @dataclass(frozen=True)
