@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -189,6 +189,13 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "Parley <parley@localhost>", description="From address of every mail Parley sends."
     )
+    registration_confirmation: Literal["auto", "required", "off"] = Field(
+        "auto",
+        description="Confirm a sign-up by e-mail before the account exists, so registration never tells "
+        "who has an account. auto: required when mail_backend is smtp, off when it is null (mail is "
+        "dropped, a confirmation could never arrive). required needs mail_backend smtp. off: accounts "
+        "are created at once and a taken address is answered email_taken.",
+    )
 
     # --- webhooks ------------------------------------------------------------------------------
     webhook_timeout: float = Field(10.0, gt=0, le=60, description="Seconds a webhook receiver has to answer.")
@@ -258,6 +265,15 @@ class Settings(BaseSettings):
             raise ValueError("database_url must start with sqlite:/// or postgresql://")
         return value
 
+    @model_validator(mode="after")
+    def _check_registration_confirmation(self) -> Settings:
+        if self.registration_confirmation == "required" and self.mail_backend == "null":
+            raise ValueError(
+                "registration_confirmation = 'required' needs mail_backend = 'smtp': with the null "
+                "backend no confirmation mail could ever arrive (use 'auto' or 'off')"
+            )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -286,6 +302,13 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
+
+    @property
+    def registration_confirms(self) -> bool:
+        """Whether a sign-up waits for its e-mail confirmation (``registration_confirmation``)."""
+        if self.registration_confirmation == "auto":
+            return self.mail_backend == "smtp"
+        return self.registration_confirmation == "required"
 
     @property
     def secure_cookies(self) -> bool:

@@ -127,3 +127,25 @@ class UsedTokenId(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     jti: Mapped[str] = mapped_column(String(256))
     expires_at: Mapped[datetime]
+
+
+class PendingRegistration(Base):
+    """A sign-up waiting for its e-mail confirmation (``registration_confirmation``).
+
+    Nothing about it is public: the account is created from it only when the link in the mail is
+    used, so registration answers alike whether or not the address has an account. The token is not
+    stored; it is an HMAC over the row (``accounts.confirmation``), recomputed when the mail is sent
+    and when it comes back. Rows expire after a day and are deleted by the next registration.
+    """
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalized: Mapped[str] = mapped_column(String(320), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
