@@ -60,6 +60,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_BANNED = "account_banned"
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
     SSO_NOT_CONFIGURED = "sso_not_configured"
+    CONFIRMATION_INVALID = "confirmation_invalid"
     # sites
     SITE_NOT_FOUND = "site_not_found"
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"

@@ -14,6 +14,8 @@ from starlette.routing import Mount
 
 EXPECTED: list[tuple[str, str]] = [
     ("GET", "/"),
+    ("GET", "/account/confirm"),
+    ("POST", "/account/confirm"),
     ("GET", "/api/v1/admin/sites"),
     ("POST", "/api/v1/admin/sites"),
     ("GET", "/api/v1/admin/sites/{slug}"),
@@ -28,6 +30,7 @@ EXPECTED: list[tuple[str, str]] = [
     ("GET", "/api/v1/admin/sites/{slug}/webhooks/{webhook_id}/deliveries"),
     ("POST", "/api/v1/admin/sites/{slug}/webhooks/{webhook_id}/enable"),
     ("POST", "/api/v1/admin/sites/{slug}/webhooks/{webhook_id}/test"),
+    ("POST", "/api/v1/auth/confirm"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/auth/register"),

@@ -39,7 +39,15 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture
 def mail_app(settings: Settings, clock: FrozenClock, smtp: tuple[Inbox, int]) -> Iterator[FastAPI]:
     configured = settings.model_copy(
-        update={"mail_backend": "smtp", "smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_tls": "none"}
+        update={
+            "mail_backend": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp[1],
+            "smtp_tls": "none",
+            # these tests are about notifications: readers sign up at once (the confirmation of a
+            # sign-up by mail is test_registration_confirmation.py)
+            "registration_confirmation": "off",
+        }
     )
     inbox = smtp[0]  # one server per module: each test starts with an empty inbox
     inbox.messages.clear()

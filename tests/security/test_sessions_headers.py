@@ -5,9 +5,10 @@ comment, the workspace login) is HttpOnly, SameSite=Lax, Path=/, and Secure when
 over TLS (``public_url`` https, or ``cookie_secure``); a login rotates the session (the cookie the
 browser brought is ended); logout ends the session server-side (the token is dead, not just the
 cookie); login and the workspace login answer a wrong password and an unknown address alike.
-Parley has no password-reset flow (nothing to enumerate there). Registration does say
-``email_taken``: that is the known gap recorded by the xfail below (throttled per address:
-``rate_limit_register_ip``). Login throttling is ``test_rate_limits.py``.
+Parley has no password-reset flow (nothing to enumerate there). Registration with e-mail
+confirmation (on whenever mail is sent) answers a taken and a free address alike: same status, same
+body, no cookie. Without mail (``mail_backend = "null"``, development) it still says
+``email_taken``. Login throttling is ``test_rate_limits.py``.
 
 Headers: every HTML page of the app (enumerated from the route table, so a new page cannot escape)
 carries ``X-Content-Type-Options: nosniff``, a ``Referrer-Policy``, a CSP with ``frame-ancestors``
@@ -165,19 +166,40 @@ def test_login_answers_do_not_tell_who_has_an_account(
     assert texts[0] == texts[1]
 
 
-@pytest.mark.xfail(
-    reason="known gap: registration answers 409 email_taken (enumeration, throttled per address); "
-    "closing it needs e-mail confirmation before an account exists",
-    strict=True,
-)
-def test_registration_does_not_tell_who_has_an_account(client: TestClient) -> None:
-    taken = register(client)["account"]["email"]
-    client.cookies.clear()
-    r = client.post(REGISTER, json={"name": "Neue Person", "email": taken, "password": PASSWORD})
-    fresh = client.post(
-        REGISTER, json={"name": "Andere Person", "email": "frisch-hier@example.org", "password": PASSWORD}
+@pytest.fixture
+def confirming_app(settings: Settings, clock: FrozenClock) -> Any:
+    """Mail goes out by SMTP, so sign-ups wait for their confirmation (``registration_confirmation``
+    ``auto``). No job runs here: nothing is sent, the answers are what is compared."""
+    configured = settings.model_copy(
+        update={"mail_backend": "smtp", "smtp_host": "127.0.0.1", "smtp_port": 9}
     )
-    assert r.status_code == fresh.status_code
+    assert configured.registration_confirms
+    app = create_app(configured, clock=clock)
+    make_site(app.state.registry.db, clock, "test", settings={"moderation": TEST_MODERATION})
+    yield app
+    app.state.registry.close()
+
+
+def test_registration_does_not_tell_who_has_an_account(confirming_app: FastAPI, clock: FrozenClock) -> None:
+    taken = "schon-da@example.org"
+    make_account(confirming_app.state.registry.db, clock, email=taken)
+    with checking_client(confirming_app) as c:
+        answers = [
+            c.post(REGISTER, json={"name": "Neue Person", "email": taken.upper(), "password": PASSWORD}),
+            c.post(
+                REGISTER,
+                json={"name": "Andere Person", "email": "frisch-hier@example.org", "password": PASSWORD},
+            ),
+        ]
+    for r in answers:
+        assert "set-cookie" not in r.headers
+    (r, fresh) = answers
+    assert (r.status_code, r.headers["content-type"], r.content) == (
+        fresh.status_code,
+        fresh.headers["content-type"],
+        fresh.content,
+    )
+    assert r.status_code == 202
 
 
 # --- headers -------------------------------------------------------------------------------------------
@@ -220,6 +242,7 @@ def test_every_html_page_carries_the_security_headers(app: FastAPI, clock: Froze
             "", app.state.registry.settings.secret, reader["account"]["id"], "reply"
         ),
         "/statements/{token}": f"/statements/{token}",
+        "/account/confirm": "/account/confirm?token=1.not-a-signature",  # the error page
         "/moderate/login": None,
         "/moderate": "/moderate/queue/held",  # /moderate redirects there
         "/moderate/queue/{name}": "/moderate/queue/held",
@@ -251,7 +274,7 @@ def test_every_html_page_carries_the_security_headers(app: FastAPI, clock: Froze
             problems.append(f"{route}: frame-ancestors missing ({csp!r})")
         if directives.get("object-src") != "object-src 'none'":
             problems.append(f"{route}: object-src not 'none'")
-        if route.startswith("/moderate") or route.startswith("/statements"):
+        if route.startswith(("/moderate", "/statements", "/account")):
             if "unsafe-inline" in csp or "unsafe-eval" in csp:
                 problems.append(f"{route}: CSP allows unsafe-inline/eval: {csp!r}")
             if "script-src" not in directives and "default-src" not in directives:

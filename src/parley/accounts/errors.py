@@ -45,6 +45,14 @@ class InvalidToken(AppError):
     message = "The sign-in token is invalid or expired."
 
 
+class ConfirmationInvalid(AppError):
+    """A registration link that is wrong, expired or used already (alike: nothing to tell apart)."""
+
+    code = ErrorCode.CONFIRMATION_INVALID
+    status = 400
+    message = "This confirmation link is invalid, expired or used already. Please sign up again."
+
+
 class SsoNotConfigured(AppError):
     code = ErrorCode.SSO_NOT_CONFIGURED
     status = 400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from parley.web.inputs import ApiInput
@@ -15,6 +17,10 @@ class RegisterIn(_In):
     name: str = Field(..., max_length=200)
     email: str = Field(..., max_length=320)
     password: str = Field(..., max_length=1024)
+
+
+class ConfirmIn(_In):
+    token: str = Field(..., max_length=200, description="The token of the link in the confirmation mail.")
 
 
 class LoginIn(_In):
@@ -48,3 +54,10 @@ class SessionOut(BaseModel):
     account: AccountOut
     token: str
     csrf_token: str
+
+
+class ConfirmationSentOut(BaseModel):
+    """A sign-up waits for its confirmation. The same answer whether or not the address has an
+    account (the owner of an address that has one gets a mail saying so)."""
+
+    status: Literal["confirmation_sent"]

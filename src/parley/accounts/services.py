@@ -141,12 +141,14 @@ def do_create_account(
     now: datetime,
     email: str | None = None,
     password: str | None = None,
+    password_hash: str | None = None,
     role: Role = Role.COMMENTER,
     kind: AccountKind = AccountKind.LOCAL,
     verified: bool = False,
     home_site_id: int | None = None,
     max_name_length: int = MAX_LENGTH,
 ) -> Account:
+    """``password_hash``: a hash made earlier (a confirmed sign-up), instead of ``password``."""
     name, skeleton = check_name_available(session, name, max_length=max_name_length)
     email_norm = normalize_email(email) if email else None
     if email_norm and session.scalar(select(Account.id).where(Account.email_normalized == email_norm)):
@@ -158,7 +160,7 @@ def do_create_account(
         name_skeleton=skeleton,
         email=email.strip() if email else None,
         email_normalized=email_norm,
-        password_hash=passwords.hash_password(password) if password else None,
+        password_hash=passwords.hash_password(password) if password else password_hash,
         role=role.value,
         kind=kind.value,
         verified=verified,

@@ -1,4 +1,4 @@
-"""HTTP views of the accounts domain: register, login, logout, publisher SSO, me."""
+"""HTTP views of the accounts domain: register (and confirm), login, logout, publisher SSO, me."""
 
 from __future__ import annotations
 
@@ -7,9 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import Response
 
-from parley.accounts import services, sso
+from parley.accounts import confirmation, services, sso
 from parley.accounts.models import Account
-from parley.accounts.schemas import LoginIn, MeOut, MePatch, RegisterIn, SessionOut, SsoIn
+from parley.accounts.schemas import (
+    ConfirmationSentOut,
+    ConfirmIn,
+    LoginIn,
+    MeOut,
+    MePatch,
+    RegisterIn,
+    SessionOut,
+    SsoIn,
+)
 from parley.accounts.services import NewSession
 from parley.errors import Unauthorized
 from parley.ratelimit.guard import Action, enforce
@@ -26,6 +35,21 @@ ERRORS = problem_responses(
         409: "Name or e-mail taken",
         422: "Invalid fields",
         429: "Too many attempts (see Retry-After)",
+    }
+)
+REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": ConfirmationSentOut,
+        "description": "With e-mail confirmation on (registration_confirmation): a mail is on its way "
+        "and no account exists yet. The same answer whether or not the address has an account.",
+    },
+    **ERRORS,
+}
+CONFIRM_ERRORS = problem_responses(
+    {
+        400: "The link is invalid, expired or used already (confirmation_invalid)",
+        409: "Name or e-mail taken meanwhile",
+        422: "Invalid fields",
     }
 )
 
@@ -63,10 +87,26 @@ def _session_response(ctx: RequestContext, account: Account, new: NewSession, st
     return response
 
 
-@router.post("/auth/register", status_code=201, response_model=SessionOut, responses=ERRORS)
+@router.post("/auth/register", status_code=201, response_model=SessionOut, responses=REGISTER_RESPONSES)
 def register(ctx: Ctx, payload: RegisterIn) -> Response:
-    """Create a local account (name, e-mail, password) and log in."""
+    """Create a local account (name, e-mail, password) and log in (201).
+
+    With e-mail confirmation on, the answer is 202 ``{"status": "confirmation_sent"}`` instead, and
+    the account is created by ``POST /auth/confirm`` with the token of the mailed link.
+    """
     enforce(ctx, Action.REGISTER)
+    if ctx.settings.registration_confirms:
+        with ctx.registry.db.write() as session:
+            confirmation.do_request_registration(
+                session,
+                name=payload.name,
+                email=payload.email,
+                password=payload.password,
+                now=ctx.now,
+                site_id=ctx.site(session).id,
+                locale=ctx.locale,
+            )
+        return JSONResponse({"status": "confirmation_sent"}, status_code=202)
     with ctx.registry.db.write() as session:
         site = ctx.site(session)
         account = services.do_create_account(
@@ -76,6 +116,17 @@ def register(ctx: Ctx, payload: RegisterIn) -> Response:
             password=payload.password,
             now=ctx.now,
             home_site_id=site.id,
+        )
+        new = services.do_create_session(session, account, ctx.now, ctx.settings.session_days)
+    return _session_response(ctx, account, new, 201)
+
+
+@router.post("/auth/confirm", status_code=201, response_model=SessionOut, responses=CONFIRM_ERRORS)
+def confirm(ctx: Ctx, payload: ConfirmIn) -> Response:
+    """Confirm a sign-up with the token of the mailed link: creates the account and logs in."""
+    with ctx.registry.db.write() as session:
+        account = confirmation.do_confirm_registration(
+            session, token=payload.token, secret=ctx.settings.secret, now=ctx.now
         )
         new = services.do_create_session(session, account, ctx.now, ctx.settings.session_days)
     return _session_response(ctx, account, new, 201)
@@ -154,4 +205,7 @@ def update_me(ctx: Ctx, payload: MePatch) -> Response:
 
 
 def includeme(app: FastAPI) -> None:
+    from parley.accounts import pages
+
     app.include_router(router)
+    app.include_router(pages.router)

@@ -1,7 +1,9 @@
 """The mail job: read the recipient when sending, render in their language, hand to the transport.
 
-Raising retries with backoff (SMTP down, greylisting); a recipient without an address — or erased
-since the mail was queued — is not an error: there is nobody to send to.
+The recipient is an account (payload ``account_id``) or, for the confirmation of a sign-up, a
+pending registration (``pending_id``). Raising retries with backoff (SMTP down, greylisting); a
+recipient without an address — erased since the mail was queued, or a sign-up that expired or was
+confirmed meanwhile — is not an error: there is nobody to send to.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ SUBJECTS = {
     "decision": "A decision about your comment",
     "appeal": "Your appeal was decided",
     "digest": "Moderation digest",
+    "register_confirm": "Confirm your sign-up",
+    "register_existing": "Sign-up with your e-mail address",
 }
 
 
@@ -99,6 +103,12 @@ def build_context(
         )
         params["link"] = public + "/moderate"
         unsubscribe = "digest"
+    elif template == "register_existing":
+        # someone signed up with this account's address: no unsubscribe (it is about the account)
+        from parley.accounts.confirmation import return_url
+
+        site_id = account.home_site_id
+        params["link"] = return_url(session, site_id, public)
     else:
         raise ValueError(f"unknown mail template {template!r}")
     locale = recipient_locale(session, account, _site_locale(session, site_id, settings.default_locale))
@@ -132,8 +142,49 @@ def build_context(
     return template, params, unsubscribe, locale
 
 
+def build_pending_context(
+    session: Session, registry: Any, payload: dict[str, Any]
+) -> tuple[str, str, dict[str, Any], str] | None:
+    """``(address, template, params, locale)`` of a mail to a pending sign-up, or None when the
+    sign-up is gone (confirmed, expired, purged): the link could not work any more."""
+    from parley.accounts import confirmation
+    from parley.accounts.models import PendingRegistration
+
+    settings = registry.settings
+    template = str(payload["template"])
+    if template != "register_confirm":
+        raise ValueError(f"unknown mail template for a pending sign-up {template!r}")
+    pending = session.get(PendingRegistration, int(payload["pending_id"]))
+    if pending is None or pending.expires_at <= registry.clock.now():
+        return None
+    token = confirmation.confirmation_token(settings.secret, pending)
+    params: dict[str, Any] = {
+        "recipient_name": pending.name,
+        "link": confirmation.confirmation_url(settings.public_url, token),
+        "hours": int(confirmation.PENDING_LIFETIME.total_seconds() // 3600),
+    }
+    site_locale = _site_locale(session, pending.site_id, settings.default_locale)
+    return pending.email, template, params, i18n.negotiate([pending.locale, site_locale])
+
+
+def _send_to_pending(ctx: JobContext, payload: dict[str, Any]) -> None:
+    registry = ctx.registry
+    with registry.db.read() as session:
+        built = build_pending_context(session, registry, payload)
+    if built is None:
+        return
+    to, template, params, locale = built
+    rendered = rendering.render(template, locale, SUBJECTS[template], params)
+    message = rendering.build_message(rendered, sender=registry.settings.mail_from, to=to)
+    transport_for(registry).send(message)
+    log.info("sent %s mail to pending registration %s (job %s)", template, payload["pending_id"], ctx.job_id)
+
+
 @handler(services.MAIL_JOB)
 def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
+    if "pending_id" in payload:
+        _send_to_pending(ctx, payload)
+        return
     registry = ctx.registry
     settings = registry.settings
     with registry.db.read() as session:

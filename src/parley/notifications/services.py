@@ -145,6 +145,12 @@ def do_queue_mail(
     return do_enqueue(session, MAIL_JOB, payload, now, max_attempts=8, dedupe_key=dedupe_key) is not None
 
 
+def do_queue_pending_mail(session: Session, template: str, pending_id: int, now: datetime) -> None:
+    """Queue a mail to a sign-up that has no account yet (``register_confirm``): the job reads the
+    address from the pending registration when it sends, as it reads an account's."""
+    do_enqueue(session, MAIL_JOB, {"template": template, "pending_id": pending_id}, now, max_attempts=8)
+
+
 def do_notify_decision(session: Session, *, comment_id: int, now: datetime) -> None:
     """Tell a comment's author that it was held or rejected, with the reasons and the statement link.
 
