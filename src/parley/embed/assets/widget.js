@@ -735,6 +735,11 @@
         var data = {email: x.email.value.trim(), password: x.password.value};
         if (reg) data.name = x.name.value.trim();
         api('POST', '/auth/' + mode, data, query()).then(function (r) {
+          if (!r.token) {  // 202: the account waits for the link mailed to the address
+            var ok = h('p', {class: 'ok', role: 'status', tabindex: '-1', text: t('confirm_sent', {email: data.email})});
+            f.replaceChildren(ok);
+            return ok.focus();
+          }
           setAuth({t: r.token, n: r.account.name});
           signedIn();
         }, function (e) {
