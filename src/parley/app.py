@@ -19,6 +19,7 @@ from parley.config import Settings, load_settings
 from parley.registry import Registry
 from parley.web import problems
 from parley.web.compression import GzipMiddleware
+from parley.web.frontcache import FrontCacheMiddleware
 from parley.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from parley.web.responses import JSONResponse
 
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.registry = registry
     problems.install(app)
+    # added first = innermost: inside CORS, metrics, compression and headers, before routing
+    app.add_middleware(FrontCacheMiddleware)
     for name in DOMAINS:
         importlib.import_module(name).includeme(app)
     app.add_middleware(GzipMiddleware, min_bytes=settings.compress_min_bytes)

@@ -129,6 +129,15 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(
         300, ge=1, le=86400, description="How long an entry lives (in process and in Redis)."
     )
+    cache_recheck_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="How long a process answers a repeated anonymous read from the cache without "
+        "asking the database, as long as no write was committed (the database's change stamp, shared "
+        "by the processes of a machine, or through Redis). Bounds what the stamp cannot see; 0 turns "
+        "this front of the cache off.",
+    )
     http_max_age: int = Field(
         5, ge=0, le=86400, description="Cache-Control max-age of public thread views (browsers)."
     )

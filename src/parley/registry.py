@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from parley.cache import NullCache, ResponseCache, build_cache
+from parley.cache.front import FrontIndex
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
@@ -37,6 +38,7 @@ class Registry:
     metrics: Metrics = field(default_factory=Metrics)
     limits: RateLimits = field(default_factory=RateLimits.unlimited)  # request rate limits
     cache: ResponseCache = field(default_factory=NullCache)  # public thread views (parley.cache)
+    front: FrontIndex = field(default_factory=lambda: FrontIndex(recheck_seconds=0))  # cache.front
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
@@ -52,6 +54,7 @@ class Registry:
             rates=build_rate_store(settings),
             limits=RateLimits.from_settings(settings),
             cache=build_cache(settings),
+            front=FrontIndex(recheck_seconds=settings.cache_recheck_seconds if settings.cache_enabled else 0),
         )
 
     def backends_for(self, session: Session) -> ModerationBackends:

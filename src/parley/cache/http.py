@@ -57,7 +57,12 @@ def make_entry(body: bytes, compress_min_bytes: int) -> CachedResponse:
 
 def accepts_gzip(request: Request) -> bool:
     """``gzip`` listed in Accept-Encoding without ``q=0``."""
-    for part in request.headers.get("accept-encoding", "").split(","):
+    return gzip_accepted(request.headers.get("accept-encoding", ""))
+
+
+def gzip_accepted(accept_encoding: str) -> bool:
+    """:func:`accepts_gzip` on the header's value."""
+    for part in accept_encoding.split(","):
         token, _, params = part.strip().partition(";")
         if token.strip().lower() in ("gzip", "x-gzip", "*"):
             q = params.replace(" ", "").lower()
@@ -72,7 +77,11 @@ def accepts_gzip(request: Request) -> bool:
 
 def if_none_match(request: Request, etags: tuple[str, ...]) -> bool:
     """RFC 9110 13.1.2: weak comparison, ``*`` matches any current representation."""
-    header = request.headers.get("if-none-match")
+    return none_match(request.headers.get("if-none-match"), etags)
+
+
+def none_match(header: str | None, etags: tuple[str, ...]) -> bool:
+    """:func:`if_none_match` on the header's value."""
     if not header:
         return False
     for raw in header.split(","):
@@ -95,6 +104,33 @@ def cache_control(settings: Settings, *, public: bool) -> str:
     )
 
 
+def plan(
+    entry: CachedResponse,
+    settings: Settings,
+    *,
+    accept_encoding: str,
+    if_none_match_header: str | None,
+    public: bool,
+) -> tuple[int, bytes | None, dict[str, str]]:
+    """``(status, body, headers)`` of the answer to a read of ``entry``: 304 (no body) when
+    If-None-Match names it, else 200 with the gzip bytes when accepted and worth it. Shared by the
+    views (:func:`respond`) and the front of the cache (:mod:`parley.cache.front`), so both send
+    the same bytes and headers."""
+    use_gzip = entry.gzip is not None and gzip_accepted(accept_encoding)
+    out = {
+        "ETag": entry.gzip_etag if use_gzip else entry.etag,
+        "Cache-Control": cache_control(settings, public=public),
+        "Vary": VARY_PUBLIC if public else VARY_PRIVATE,
+    }
+    if none_match(if_none_match_header, (entry.etag, entry.gzip_etag)):
+        return 304, None, out
+    if use_gzip:
+        assert entry.gzip is not None
+        out["Content-Encoding"] = "gzip"
+        return 200, entry.gzip, out
+    return 200, entry.body, out
+
+
 def respond(
     request: Request,
     entry: CachedResponse,
@@ -104,18 +140,14 @@ def respond(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The 200 (gzip when accepted and worth it) or the 304 for ``entry``."""
-    use_gzip = entry.gzip is not None and accepts_gzip(request)
-    etag = entry.gzip_etag if use_gzip else entry.etag
-    out = {
-        "ETag": etag,
-        "Cache-Control": cache_control(settings, public=public),
-        "Vary": VARY_PUBLIC if public else VARY_PRIVATE,
-        **(headers or {}),
-    }
-    if if_none_match(request, (entry.etag, entry.gzip_etag)):
-        return Response(status_code=304, headers=out)
-    if use_gzip:
-        assert entry.gzip is not None
-        out["Content-Encoding"] = "gzip"
-        return Response(entry.gzip, media_type="application/json", headers=out)
-    return Response(entry.body, media_type="application/json", headers=out)
+    status, body, out = plan(
+        entry,
+        settings,
+        accept_encoding=request.headers.get("accept-encoding", ""),
+        if_none_match_header=request.headers.get("if-none-match"),
+        public=public,
+    )
+    out.update(headers or {})
+    if body is None:
+        return Response(status_code=status, headers=out)
+    return Response(body, media_type="application/json", headers=out)

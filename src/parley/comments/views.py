@@ -10,6 +10,7 @@ the pool, since they wait for locks.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
@@ -126,6 +127,7 @@ async def list_comments(
     reg = ctx.registry
     secret = ctx.settings.secret
     key = None
+    until: datetime | None = None
     with reg.db.read() as session:
         site = ctx.site(session)
         policy = site.policy()
@@ -147,11 +149,13 @@ async def list_comments(
             version = thread.version if thread is not None else None
             head = [body["thread"], body["site"]]
             key = cache_key("thread", site.id, version, sort.value, limit, cursor, replies, view, head)
-            hit = _cached(ctx, key, "thread")
+            if thread is not None and thread.closes_at is not None and threads.is_open(thread, ctx.now):
+                until = thread.closes_at  # the status in the head turns to closed then
+            hit = _cached(ctx, key, "thread", until)
             if hit is not None:
                 return hit
         if thread is None:
-            return _fresh(ctx, key, body)
+            return _fresh(ctx, key, body, until=until)
         if view == "flat":
             rows = queries.whole_thread(session, thread.id)
             mine = queries.my_votes(session, me, [r.id for r in rows]) if me else None
@@ -184,25 +188,34 @@ async def list_comments(
                 p["reasons"] = reasons
                 p["statement_url"] = ctx.url(f"/statements/{token}") if token else None
             body["own_pending"] = pending
-    return _fresh(ctx, key, body)
+    return _fresh(ctx, key, body, until=until)
 
 
-def _cached(ctx: RequestContext, key: str, view: str) -> Response | None:
-    """The stored response for ``key`` (an anonymous view), or None on a miss."""
+def _cached(ctx: RequestContext, key: str, view: str, until: datetime | None = None) -> Response | None:
+    """The stored response for ``key`` (an anonymous view), or None on a miss. ``until``: when the
+    answer stops being true without a write (see :meth:`parley.cache.front.FrontIndex.remember`)."""
     reg = ctx.registry
     entry = reg.cache.get(key)
     reg.metrics.cache_lookup(view, hit=entry is not None)
     if entry is None:
         return None
-    return respond(ctx.request, entry, ctx.settings, public=not has_credentials(ctx.request))
+    public = not has_credentials(ctx.request)
+    if public:
+        reg.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
+    return respond(ctx.request, entry, ctx.settings, public=public)
 
 
-def _fresh(ctx: RequestContext, key: str | None, body: Any) -> Response:
+def _fresh(
+    ctx: RequestContext, key: str | None, body: Any, view: str = "thread", until: datetime | None = None
+) -> Response:
     """Encode ``body``; store it under ``key`` when it is the anonymous view (``key`` set)."""
     entry = make_entry(dumps(body), ctx.settings.compress_min_bytes)
     if key is not None:
         ctx.registry.cache.set(key, entry)
     public = key is not None and not has_credentials(ctx.request)
+    if public:
+        assert key is not None
+        ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
     return respond(ctx.request, entry, ctx.settings, public=public)
 
 
@@ -234,7 +247,7 @@ async def list_replies(
             "comments": [queries.serialize(r, mine, principal.account_id) for r in rows],
             "next_cursor": next_cursor,
         }
-    return _fresh(ctx, key, body)
+    return _fresh(ctx, key, body, "replies")
 
 
 @router.post(
@@ -348,7 +361,7 @@ async def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
         out = queries.serialize(row, mine, principal.account_id)
         if out["mine"] and comment.status != "deleted":
             out["source"] = comment.body_source
-    return _fresh(ctx, key, out)
+    return _fresh(ctx, key, out, "comment")
 
 
 def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:

@@ -13,8 +13,10 @@ commit durable across power loss; see ``docs/decisions/0002-sqlite-durability.md
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from parley.config import Settings
+from parley.db.changes import ChangeStamp, stamp_for
 
 
 class Database:
@@ -53,6 +56,14 @@ class Database:
                 pool_recycle=1800,
             )
             self.write_engine = self.engine
+        # replaced after every commit: lets caches elsewhere trust what they read (parley.db.changes)
+        self.changes: ChangeStamp = stamp_for(
+            settings.sqlalchemy_url,
+            sqlite_path=(url.database or "") if self.dialect == "sqlite" else None,
+            data_dir=settings.data_dir,
+            redis_url=settings.redis_url,
+        )
+        event.listen(self.write_engine, "after_cursor_execute", _note_change)
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True)
 
@@ -109,13 +120,19 @@ class Database:
             if lock_file is not None:
                 fcntl.flock(lock_file, fcntl.LOCK_EX)  # blocks in the kernel, without the GIL
             session = self._write()
+            changed = [False]  # set by _note_change when a statement of this unit changed a row
+            noting = _CHANGED.set(changed)
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+            else:
+                if changed[0]:
+                    self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
             finally:
+                _CHANGED.reset(noting)
                 session.close()
         finally:
             if lock_file is not None:
@@ -127,9 +144,52 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+        self.changes.close()
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+_CHANGED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "parley_db_changed", default=None
+)
+_READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW", "SET")
+_TARGET = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+# Bookkeeping no public read shows: the job queue's polls and claims, sessions' last-seen times,
+# idempotency records, deliveries, notifications. Writes to them alone leave the stamp as it is.
+UNSEEN_TABLES = frozenset(
+    {
+        "jobs",
+        "sessions",
+        "used_token_ids",
+        "idempotency_keys",
+        "webhook_deliveries",
+        "notifications",
+        "notification_settings",
+        "audit_events",
+        "api_tokens",
+        "pending_registrations",
+    }
+)
+
+
+def _note_change(
+    conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+) -> None:
+    """Engine event: mark the current write unit of work as changed when a statement may have
+    changed a row readers see (anything but a read or a write to :data:`UNSEEN_TABLES`, with a row
+    count other than 0). Job polls and writes that match nothing leave the change stamp alone, so
+    readers' caches stay valid."""
+    box = _CHANGED.get()
+    if box is None or box[0]:
+        return
+    if statement.lstrip()[:9].upper().startswith(_READS):
+        return
+    target = _TARGET.match(statement)
+    if target is not None and target.group(1).lower() in UNSEEN_TABLES:
+        return
+    if getattr(cursor, "rowcount", -1) != 0:
+        box[0] = True
 
 
 def _open_lock_file(db_path: str) -> int:

@@ -1,0 +1,76 @@
+"""The front of the response cache as ASGI middleware (the index and its rules: :mod:`parley.cache.front`)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from parley.cache.front import SCOPE_KEY, FrontIndex, Identity
+from parley.cache.http import plan
+from parley.web.context import SESSION_COOKIE, SITE_HEADER
+
+_COOKIE_MARK = SESSION_COOKIE.encode() + b"="
+_SITE_HEADER = SITE_HEADER.encode()
+
+
+class FrontCacheMiddleware:
+    """Answers a remembered anonymous GET of the API from the response cache (see the module doc).
+
+    Sits inside the CORS, metrics, compression and security-header layers, so those apply to its
+    answers as to any other; only routing, validation and the database are skipped."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith("/api/v1/"):
+            await self.app(scope, receive, send)
+            return
+        registry = scope["app"].state.registry
+        front: FrontIndex = registry.front
+        if not front.enabled:
+            await self.app(scope, receive, send)
+            return
+        origin = site = accept_encoding = b""
+        if_none_match: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                await self.app(scope, receive, send)  # a logged-in view: never shared
+                return
+            if name == b"cookie" and _COOKIE_MARK in value:
+                await self.app(scope, receive, send)
+                return
+            if name == b"origin":
+                origin = value
+            elif name == _SITE_HEADER:
+                site = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
+            elif name == b"if-none-match":
+                if_none_match = value
+        stamp = registry.db.changes.current()
+        if stamp is None:  # nobody can say whether the database changed
+            await self.app(scope, receive, send)
+            return
+        identity: Identity = (scope["path"], scope.get("query_string", b""), origin, site)
+        entry = front.get(identity, stamp, registry.clock.now().timestamp())
+        cached = registry.cache.get(entry.key) if entry is not None else None
+        if entry is None or cached is None:
+            scope[SCOPE_KEY] = (identity, stamp)
+            await self.app(scope, receive, send)
+            return
+        registry.metrics.cache_lookup(entry.view, hit=True)
+        if entry.route is not None:
+            scope["route"] = entry.route
+        status, body, headers = plan(
+            cached,
+            registry.settings,
+            accept_encoding=accept_encoding.decode("latin-1"),
+            if_none_match_header=if_none_match.decode("latin-1") if if_none_match is not None else None,
+            public=True,
+        )
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if body is not None:
+            raw.append((b"content-length", str(len(body)).encode()))
+            raw.append((b"content-type", b"application/json"))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body or b""})
