@@ -131,6 +131,6 @@ def do_post_comment(
         flags={"tags": sorted(decision.tags)} if decision.tags else None,
     )
     record = services.do_record_moderation(session, comment, decision, None, now, "create")
-    do_record_outcome(mctx, decision, comment_id=comment.id)
+    do_record_outcome(mctx, decision, comment_id=comment.id, new_comment=True)
     do_emit(session, site_id=site.id, kind="comment.created", data=comment_data(session, comment), now=now)
     return Posted(comment, decision, record, author, new_session)

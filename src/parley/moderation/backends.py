@@ -35,8 +35,10 @@ class CopyIndex(Protocol):
         """Entries of ``site`` sharing at least one of ``bands`` and published at or after ``since``."""
         ...
 
-    def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
-        """Store a published comment under its buckets."""
+    def add(self, site: str, entry: CopyEntry, bands: Sequence[int], *, fresh: bool = False) -> None:
+        """Store a published comment under its buckets, replacing what is stored for it. ``fresh``:
+        the comment was stored in the caller's unit of work, so nothing of it is indexed yet (an
+        index may skip looking for something to replace)."""
         ...
 
     def wave_of(self, site: str, comment_id: CommentKey) -> CommentKey | None:

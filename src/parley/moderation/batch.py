@@ -186,8 +186,8 @@ class LayeredCopyIndex:
     def candidates(self, site: str, bands: Sequence[int], since: float) -> list[CopyEntry]:
         return self.stored.candidates(site, bands, since) + self.fresh.candidates(site, bands, since)
 
-    def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
-        self.fresh.add(site, entry, bands)
+    def add(self, site: str, entry: CopyEntry, bands: Sequence[int], *, fresh: bool = False) -> None:
+        self.fresh.add(site, entry, bands, fresh=fresh)
 
     def wave_of(self, site: str, comment_id: CommentKey) -> CommentKey | None:
         wave = self.fresh.wave_of(site, comment_id)

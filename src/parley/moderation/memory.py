@@ -102,7 +102,7 @@ class InMemoryCopyIndex:
         with self._lock:
             self._forgotten.add(author)
 
-    def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
+    def add(self, site: str, entry: CopyEntry, bands: Sequence[int], *, fresh: bool = False) -> None:
         with self._lock:
             self._sites.setdefault(site, _SiteCopies()).add(entry, bands)
 

@@ -90,7 +90,7 @@ def status_for(verdict: Verdict) -> str:
 
 
 def do_record_outcome(
-    ctx: ModerationContext, decision: Decision, *, comment_id: CommentKey
+    ctx: ModerationContext, decision: Decision, *, comment_id: CommentKey, new_comment: bool = False
 ) -> CommentKey | None:
     """Feed a decision back into the stores, once the comment is stored under ``comment_id``.
 
@@ -99,6 +99,8 @@ def do_record_outcome(
     a rate event per key (when the time is known; not for edits), the verdict in the author's
     history (not for edits), and a published comment in the copy index. Returns the copy wave the
     comment joined, if it is a copy (the id of the wave's first comment), else None.
+    ``new_comment``: the comment was inserted in this unit of work (a POST), so the copy index has
+    nothing of it to replace.
     """
     backends = ctx.backends
     if backends is None or decision.refusal is not None:
@@ -125,7 +127,7 @@ def do_record_outcome(
                 signature=fp.signature,
                 wave_id=wave if wave is not None else comment_id,
             )
-            backends.copies.add(ctx.site_slug, entry, fp.bands)
+            backends.copies.add(ctx.site_slug, entry, fp.bands, fresh=new_comment)
     return wave
 
 

@@ -47,6 +47,11 @@ _CANDIDATES = (
     )
     .order_by(CopySignature.comment_id)
 )
+# The writes of :meth:`SqlCopyIndex.add`, built once too (a POST runs them all): only bound per call.
+_DELETE_BANDS = delete(CopyBand).where(CopyBand.comment_id == bindparam("comment_id"))
+_DELETE_SIGNATURE = delete(CopySignature).where(CopySignature.comment_id == bindparam("comment_id"))
+_INSERT_SIGNATURE = insert(CopySignature)
+_INSERT_BANDS = insert(CopyBand)
 
 
 class SqlCopyIndex:
@@ -60,6 +65,10 @@ class SqlCopyIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._site_ids: dict[str, int | None] = {}
+
+    def know_site(self, slug: str, site_id: int) -> None:
+        """Tell the index a site's id, which the caller has loaded already: spares a query per use."""
+        self._site_ids[slug] = site_id
 
     def _site_id(self, site: str) -> int | None:
         if site not in self._site_ids:
@@ -81,27 +90,32 @@ class SqlCopyIndex:
             for cid, author, published, sig, wave in rows
         ]
 
-    def add(self, site: str, entry: CopyEntry, bands: Sequence[int]) -> None:
+    def add(self, site: str, entry: CopyEntry, bands: Sequence[int], *, fresh: bool = False) -> None:
         site_id = self._site_id(site)
         if site_id is None:
             raise LookupError(f"unknown site {site!r}")
         comment_id = int(entry.comment_id)
-        # an edit replaces the comment's signature and buckets (bands go with it: ON DELETE CASCADE,
-        # deleted explicitly too because SQLite enforces foreign keys only when asked to)
-        self.session.execute(delete(CopyBand).where(CopyBand.comment_id == comment_id))
-        self.session.execute(delete(CopySignature).where(CopySignature.comment_id == comment_id))
+        if not fresh:
+            # an edit replaces the comment's signature and buckets (bands go with it: ON DELETE
+            # CASCADE, deleted explicitly too because SQLite enforces foreign keys only when asked
+            # to). A comment stored in this unit of work has none: its id is new (a deleted
+            # comment's rows went with it, by that cascade), so a POST skips both statements.
+            params = {"comment_id": comment_id}
+            self.session.execute(_DELETE_BANDS, params)
+            self.session.execute(_DELETE_SIGNATURE, params)
         self.session.execute(
-            insert(CopySignature).values(
-                comment_id=comment_id,
-                site_id=site_id,
-                author_key=entry.author[:160],
-                published_at=datetime.fromtimestamp(entry.ts, UTC),
-                signature=signature_to_bytes(entry.signature),
-                wave_id=int(entry.wave_id),
-            )
+            _INSERT_SIGNATURE,
+            {
+                "comment_id": comment_id,
+                "site_id": site_id,
+                "author_key": entry.author[:160],
+                "published_at": datetime.fromtimestamp(entry.ts, UTC),
+                "signature": signature_to_bytes(entry.signature),
+                "wave_id": int(entry.wave_id),
+            },
         )
         rows = [{"site_id": site_id, "bucket": b, "comment_id": comment_id} for b in dict.fromkeys(bands)]
-        self.session.execute(insert(CopyBand), rows)
+        self.session.execute(_INSERT_BANDS, rows)
 
     def forget(self, author: str) -> None:
         """Drop an erased author's signatures: they are derived from their words."""
