@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, select, update
+from sqlalchemy import Integer, Table, bindparam, case, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -31,6 +31,7 @@ from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
 from parley.moderation.models import ModerationDecision
 from parley.moderation.pipeline import Pipeline
 from parley.moderation.services import do_record_decision, refusal_error, status_for
+from parley.moderation.sql import SqlCopyIndex
 from parley.moderation.types import Decision, Refusal
 from parley.security import hash_token
 from parley.sites.models import Site
@@ -125,6 +126,9 @@ def run_pipeline(
         backends=backends,
         report_count=report_count,
     )
+    copies = getattr(backends, "copies", None)
+    if isinstance(copies, SqlCopyIndex):
+        copies.know_site(site.slug, site.id)  # loaded already: the index need not look it up
     decision = pipeline.run(ctx)
     if decision.refusal is not None:
         raise refusal_error(decision.refusal)
@@ -176,7 +180,7 @@ def do_insert_comment(
     # the path holds the comment's own id, known only now
     path = paths.child_path(parent.path if parent else "", comment.id)
     root_id = (parent.root_id or parent.id) if parent else comment.id
-    session.execute(update(_COMMENTS).where(_COMMENTS.c.id == comment.id).values(path=path, root_id=root_id))
+    session.execute(_SET_PATH, {"b_id": comment.id, "b_path": path, "b_root": root_id})
     set_committed_value(comment, "path", path)
     set_committed_value(comment, "root_id", root_id)
     if published:
@@ -203,6 +207,38 @@ def apply_status_change(session: Session, comment: Comment, new_status: str, now
 _THREADS = cast(Table, Thread.__table__)
 _COMMENTS = cast(Table, Comment.__table__)
 
+# The statements of the write path, built once (a POST runs them all): only bound per call.
+_SET_PATH = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("b_id"))
+    .values(path=bindparam("b_path"), root_id=bindparam("b_root"))
+)
+_thread_where = _THREADS.c.id == bindparam("b_thread")
+_version = _THREADS.c.version + 1
+_count = _THREADS.c.comment_count + bindparam("b_delta", type_=Integer)
+_BUMP_THREAD = {
+    # delta > 0: a comment became visible; < 0: one went away; 0: only the version moves
+    1: update(_THREADS)
+    .where(_thread_where)
+    .values(
+        version=_version,
+        comment_count=_count,
+        last_comment_at=bindparam("b_now", type_=_THREADS.c.last_comment_at.type),
+    ),
+    -1: update(_THREADS).where(_thread_where).values(version=_version, comment_count=_count),
+    0: update(_THREADS).where(_thread_where).values(version=_version),
+}
+_b_delta = bindparam("b_delta", type_=Integer)
+_MOVE_ANCESTORS = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id.in_(bindparam("b_ids", expanding=True)))
+    .values(
+        descendant_count=_COMMENTS.c.descendant_count + _b_delta,
+        reply_count=_COMMENTS.c.reply_count
+        + case((_COMMENTS.c.id == bindparam("b_parent", type_=Integer), _b_delta), else_=0),
+    )
+)
+
 
 def _move_counters(session: Session, comment: Comment, delta: int, now: datetime) -> None:
     """Move the counters that count ``comment`` by ``delta`` and bump the thread's version.
@@ -212,23 +248,13 @@ def _move_counters(session: Session, comment: Comment, delta: int, now: datetime
     one; the parent's reply count and every ancestor's descendant count in the other. Objects of
     this session that hold those counters are expired, so they reload what the database has.
     """
-    values: dict[str, Any] = {"version": _THREADS.c.version + 1}
-    if delta:
-        values["comment_count"] = _THREADS.c.comment_count + delta
-    if delta > 0:
-        values["last_comment_at"] = now
-    session.execute(update(_THREADS).where(_THREADS.c.id == comment.thread_id).values(values))
+    stmt = _BUMP_THREAD[(delta > 0) - (delta < 0)]
+    session.execute(stmt, {"b_thread": comment.thread_id, "b_delta": delta, "b_now": now})
     _expire(session, Thread, [comment.thread_id], ("version", "comment_count", "last_comment_at"))
     ancestors = paths.ancestor_ids(comment.path) if delta else []
     if ancestors:
         session.execute(
-            update(_COMMENTS)
-            .where(_COMMENTS.c.id.in_(ancestors))
-            .values(
-                descendant_count=_COMMENTS.c.descendant_count + delta,
-                reply_count=_COMMENTS.c.reply_count
-                + case((_COMMENTS.c.id == comment.parent_id, delta), else_=0),
-            )
+            _MOVE_ANCESTORS, {"b_ids": ancestors, "b_delta": delta, "b_parent": comment.parent_id}
         )
         _expire(session, Comment, ancestors, ("descendant_count", "reply_count"))
 
