@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from parley.jobs.services import JobContext, PermanentFailure, do_enqueue, handler
@@ -48,17 +48,44 @@ def do_create_delivery(
     return delivery
 
 
+_ACTIVE = "webhooks.active"
+_ACTIVE_STMT = select(Webhook).where(Webhook.site_id == bindparam("site_id"), Webhook.active.is_(True))
+
+
+def active_hooks(session: Session, site_id: int) -> list[Webhook]:
+    """The site's active webhooks, read once per transaction.
+
+    A POST emits two events (``comment.published``, ``comment.created``); both fan out to the same
+    hooks, so the second one need not ask again. The list is kept for the session's current
+    transaction only, and :func:`forget_active_hooks` drops it when this transaction adds or
+    re-enables a webhook (deactivations show through: the objects are the session's own).
+    """
+    txn = session.get_transaction()
+    if txn is None:  # outside a transaction there is nothing to keep it for
+        return list(session.scalars(_ACTIVE_STMT, {"site_id": site_id}))
+    held = session.info.get(_ACTIVE)
+    memo: dict[int, list[Webhook]]
+    if held is not None and held[0] is txn:
+        memo = held[1]
+    else:
+        memo = {}
+        session.info[_ACTIVE] = (txn, memo)
+    if site_id not in memo:
+        memo[site_id] = list(session.scalars(_ACTIVE_STMT, {"site_id": site_id}))
+    return memo[site_id]
+
+
+def forget_active_hooks(session: Session) -> None:
+    session.info.pop(_ACTIVE, None)
+
+
 def on_event(session: Session, site_id: int, kind: str, data: dict[str, Any], now: datetime) -> None:
     """Queue one delivery per active webhook of the site that subscribed to ``kind``."""
     from parley.webhooks.events import WEBHOOK_EVENTS
 
     if kind not in WEBHOOK_EVENTS:
         return
-    hooks = [
-        h
-        for h in session.scalars(select(Webhook).where(Webhook.site_id == site_id, Webhook.active.is_(True)))
-        if subscribed(h, kind)
-    ]
+    hooks = [h for h in active_hooks(session, site_id) if h.active and subscribed(h, kind)]
     if not hooks:
         return
     site = session.get(Site, site_id)

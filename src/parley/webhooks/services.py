@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from parley.errors import ValidationFailed
 from parley.sites.models import Site
 from parley.webhooks import signing
+from parley.webhooks.dispatch import forget_active_hooks
 from parley.webhooks.errors import WebhookNotFound, WebhookTargetRefused
 from parley.webhooks.events import WEBHOOK_EVENTS
 from parley.webhooks.models import Webhook, WebhookDelivery
@@ -69,6 +70,7 @@ def do_create_webhook(
     )
     session.add(hook)
     session.flush()
+    forget_active_hooks(session)
     return hook
 
 
@@ -93,6 +95,7 @@ def do_enable_webhook(session: Session, hook: Webhook) -> Webhook:
     hook.consecutive_failures = 0
     hook.disabled_reason = None
     session.flush()
+    forget_active_hooks(session)
     return hook
 
 
