@@ -99,14 +99,29 @@ class Metrics:
             ["engine", "state"],
             registry=self.registry,
         )
+        self._phase_children: dict[str, tuple[Counter, Histogram]] = {}
+        self._verdict_children: dict[tuple[str, str, str], Counter] = {}
 
     def observe_phase(self, run: PhaseRun) -> None:
-        self.phase_runs.labels(run.phase).inc()
+        # Every comment runs ~15 phases: the labelled children are looked up once per phase and
+        # then kept (``labels()`` takes a lock and builds a key on every call).
+        children = self._phase_children.get(run.phase)
+        if children is None:
+            children = self._phase_children[run.phase] = (
+                self.phase_runs.labels(run.phase),
+                self.phase_seconds.labels(run.phase),
+            )
+        children[0].inc()
         if run.failed:
             self.phase_failures.labels(run.phase).inc()
-        self.phase_seconds.labels(run.phase).observe(run.seconds)
+        children[1].observe(run.seconds)
+        verdict = run.verdict.value
         for code in run.codes or ("none",):
-            self.verdicts.labels(run.phase, run.verdict.value, code).inc()
+            key = (run.phase, verdict, code)
+            counter = self._verdict_children.get(key)
+            if counter is None:
+                counter = self._verdict_children[key] = self.verdicts.labels(*key)
+            counter.inc()
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()
