@@ -365,6 +365,10 @@ CELLS: list[Cell] = [
     Cell(
         "POST", "/api/v1/auth/sso", fixed("/api/v1/auth/sso", {"token": "a.b.c"}), each(400)
     ),  # site A has no SSO
+    # a sign-up's confirmation: the token is the proof, whoever sends it (a forged one is refused)
+    Cell("POST", "/api/v1/auth/confirm", fixed("/api/v1/auth/confirm", {"token": "1.forged"}), each(400)),
+    Cell("GET", "/account/confirm", fixed("/account/confirm?token=1.forged"), each(400)),
+    Cell("POST", "/account/confirm", fixed("/account/confirm"), each(400)),
     Cell("POST", "/api/v1/auth/logout", fixed("/api/v1/auth/logout"), each(204)),
     Cell("GET", "/api/v1/me", fixed("/api/v1/me"), signed_in(200)),
     Cell(
