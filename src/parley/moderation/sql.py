@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from parley.moderation.backends import AuthorStats
@@ -27,31 +29,45 @@ from parley.moderation.models import CopyBand, CopySignature
 from parley.moderation.names import NameHolder
 from parley.moderation.types import Verdict
 
-# Built once: the statement is compiled once per dialect and bucket count, then only bound.
+# Built once, on the tables (Core statements: no ORM compile step per execution; they autoflush
+# like ORM ones), so each is compiled once per dialect (and bucket count), then only bound.
+_SIGNATURES = cast(Table, CopySignature.__table__)
+_BANDS = cast(Table, CopyBand.__table__)
 _CANDIDATES = (
     select(
-        CopySignature.comment_id,
-        CopySignature.author_key,
-        CopySignature.published_at,
-        CopySignature.signature,
-        CopySignature.wave_id,
+        _SIGNATURES.c.comment_id,
+        _SIGNATURES.c.author_key,
+        _SIGNATURES.c.published_at,
+        _SIGNATURES.c.signature,
+        _SIGNATURES.c.wave_id,
     )
     .where(
-        CopySignature.comment_id.in_(
-            select(CopyBand.comment_id).where(
-                CopyBand.site_id == bindparam("site"),
-                CopyBand.bucket.in_(bindparam("buckets", expanding=True)),
+        _SIGNATURES.c.comment_id.in_(
+            select(_BANDS.c.comment_id).where(
+                _BANDS.c.site_id == bindparam("site"),
+                _BANDS.c.bucket.in_(bindparam("buckets", expanding=True)),
             )
         ),
-        CopySignature.published_at >= bindparam("since"),
+        _SIGNATURES.c.published_at >= bindparam("since"),
     )
-    .order_by(CopySignature.comment_id)
+    .order_by(_SIGNATURES.c.comment_id)
 )
-# The writes of :meth:`SqlCopyIndex.add`, built once too (a POST runs them all): only bound per call.
-_DELETE_BANDS = delete(CopyBand).where(CopyBand.comment_id == bindparam("comment_id"))
-_DELETE_SIGNATURE = delete(CopySignature).where(CopySignature.comment_id == bindparam("comment_id"))
-_INSERT_SIGNATURE = insert(CopySignature)
-_INSERT_BANDS = insert(CopyBand)
+# the writes of :meth:`SqlCopyIndex.add` (a POST runs them all)
+_DELETE_BANDS = delete(_BANDS).where(_BANDS.c.comment_id == bindparam("b_comment"))
+_DELETE_SIGNATURE = delete(_SIGNATURES).where(_SIGNATURES.c.comment_id == bindparam("b_comment"))
+_INSERT_SIGNATURE = insert(_SIGNATURES)
+_INSERT_BANDS = insert(_BANDS)
+
+
+@cache
+def _holder_stmt() -> Select[Any]:
+    # built on first use: parley.accounts imports this module, so its models are not imported here
+    from parley.accounts.models import Account
+
+    accounts = cast(Table, Account.__table__)
+    return select(accounts.c.display_name, accounts.c.id).where(
+        accounts.c.name_skeleton == bindparam("skeleton")
+    )
 
 
 class SqlCopyIndex:
@@ -100,7 +116,7 @@ class SqlCopyIndex:
             # CASCADE, deleted explicitly too because SQLite enforces foreign keys only when asked
             # to). A comment stored in this unit of work has none: its id is new (a deleted
             # comment's rows went with it, by that cascade), so a POST skips both statements.
-            params = {"comment_id": comment_id}
+            params = {"b_comment": comment_id}
             self.session.execute(_DELETE_BANDS, params)
             self.session.execute(_DELETE_SIGNATURE, params)
         self.session.execute(
@@ -158,11 +174,7 @@ class SqlNameRegistry:
         self.session = session
 
     def holder(self, skeleton: str) -> NameHolder | None:
-        from parley.accounts.models import Account
-
-        row = self.session.execute(
-            select(Account.display_name, Account.id).where(Account.name_skeleton == skeleton)
-        ).first()
+        row = self.session.execute(_holder_stmt(), {"skeleton": skeleton}).first()
         return NameHolder(row[0], row[1]) if row is not None else None
 
     def claim(self, skeleton: str, holder: NameHolder) -> NameHolder | None:
