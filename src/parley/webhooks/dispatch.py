@@ -6,10 +6,11 @@ import logging
 import secrets
 import time
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from parley.jobs.services import JobContext, PermanentFailure, do_enqueue, handler
@@ -49,29 +50,39 @@ def do_create_delivery(
 
 
 _ACTIVE = "webhooks.active"
-_ACTIVE_STMT = select(Webhook).where(Webhook.site_id == bindparam("site_id"), Webhook.active.is_(True))
 
 
-def active_hooks(session: Session, site_id: int) -> list[Webhook]:
-    """The site's active webhooks, read once per transaction.
+@cache
+def _active_ids_stmt() -> Select[Any]:
+    hooks = cast(Table, Webhook.__table__)
+    return (
+        select(hooks.c.id)
+        .where(hooks.c.site_id == bindparam("site_id"), hooks.c.active.is_(True))
+        .order_by(hooks.c.id)
+    )
+
+
+def active_hook_ids(session: Session, site_id: int) -> list[int]:
+    """Ids of the site's active webhooks, read once per transaction.
 
     A POST emits two events (``comment.published``, ``comment.created``); both fan out to the same
-    hooks, so the second one need not ask again. The list is kept for the session's current
-    transaction only, and :func:`forget_active_hooks` drops it when this transaction adds or
-    re-enables a webhook (deactivations show through: the objects are the session's own).
+    hooks, so the second one need not ask again, and most sites have none, so only ids are read
+    (a Core query: no ORM objects until there is something to deliver). The list is kept for the
+    session's current transaction only; :func:`forget_active_hooks` drops it when this transaction
+    adds or re-enables a webhook (a deactivation shows on the loaded object, see :func:`on_event`).
     """
     txn = session.get_transaction()
     if txn is None:  # outside a transaction there is nothing to keep it for
-        return list(session.scalars(_ACTIVE_STMT, {"site_id": site_id}))
+        return list(session.scalars(_active_ids_stmt(), {"site_id": site_id}))
     held = session.info.get(_ACTIVE)
-    memo: dict[int, list[Webhook]]
+    memo: dict[int, list[int]]
     if held is not None and held[0] is txn:
         memo = held[1]
     else:
         memo = {}
         session.info[_ACTIVE] = (txn, memo)
     if site_id not in memo:
-        memo[site_id] = list(session.scalars(_ACTIVE_STMT, {"site_id": site_id}))
+        memo[site_id] = list(session.scalars(_active_ids_stmt(), {"site_id": site_id}))
     return memo[site_id]
 
 
@@ -85,7 +96,14 @@ def on_event(session: Session, site_id: int, kind: str, data: dict[str, Any], no
 
     if kind not in WEBHOOK_EVENTS:
         return
-    hooks = [h for h in active_hooks(session, site_id) if h.active and subscribed(h, kind)]
+    ids = active_hook_ids(session, site_id)
+    if not ids:
+        return
+    hooks = [
+        h
+        for h in (session.get(Webhook, i) for i in ids)
+        if h is not None and h.active and subscribed(h, kind)
+    ]
     if not hooks:
         return
     site = session.get(Site, site_id)
