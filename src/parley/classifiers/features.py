@@ -273,14 +273,15 @@ class Featurizer:
         data = data / norms[slot]
         return Encoded(n=n, rows=rows, cols=cols, tfidf=data, style=style)
 
-    def counts_one(self, folded: str, raw: str) -> Counts:
+    def counts_one(self, folded: str, raw: str, raw_style: FloatArray | None = None) -> Counts:
         """One text's distinct n-gram ids (sorted), their counts and its scaled style row — what a
         model needs to score it (:meth:`LinearEnsemble.score_one`), shared by every model with the
-        same :attr:`fingerprint`."""
+        same :attr:`fingerprint`. ``raw_style``: ``style_features([raw])[0]`` if the caller has it
+        (featurizers differ in their scaling, not in that row)."""
         cols, counts = _distinct_counts(self._text_ids(folded))
         style: FloatArray | None = None
         if self.spec.style:
-            row = style_features([raw])[0]
+            row = style_features([raw])[0] if raw_style is None else raw_style
             style = (row - self.style_mean) / self.style_std * self.spec.style_scale
         return Counts(
             cols=cols, log_tf=1.0 + np.log(counts), split=int(np.searchsorted(cols, self.n_char)), style=style

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from parley.classifiers.features import Counts, Encoded, Featurizer
 from parley.classifiers.tasks import Task
-from parley.classifiers.text import prepare, style_text
+from parley.classifiers.text import prepare, style_features, style_text
 
 if TYPE_CHECKING:
     from parley.classifiers.features import Batch
@@ -154,7 +154,8 @@ class _Stacked:
             norm[norm == 0] = 1.0
             logits[n_tf:] = num / norm
         logits += self.bias
-        return float(sigmoid(self.cal_a * logits + self.cal_b).mean())
+        probs = sigmoid(self.cal_a * logits + self.cal_b)
+        return float(probs.sum() / probs.size)  # = probs.mean(), without its Python-level wrapper
 
 
 @dataclass
@@ -225,8 +226,16 @@ class LinearEnsemble:
         counts_key = f"classifiers.counts.{self.info.cleaning}.{self.featurizer.fingerprint}"
         counts = memo.get(counts_key)
         if counts is None:
-            style = style_text(text, self.info.cleaning) if self.featurizer.spec.style else ""
-            counts = memo[counts_key] = self.featurizer.counts_one(folded, style)
+            style, raw_style = "", None
+            if self.featurizer.spec.style:
+                # the unscaled style row depends on the text and the cleaning only: computed once
+                # for the models that read it, each featurizer scales it its own way
+                style = style_text(text, self.info.cleaning)
+                style_key = f"classifiers.style.{self.info.cleaning}"
+                raw_style = memo.get(style_key)
+                if raw_style is None:
+                    raw_style = memo[style_key] = style_features([style])[0]
+            counts = memo[counts_key] = self.featurizer.counts_one(folded, style, raw_style)
         if self._stacked is None:
             self._stacked = _Stacked(self.members, self.featurizer)
         return self._stacked.score(counts)
