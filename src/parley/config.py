@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     )
     rate_limit_login_ip: str = Field("30/10m", description="Login attempts per client address.")
     rate_limit_register_ip: str = Field("10/1h", description="Registrations per client address.")
+    rate_limit_register_email: str = Field(
+        "3/1h",
+        description="Registrations per e-mail address (with confirmation on, each one mails that address; "
+        "counted alike for taken and free addresses, so the limit tells nothing).",
+    )
     rate_limit_vote: str = Field("120/1m", description="Votes per account.")
     rate_limit_report: str = Field(
         "20/10m", description="Reports per reporter (the account, else the client address)."
@@ -247,6 +252,7 @@ class Settings(BaseSettings):
         "rate_limit_login",
         "rate_limit_login_ip",
         "rate_limit_register_ip",
+        "rate_limit_register_email",
         "rate_limit_vote",
         "rate_limit_report",
         "rate_limit_appeal",

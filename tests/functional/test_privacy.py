@@ -165,6 +165,34 @@ def test_retention_purges_old_ip_hashes_only(
     assert timedelta(days=settings.ip_hash_retention_days) < timedelta(days=31)
 
 
+def test_retention_removes_unconfirmed_sign_ups_once_they_expired(
+    app: FastAPI, db: Database, clock: FrozenClock
+) -> None:
+    from parley.accounts.models import PendingRegistration
+
+    def pending(email: str) -> PendingRegistration:
+        now = clock.now()
+        return PendingRegistration(
+            name="Wartende Person",
+            email=email,
+            email_normalized=email,
+            password_hash="x",
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+
+    with db.write() as s:
+        s.add(pending("alt@example.org"))
+    clock.advance(2 * 86400)
+    with db.write() as s:
+        s.add(pending("neu@example.org"))
+    with db.write() as s:
+        result = do_purge(s, app.state.registry.settings, clock.now())
+    assert result.pending_registrations == 1
+    with db.read() as s:
+        assert list(s.scalars(select(PendingRegistration.email))) == ["neu@example.org"]
+
+
 def test_the_daily_purge_job_runs_and_queues_the_next_day(
     app: FastAPI, db: Database, clock: FrozenClock
 ) -> None:

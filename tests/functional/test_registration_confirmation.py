@@ -352,3 +352,24 @@ def test_off_keeps_immediate_registration_even_with_mail(settings: Settings) -> 
 def test_required_without_mail_is_a_settings_error(settings: Settings) -> None:
     with pytest.raises(ValidationError, match="registration_confirmation = 'required' needs mail_backend"):
         Settings(**{**settings.model_dump(), "registration_confirmation": "required"})
+
+
+def test_sign_ups_are_capped_per_address_alike_for_taken_and_free_ones(
+    mail_app: FastAPI, c: TestClient
+) -> None:
+    """Every sign-up mails the address: a cap per address keeps a stranger from flooding a mailbox,
+    and it counts a taken address as it counts a free one, so a 429 tells nothing either."""
+    registry = mail_app.state.registry
+    limit = int(registry.settings.rate_limit_register_email.split("/")[0])
+    assert 2 * (limit + 1) <= int(registry.settings.rate_limit_register_ip.split("/")[0])
+    taken = "schon-da@example.org"
+    make_account(registry.db, registry.clock, name="Schon Da", email=taken)
+    answers = {}
+    for email in (taken, "noch-frei@example.org"):
+        sent = [
+            c.post(REGISTER, json={"name": f"Person {i}", "email": email, "password": PASSWORD})
+            for i in "abcdef"[: limit + 1]
+        ]
+        answers[email] = [(r.status_code, r.json().get("code", r.json())) for r in sent]
+    assert answers[taken] == answers["noch-frei@example.org"]
+    assert [code for code, _ in answers[taken]] == [202] * limit + [429]

@@ -94,7 +94,7 @@ def register(ctx: Ctx, payload: RegisterIn) -> Response:
     With e-mail confirmation on, the answer is 202 ``{"status": "confirmation_sent"}`` instead, and
     the account is created by ``POST /auth/confirm`` with the token of the mailed link.
     """
-    enforce(ctx, Action.REGISTER)
+    enforce(ctx, Action.REGISTER, email=payload.email)  # mails go to it: a cap per address too
     if ctx.settings.registration_confirms:
         with ctx.registry.db.write() as session:
             confirmation.do_request_registration(

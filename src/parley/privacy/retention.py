@@ -1,4 +1,5 @@
-"""Retention: keyed IP hashes, rate-limit traces and old delivery logs do not live forever.
+"""Retention: keyed IP hashes, rate-limit traces, old delivery logs and unconfirmed sign-ups (an
+address someone typed) do not live forever.
 
 ``parley privacy purge`` (daily from cron, or the ``privacy.purge`` job) runs :func:`do_purge`.
 """
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from parley.accounts.models import UsedTokenId
+from parley.accounts.models import PendingRegistration, UsedTokenId
 from parley.comments.models import Comment, IdempotencyRecord, Report
 from parley.config import Settings
 from parley.webhooks.models import DeliveryStatus, WebhookDelivery
@@ -26,6 +27,7 @@ class PurgeResult:
     idempotency_records: int
     used_token_ids: int
     webhook_deliveries: int
+    pending_registrations: int = 0
 
 
 def _count(result: object) -> int:
@@ -51,4 +53,8 @@ def do_purge(session: Session, settings: Settings, now: datetime) -> PurgeResult
             WebhookDelivery.status != DeliveryStatus.PENDING.value,
         )
     )
-    return PurgeResult(_count(comments), _count(reports), _count(idem), _count(jtis), _count(deliveries))
+    # a sign-up nobody confirmed: also removed by the next registration, but a quiet site has none
+    pending = session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
+    return PurgeResult(
+        _count(comments), _count(reports), _count(idem), _count(jtis), _count(deliveries), _count(pending)
+    )

@@ -73,7 +73,10 @@ def rules_for(settings: Settings) -> RuleSet:
             (Subject.EMAIL, parse_rule("login", s.rate_limit_login)),
             (Subject.IP, parse_rule("login_ip", s.rate_limit_login_ip)),
         ),
-        Action.REGISTER: ((Subject.IP, parse_rule("register_ip", s.rate_limit_register_ip)),),
+        Action.REGISTER: (
+            (Subject.IP, parse_rule("register_ip", s.rate_limit_register_ip)),
+            (Subject.EMAIL, parse_rule("register_email", s.rate_limit_register_email)),
+        ),
         Action.VOTE: ((Subject.ACCOUNT, parse_rule("vote", s.rate_limit_vote)),),
         Action.REPORT: ((Subject.ACCOUNT, parse_rule("report", s.rate_limit_report)),),
         Action.APPEAL: ((Subject.ACCOUNT, parse_rule("appeal", s.rate_limit_appeal)),),
