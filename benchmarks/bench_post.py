@@ -1,0 +1,315 @@
+"""CPU per POST (issue 7): server CPU milliseconds of one guest ``POST /api/v1/threads/{key}/comments``
+with every moderation phase on, measured in process, with where it goes.
+
+The app is built as ``parley serve`` builds it (``create_app``) on a fresh database, the ``bench``
+site gets ``bench_api.BENCH_MODERATION`` (every phase runs; rate limits off, classifiers score but
+hold nothing), and the requests go straight to the ASGI app from this process, so nothing but the
+server's own work is counted: the CPU time of the whole process (event loop and thread pool) around
+each request. Bodies, names and e-mail addresses are ``../shared/bench/seed.py``'s, 20 threads,
+each request a new guest (no cookie), as in ``peers.sh``'s POST workload; ``--mode same`` reposts
+as one returning guest (session cookie and CSRF header).
+
+Printed: median / mean / p90 CPU ms per POST, SQL statements per POST, the median of every
+moderation phase (the pipeline's own timings), and with ``--steps`` the mean CPU ms of each step
+of the write path (the step functions are wrapped with a timer for this run only).
+
+    .venv/bin/python benchmarks/bench_post.py                          # the working tree, SQLite
+    .venv/bin/python benchmarks/bench_post.py --steps --posts 600
+    .venv/bin/python benchmarks/bench_post.py --compare 528d45d,HEAD --rounds 3   # A/B, alternated
+    .venv/bin/python benchmarks/bench_post.py --db postgresql
+
+The classifier models are looked for as the server does (``var/models`` under the current
+directory, then the shipped offense model); ``--model-dir`` chooses. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import importlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "bench"
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(SEED))
+
+# (module, function, label): the write path of a POST, in order (``parley.comments.posting``)
+STEPS = (
+    ("parley.comments.threads", "do_get_or_create_thread", "thread"),
+    ("parley.comments.posting", "do_resolve_author", "author (guest account + session)"),
+    ("parley.comments.services", "render_body", "render (Markdown + nh3)"),
+    ("parley.comments.services", "run_pipeline", "moderation pipeline"),
+    ("parley.comments.services", "do_insert_comment", "insert (+ counters, comment.published)"),
+    ("parley.comments.services", "do_record_moderation", "record decision"),
+    ("parley.comments.posting", "do_record_outcome", "record outcome (copy index)"),
+    ("parley.comments.posting", "do_emit", "emit comment.created"),
+    ("parley.comments.queries", "row_by_id", "response: re-read the row"),
+)
+
+
+def wrap_steps(totals: dict[str, float]) -> None:
+    """Time each step (thread CPU): the request's work runs on one thread of the pool."""
+    for module_name, attr, label in STEPS:
+        module = importlib.import_module(module_name)
+        inner = getattr(module, attr)
+
+        def timed(*a: Any, _f: Callable[..., Any] = inner, _l: str = label, **k: Any) -> Any:
+            t0 = time.thread_time()
+            try:
+                return _f(*a, **k)
+            finally:
+                totals[_l] = totals.get(_l, 0.0) + time.thread_time() - t0
+
+        setattr(module, attr, functools.wraps(inner)(timed))
+
+
+class AsgiDriver:
+    """Sends requests to the ASGI app from this thread's event loop: no HTTP client in the figure."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.cookies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}
+
+    def post(self, path: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+        body = json.dumps(payload).encode()
+        headers = [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((k.encode(), v.encode()) for k, v in self.headers.items()),
+        ]
+        if self.cookies:
+            jar = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            headers.append((b"cookie", jar.encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 40000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        sent = False
+        out: dict[str, Any] = {"status": 0, "body": b"", "headers": []}
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                out["status"], out["headers"] = message["status"], message["headers"]
+            elif message["type"] == "http.response.body":
+                out["body"] += message.get("body", b"")
+
+        self.loop.run_until_complete(self.app(scope, receive, send))
+        for key, value in out["headers"]:
+            if key.lower() == b"set-cookie":
+                name, _, rest = value.decode().partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return out["status"], out["body"]
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    import seed  # ../shared/bench/seed.py: the texts and authors peers.sh posts
+    from sqlalchemy import event
+
+    from bench_api import BENCH_MODERATION
+    from parley.app import create_app
+    from parley.clock import SystemClock
+    from parley.db import migrate
+    from parley.moderation.types import PhaseRun
+    from parley.sites.services import do_create_site
+    from support.apps import settings_for
+
+    if args.model_dir:
+        os.environ["PARLEY_MODEL_DIR"] = args.model_dir
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-post-"))
+    pg = None
+    if args.db == "postgresql":
+        from support.servers import PostgresServer
+
+        pg = PostgresServer().start()
+        url = pg.url("bench_post")
+    else:
+        url = f"sqlite:///{data_dir}/parley.db"
+    try:
+        settings = settings_for(url, data_dir, default_site="bench", rate_limits_enabled=False)
+        migrate.upgrade(settings)
+        app = create_app(settings)
+        registry = app.state.registry
+        with registry.db.write() as s:
+            do_create_site(
+                s,
+                slug="bench",
+                name="Benchmark",
+                now=SystemClock().now(),
+                settings={"moderation": BENCH_MODERATION},
+            )
+        phases: dict[str, list[float]] = {}
+
+        def observe(run: PhaseRun) -> None:
+            phases.setdefault(run.phase, []).append(run.seconds)
+
+        registry.pipeline.observers.append(observe)
+        statements = [0]
+        event.listen(
+            registry.db.write_engine,
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
+        rng = random.Random(7)
+        threads = [f"bench-post-{i}" for i in range(20)]
+        posts = []
+        for n in range(args.warmup + args.posts):
+            name, email = seed.author(rng, 500)
+            text = seed.make_text(rng)
+            payload = {"body": text, "author_name": name, "email": email, "title": "Benchmark POST article"}
+            posts.append((f"/api/v1/threads/{threads[n % len(threads)]}/comments", payload))
+        driver = AsgiDriver(app)
+
+        def post(path: str, payload: dict[str, Any]) -> int:
+            if args.mode == "new":
+                driver.cookies.clear()
+            status, body = driver.post(path, payload)
+            if args.mode == "same" and status == 201 and "session" in (data := json.loads(body)):
+                driver.headers["x-csrf-token"] = data["session"]["csrf_token"]
+            return status
+
+        for path, payload in posts[: args.warmup]:  # creates the threads, loads the models
+            if post(path, payload) != 201:
+                raise SystemExit(f"warm-up POST failed on {path}")
+        phases.clear()
+        steps: dict[str, float] = {}
+        if args.steps:
+            wrap_steps(steps)
+        statements[0] = 0
+        cpu: list[float] = []
+        statuses: dict[int, int] = {}
+        for path, payload in posts[args.warmup :]:
+            t0 = time.process_time()
+            status = post(path, payload)
+            cpu.append((time.process_time() - t0) * 1000)
+            statuses[status] = statuses.get(status, 0) + 1
+        registry.close()
+    finally:
+        if pg is not None:
+            pg.stop()
+    cpu.sort()
+    return {
+        "posts": args.posts,
+        "mode": args.mode,
+        "db": args.db,
+        "statuses": statuses,
+        "cpu_ms_median": round(statistics.median(cpu), 2),
+        "cpu_ms_mean": round(statistics.mean(cpu), 2),
+        "cpu_ms_p90": round(cpu[int(0.9 * len(cpu))], 2),
+        "statements_per_post": round(statements[0] / args.posts, 1),
+        "phase_ms_median": {k: round(statistics.median(v) * 1000, 3) for k, v in phases.items()},
+        "step_ms_mean": {k: round(v * 1000 / args.posts, 3) for k, v in steps.items()},
+        "load": os.getloadavg()[0],
+    }
+
+
+def export_source(rev: str, dest: Path) -> Path:
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest / "src"
+
+
+def compare(args: argparse.Namespace, revs: list[str]) -> None:
+    """Each revision's ``src`` exported and measured in a child process, rounds alternated."""
+    child = [
+        sys.executable,
+        __file__,
+        "--json",
+        "--posts",
+        str(args.posts),
+        "--mode",
+        args.mode,
+        "--db",
+        args.db,
+    ]
+    if args.model_dir:
+        child += ["--model-dir", args.model_dir]
+    results: dict[str, list[float]] = {rev: [] for rev in revs}
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {rev: export_source(rev, Path(tmp) / f"r{i}") for i, rev in enumerate(revs)}
+        for round_no in range(args.rounds):
+            for rev in revs:
+                env = {**os.environ, "PYTHONPATH": str(sources[rev])}
+                out = subprocess.run(
+                    child, env=env, capture_output=True, text=True, check=True, cwd=os.getcwd()
+                )
+                figures = json.loads(out.stdout.strip().splitlines()[-1])
+                results[rev].append(figures["cpu_ms_median"])
+                print(
+                    f"round {round_no + 1} {rev}: {figures['cpu_ms_median']} ms CPU per POST "
+                    f"(load {figures['load']:.1f}), {figures['statements_per_post']} statements per POST",
+                    flush=True,
+                )
+    for rev, values in results.items():
+        print(f"{rev}: median of round medians {statistics.median(values):.2f} ms CPU per POST ({values})")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--posts", type=int, default=400)
+    p.add_argument("--warmup", type=int, default=40)
+    p.add_argument(
+        "--mode", choices=("new", "same"), default="new", help="a new guest per POST, or one returning guest"
+    )
+    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--model-dir", help="where the classifier models are (default: as the server looks)")
+    p.add_argument("--steps", action="store_true", help="also time each step of the write path")
+    p.add_argument("--compare", help="comma-separated git revisions, measured alternately")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    args = p.parse_args()
+    if args.compare:
+        compare(args, args.compare.split(","))
+        return
+    figures = measure(args)
+    if args.json:
+        print(json.dumps(figures))
+        return
+    f = figures
+    print(f"{f['posts']} POSTs ({f['mode']} guest, {f['db']}), statuses {f['statuses']}")
+    print(f"CPU ms per POST: median {f['cpu_ms_median']}, mean {f['cpu_ms_mean']}, p90 {f['cpu_ms_p90']}")
+    print(f"SQL statements per POST (write engine): {figures['statements_per_post']}")
+    print("moderation phases, median ms:")
+    for name, ms in figures["phase_ms_median"].items():
+        print(f"  {name:28s} {ms:7.3f}")
+    if figures["step_ms_mean"]:
+        print("write path steps, mean CPU ms (thread time):")
+        for name, ms in figures["step_ms_mean"].items():
+            print(f"  {name:40s} {ms:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
