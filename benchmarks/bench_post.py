@@ -237,6 +237,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def export_source(rev: str, dest: Path) -> Path:
+    dest.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     return dest / "src"
