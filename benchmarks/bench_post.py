@@ -155,6 +155,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         from support.servers import PostgresServer
 
         pg = PostgresServer().start()
+        pg.psql("CREATE DATABASE bench_post")
         url = pg.url("bench_post")
     else:
         url = f"sqlite:///{data_dir}/parley.db"
