@@ -18,6 +18,7 @@ from parley.accounts.models import Role
 from parley.accounts.principal import Principal
 from parley.errors import Forbidden, NotFound, Unauthorized
 from parley.sites.models import Site, SiteRole
+from parley.sites.services import SLUG_RE
 from parley.web.context import RequestContext
 
 SITE_ROLES = ("moderator", "admin")
@@ -96,7 +97,9 @@ def sites_of(session: Session, moderator: Moderator) -> list[Site]:
 
 
 def access_site_by_slug(session: Session, moderator: Moderator, slug: str) -> Site:
-    site = session.scalar(select(Site).where(Site.slug == slug[:64]))
+    # a filter value can be anything; what cannot be a slug is not looked up (PostgreSQL refuses a
+    # NUL in a compared value with an error, where SQLite finds nothing)
+    site = session.scalar(select(Site).where(Site.slug == slug)) if SLUG_RE.match(slug) else None
     if site is None or not moderator.may_moderate(site.id):
         raise NotFound()
     return site

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, false, func, select
 
 from parley.accounts.models import Account
 from parley.audit.export import csv_lines, iter_events, jsonl_lines
@@ -135,6 +136,9 @@ def transparency(
         )
 
 
+ACTION_RE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
+
+
 @router.get("/audit")
 def audit(
     ctx: Ctx, site: Site = None, action: Annotated[str | None, Query(max_length=64)] = None
@@ -147,7 +151,9 @@ def audit(
         if site_ids is not None:
             stmt = stmt.where(AuditEvent.site_id.in_(site_ids))
         if action:
-            stmt = stmt.where(AuditEvent.action == action)
+            # actions are dotted codes ("comment.approve"); anything else names none (and a NUL in a
+            # compared value is an error on PostgreSQL, not "no match")
+            stmt = stmt.where(AuditEvent.action == action) if ACTION_RE.match(action) else stmt.where(false())
         events = list(session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(200)))
         actor_ids = {e.actor_id for e in events if e.actor_id}
         names = (

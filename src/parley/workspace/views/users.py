@@ -59,7 +59,9 @@ def users_page(
                 found = list(
                     session.scalars(
                         select(Account)
-                        .where(Account.display_name.contains(query, autoescape=True), Account.kind != "guest")
+                        .where(
+                            Account.display_name.icontains(query, autoescape=True), Account.kind != "guest"
+                        )
                         .limit(20)
                     )
                 )
