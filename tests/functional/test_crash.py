@@ -50,6 +50,20 @@ class Stream:
 def _client(server: ParleyServer, stream: Stream, stop: threading.Event, n: int, cycle: int) -> None:
     rng = random.Random(n * 1000 + cycle)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        _stream_posts(conn, rng, stream, stop, n, cycle)
+    finally:
+        conn.close()  # also when the server died mid-request: no socket is left to the collector
+
+
+def _stream_posts(
+    conn: http.client.HTTPConnection,
+    rng: random.Random,
+    stream: Stream,
+    stop: threading.Event,
+    n: int,
+    cycle: int,
+) -> None:
     seq = 0
     while not stop.is_set():
         seq += 1
