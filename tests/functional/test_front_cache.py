@@ -181,6 +181,12 @@ def test_the_site_an_origin_chooses_is_part_of_what_is_remembered(
         assert (first["site"]["name"], len(first["comments"])) == ("Testzeitung", 1)
         assert (second["site"]["name"], len(second["comments"])) == ("Zweite Zeitung", 2)
         assert by_param == second
+    # repeated headers: the view reads the first one, so the front must remember under the first
+    both = get(client, path, headers=[("Origin", "https://zweite.example"), ("Origin", "http://testserver")])
+    assert both.json()["site"]["name"] == "Zweite Zeitung"
+    for _ in range(2):
+        alone = get(client, path, headers={"Origin": "http://testserver"}).json()
+        assert alone["site"]["name"] == "Testzeitung"
 
 
 @pytest.fixture

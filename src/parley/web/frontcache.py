@@ -30,7 +30,9 @@ class FrontCacheMiddleware:
         if not front.enabled:
             await self.app(scope, receive, send)
             return
-        origin = site = accept_encoding = b""
+        # the first of repeated headers, as the views read them (``Headers.get``): the identity must
+        # name the site the view chose, or one request could plant its answer under another's
+        origin = site = accept_encoding = None
         if_none_match: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -40,18 +42,18 @@ class FrontCacheMiddleware:
                 await self.app(scope, receive, send)
                 return
             if name == b"origin":
-                origin = value
+                origin = value if origin is None else origin
             elif name == _SITE_HEADER:
-                site = value
+                site = value if site is None else site
             elif name == b"accept-encoding":
-                accept_encoding = value
+                accept_encoding = value if accept_encoding is None else accept_encoding
             elif name == b"if-none-match":
-                if_none_match = value
+                if_none_match = value if if_none_match is None else if_none_match
         stamp = registry.db.changes.current()
         if stamp is None:  # nobody can say whether the database changed
             await self.app(scope, receive, send)
             return
-        identity: Identity = (scope["path"], scope.get("query_string", b""), origin, site)
+        identity: Identity = (scope["path"], scope.get("query_string", b""), origin or b"", site or b"")
         entry = front.get(identity, stamp, registry.clock.now().timestamp())
         cached = registry.cache.get(entry.key) if entry is not None else None
         if entry is None or cached is None:
@@ -64,7 +66,7 @@ class FrontCacheMiddleware:
         status, body, headers = plan(
             cached,
             registry.settings,
-            accept_encoding=accept_encoding.decode("latin-1"),
+            accept_encoding=(accept_encoding or b"").decode("latin-1"),
             if_none_match_header=if_none_match.decode("latin-1") if if_none_match is not None else None,
             public=True,
         )
