@@ -60,8 +60,10 @@ def access_pending(session: Session, secret: bytes, token: str, now: datetime) -
     return pending
 
 
-def do_purge_expired(session: Session, now: datetime) -> None:
-    session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
+def do_purge_expired(session: Session, now: datetime) -> int:
+    """Delete the sign-ups nobody confirmed in time (each holds an address); returns how many."""
+    result = session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def do_request_registration(

@@ -89,6 +89,3 @@ class FrontIndex:
         entries.move_to_end(identity)
         while len(entries) > self.max_entries:
             entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()

@@ -210,12 +210,12 @@ def _fresh(
 ) -> Response:
     """Encode ``body``; store it under ``key`` when it is the anonymous view (``key`` set)."""
     entry = make_entry(dumps(body), ctx.settings.compress_min_bytes)
+    public = False
     if key is not None:
         ctx.registry.cache.set(key, entry)
-    public = key is not None and not has_credentials(ctx.request)
-    if public:
-        assert key is not None
-        ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
+        public = not has_credentials(ctx.request)
+        if public:
+            ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
     return respond(ctx.request, entry, ctx.settings, public=public)
 
 

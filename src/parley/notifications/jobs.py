@@ -167,6 +167,17 @@ def build_pending_context(
     return pending.email, template, params, i18n.negotiate([pending.locale, site_locale])
 
 
+def _deliver(
+    registry: Any, template: str, locale: str, params: dict[str, Any], to: str, unsubscribe: str | None = None
+) -> None:
+    """Render ``template`` in ``locale`` and hand the message to the transport."""
+    rendered = rendering.render(template, locale, SUBJECTS[template], params)
+    message = rendering.build_message(
+        rendered, sender=registry.settings.mail_from, to=to, unsubscribe_url=unsubscribe
+    )
+    transport_for(registry).send(message)
+
+
 def _send_to_pending(ctx: JobContext, payload: dict[str, Any]) -> None:
     registry = ctx.registry
     with registry.db.read() as session:
@@ -174,9 +185,7 @@ def _send_to_pending(ctx: JobContext, payload: dict[str, Any]) -> None:
     if built is None:
         return
     to, template, params, locale = built
-    rendered = rendering.render(template, locale, SUBJECTS[template], params)
-    message = rendering.build_message(rendered, sender=registry.settings.mail_from, to=to)
-    transport_for(registry).send(message)
+    _deliver(registry, template, locale, params, to)
     log.info("sent %s mail to pending registration %s (job %s)", template, payload["pending_id"], ctx.job_id)
 
 
@@ -202,9 +211,7 @@ def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
             settings.public_url, settings.secret, int(payload["account_id"]), unsubscribe_kind
         )
         params["unsubscribe_url"] = unsubscribe
-    rendered = rendering.render(template, locale, SUBJECTS[template], params)
-    message = rendering.build_message(rendered, sender=settings.mail_from, to=to, unsubscribe_url=unsubscribe)
-    transport_for(registry).send(message)
+    _deliver(registry, template, locale, params, to, unsubscribe)
     log.info("sent %s mail to account %s (job %s)", template, payload["account_id"], ctx.job_id)
 
 

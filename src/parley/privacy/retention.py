@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from parley.accounts.models import PendingRegistration, UsedTokenId
+from parley.accounts.confirmation import do_purge_expired
+from parley.accounts.models import UsedTokenId
 from parley.comments.models import Comment, IdempotencyRecord, Report
 from parley.config import Settings
 from parley.webhooks.models import DeliveryStatus, WebhookDelivery
@@ -54,7 +55,7 @@ def do_purge(session: Session, settings: Settings, now: datetime) -> PurgeResult
         )
     )
     # a sign-up nobody confirmed: also removed by the next registration, but a quiet site has none
-    pending = session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
+    pending = do_purge_expired(session, now)
     return PurgeResult(
-        _count(comments), _count(reports), _count(idem), _count(jtis), _count(deliveries), _count(pending)
+        _count(comments), _count(reports), _count(idem), _count(jtis), _count(deliveries), pending
     )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from parley.config import Settings
-from parley.db import migrate
 from parley.db.changes import FileStamp, LocalStamp, RedisStamp, stamp_for
 from parley.db.database import Database
+from support.apps import settings_for
 from support.servers import RedisServer, free_port
 
 
@@ -49,15 +49,6 @@ def test_local_stamp_and_the_choice_by_database(tmp_path: Path) -> None:
     pg.close()
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
 def test_a_redis_stamp_is_shared_by_instances_and_fails_to_unknown(redis_server: RedisServer) -> None:
     a = RedisStamp(redis_server.url, "parley:changes:test")
     b = RedisStamp(redis_server.url, "parley:changes:test")
@@ -77,10 +68,9 @@ def test_a_redis_stamp_is_shared_by_instances_and_fails_to_unknown(redis_server:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/p.db", data_dir=tmp_path, secret_key="x" * 32)
-    migrate.upgrade(settings)
-    db = Database(settings)
+def database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    shutil.copy(sqlite_template, tmp_path / "p.db")  # a migrated database, as the suites use
+    db = Database(settings_for(f"sqlite:///{tmp_path}/p.db", tmp_path))
     yield db
     db.dispose()
 
