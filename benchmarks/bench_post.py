@@ -25,6 +25,7 @@ directory, then the shipped offense model); ``--model-dir`` chooses. Not part of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import functools
 import importlib
@@ -206,17 +207,45 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             if post(path, payload) != 201:
                 raise SystemExit(f"warm-up POST failed on {path}")
         phases.clear()
+        held = [0.0]
+        write = registry.db.write
+
+        @contextlib.contextmanager
+        def timed_write() -> Any:  # thread CPU inside the writers' lock: what other writers wait for
+            t0 = time.thread_time()
+            try:
+                with write() as session:
+                    yield session
+            finally:
+                held[0] += time.thread_time() - t0
+
+        registry.db.write = timed_write
         steps: dict[str, float] = {}
         if args.steps:
             wrap_steps(steps)
         statements[0] = 0
         cpu: list[float] = []
         statuses: dict[int, int] = {}
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            import fastapi.routing
+
+            async def inline(func: Any, *a: Any, **kw: Any) -> Any:  # the endpoint on this thread
+                return func(*a, **kw)
+
+            fastapi.routing.run_in_threadpool = inline  # type: ignore[assignment]
+            profiler = cProfile.Profile()
+            profiler.enable()
         for path, payload in posts[args.warmup :]:
             t0 = time.process_time()
             status = post(path, payload)
             cpu.append((time.process_time() - t0) * 1000)
             statuses[status] = statuses.get(status, 0) + 1
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         registry.close()
     finally:
         if pg is not None:
@@ -231,6 +260,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_ms_mean": round(statistics.mean(cpu), 2),
         "cpu_ms_p90": round(cpu[int(0.9 * len(cpu))], 2),
         "statements_per_post": round(statements[0] / args.posts, 1),
+        "write_unit_cpu_ms_mean": round(held[0] * 1000 / args.posts, 2),
         "phase_ms_median": {k: round(statistics.median(v) * 1000, 3) for k, v in phases.items()},
         "step_ms_mean": {k: round(v * 1000 / args.posts, 3) for k, v in steps.items()},
         "load": os.getloadavg()[0],
@@ -288,6 +318,7 @@ def main() -> None:
     )
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--model-dir", help="where the classifier models are (default: as the server looks)")
+    p.add_argument("--profile", help="write a cProfile of the measured POSTs to this file")
     p.add_argument("--steps", action="store_true", help="also time each step of the write path")
     p.add_argument("--compare", help="comma-separated git revisions, measured alternately")
     p.add_argument("--rounds", type=int, default=3)
@@ -304,6 +335,7 @@ def main() -> None:
     print(f"{f['posts']} POSTs ({f['mode']} guest, {f['db']}), statuses {f['statuses']}")
     print(f"CPU ms per POST: median {f['cpu_ms_median']}, mean {f['cpu_ms_mean']}, p90 {f['cpu_ms_p90']}")
     print(f"SQL statements per POST (write engine): {figures['statements_per_post']}")
+    print(f"CPU ms per POST inside write units (the writers' lock): {figures['write_unit_cpu_ms_mean']}")
     print("moderation phases, median ms:")
     for name, ms in figures["phase_ms_median"].items():
         print(f"  {name:28s} {ms:7.3f}")

@@ -306,3 +306,29 @@ def test_threads_close_after_the_sites_days(client: TestClient, app: FastAPI, cl
     assert r.status_code == 409
     assert r.json()["code"] == "thread_closed"
     assert client.get(URL.format("timed")).json()["thread"]["status"] == "closed"
+
+
+def test_the_answer_to_a_post_shows_the_comment_as_stored(client: TestClient, app: FastAPI) -> None:
+    """The 201 body is built from the write unit's objects, not read back: it must equal what a
+    read of the stored comment shows its author — for a top-level comment, a reply, and a held one."""
+    configure_site(app, "test", moderation={"terms": {"suspect": ["Staatsfunk"]}})
+    headers: dict[str, str] = {}
+
+    def post_and_compare(body: dict[str, Any]) -> dict[str, Any]:
+        r = client.post(URL.format("stored"), json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        if r.json().get("session"):
+            headers["X-CSRF-Token"] = r.json()["session"]["csrf_token"]
+        answered: dict[str, Any] = r.json()["comment"]
+        stored = client.get(f"/api/v1/comments/{answered['id']}").json()
+        shown = {k: v for k, v in answered.items() if k not in ("reasons", "statement_url")}
+        assert shown == {k: v for k, v in stored.items() if k in shown}
+        assert set(stored) <= set(shown) | {"replies", "source"}  # the single read adds the Markdown
+        return answered
+
+    top = post_and_compare({"body": "Erster *Beitrag*", "author_name": "Ida Moser"})
+    reply = post_and_compare({"body": "Antwort", "parent_id": top["id"]})
+    held = post_and_compare({"body": "Der Staatsfunk lügt"})
+    assert reply["parent_id"] == top["id"] and reply["depth"] == 1
+    assert held["status"] == "held" and held["mine"] is True
+    client.cookies.clear()

@@ -19,7 +19,7 @@ from parley.accounts import sso
 from parley.accounts.models import Account
 from parley.accounts.principal import Principal
 from parley.accounts.services import NewSession
-from parley.comments import services, threads
+from parley.comments import rendering, services, threads
 from parley.comments.errors import GuestsNotAllowed
 from parley.comments.models import Comment
 from parley.comments.schemas import CommentCreate
@@ -88,7 +88,12 @@ def do_post_comment(
     now: datetime,
     session_days: int,
     secret: bytes,
+    body: rendering.RenderedBody | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> Posted:
+    """Store the comment. ``body`` and ``memo`` are the rendered body and
+    :func:`services.prepare_moderation`'s work, when the caller did them before the write
+    transaction (as the API does); otherwise they are done here."""
     policy = site.policy()
     thread = threads.do_get_or_create_thread(
         session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
@@ -105,7 +110,8 @@ def do_post_comment(
         session_days=session_days,
         secret=secret,
     )
-    body = services.render_body(payload.body, policy)
+    if body is None:
+        body = services.render_body(payload.body, policy)
     mctx, decision = services.run_pipeline(
         pipeline,
         body=body,
@@ -116,6 +122,7 @@ def do_post_comment(
         now=now,
         backends=backends,
         parent_id=parent.id if parent else None,
+        memo=memo,
     )
     status = status_for(decision.verdict)
     comment = services.do_insert_comment(

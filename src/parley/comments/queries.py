@@ -88,7 +88,7 @@ _OWN_PENDING = frozenset({CommentStatus.HELD.value, CommentStatus.REJECTED.value
 
 
 def serialize(
-    row: Row[Any], my_votes: dict[int, int] | None = None, viewer: int | None = None
+    row: Row[Any] | tuple[Any, ...], my_votes: dict[int, int] | None = None, viewer: int | None = None
 ) -> dict[str, Any]:
     """A comment as the API shows it to ``viewer`` (an account id, or None for anonymous readers).
 
@@ -341,6 +341,33 @@ def row_by_id(session: Session, comment_id: int) -> Row[Any]:
     are flushed first."""
     row: Row[Any] = session.execute(_by_id_stmt(), {"comment_id": comment_id}).one()
     return row
+
+
+def row_of(comment: Comment, author: Account | None) -> tuple[Any, ...]:
+    """The row :func:`row_by_id` would read for ``comment``, from the objects a write unit holds
+    (its values as stored, without reading them back)."""
+    return (
+        comment.id,
+        comment.parent_id,
+        comment.root_id,
+        comment.depth,
+        comment.path,
+        comment.status,
+        comment.body_html,
+        iso(comment.created_at),
+        iso(comment.edited_at),
+        comment.up,
+        comment.down,
+        comment.reply_count,
+        comment.descendant_count,
+        comment.featured,
+        comment.author_id,
+        comment.author_name,
+        author.display_name if author is not None else None,
+        author.verified if author is not None else None,
+        author.role if author is not None else None,
+        author.kind if author is not None else None,
+    )
 
 
 @cache

@@ -106,9 +106,11 @@ def run_pipeline(
     comment_id: int | None = None,
     parent_id: int | None = None,
     report_count: int = 0,
+    memo: dict[str, Any] | None = None,
 ) -> tuple[ModerationContext, Decision]:
     """Moderate a rendered body. A refusal (closed thread, too long, flood …) raises its API error;
-    otherwise the context comes back with the decision, for :func:`do_record_outcome`."""
+    otherwise the context comes back with the decision, for :func:`do_record_outcome`. ``memo`` is
+    what :func:`prepare_moderation` computed for the same body and site, if anything."""
     ctx = ModerationContext(
         text=body.text,
         source=body.source,
@@ -125,6 +127,7 @@ def run_pipeline(
         parent_id=parent_id,
         backends=backends,
         report_count=report_count,
+        memo=memo if memo is not None else {},
     )
     copies = getattr(backends, "copies", None)
     if isinstance(copies, SqlCopyIndex):
@@ -133,6 +136,27 @@ def run_pipeline(
     if decision.refusal is not None:
         raise refusal_error(decision.refusal)
     return ctx, decision
+
+
+def prepare_moderation(
+    pipeline: Pipeline, *, body: rendering.RenderedBody, site: Site, policy: SiteSettings, now: datetime
+) -> dict[str, Any]:
+    """The pipeline's text-only work for ``body`` (normalizing, the copy fingerprint, the models'
+    scores), done before the write transaction so it does not hold up other writers; hand the
+    result to :func:`run_pipeline` as ``memo``. Author and thread are not known here and not read."""
+    draft = ModerationContext(
+        text=body.text,
+        source=body.source,
+        html=body.html,
+        links=body.links,
+        author=AuthorInfo(account_id=None, name=""),
+        thread=ThreadInfo(id=None, key="", site_id=site.id),
+        policy=policy.moderation,
+        now=now,
+        site_slug=site.slug,
+        site_name=site.name,
+    )
+    return pipeline.prepare(draft)
 
 
 def check_parent(session: Session, thread: Thread, parent_id: int | None) -> Comment | None:

@@ -22,8 +22,9 @@ from parley.cache.http import cache_key, has_credentials, make_entry, respond
 from parley.comments import idempotency, queries, reports, services, threads, votes
 from parley.comments.errors import CommentNotFound, ThreadNotFound
 from parley.comments.models import Thread
-from parley.comments.posting import do_post_comment
+from parley.comments.posting import Posted, do_post_comment
 from parley.comments.queries import Sort
+from parley.comments.rendering import RenderedBody
 from parley.comments.schemas import (
     CommentCreate,
     CommentOut,
@@ -37,7 +38,7 @@ from parley.comments.schemas import (
     VoteIn,
     VoteOut,
 )
-from parley.errors import Unauthorized, ValidationFailed
+from parley.errors import AppError, Unauthorized, ValidationFailed
 from parley.live.bus import ThreadEvent
 from parley.moderation.messages import render_reason
 from parley.moderation.services import do_record_outcome
@@ -264,6 +265,13 @@ def create_comment(
 ) -> Response:
     """Post a comment or reply. Moderation decides its status; the reasons come back with it."""
     reg = ctx.registry
+    # Before the write lock: who posts (read only), the rendered body and the pipeline's text-only
+    # work (normalizing, fingerprint, the models' scores) — the costly pure part of a POST, which
+    # then does not hold up other writers. Everything that decides runs in the write transaction.
+    with reg.db.read() as reading:
+        site = ctx.site(reading)
+        principal = ctx.principal(reading, site)
+    body_ahead, memo = _prepare(ctx, site, payload)
     with reg.db.write() as session:
         site = ctx.site(session)
         principal = ctx.principal(session, site)
@@ -290,32 +298,56 @@ def create_comment(
             now=ctx.now,
             session_days=ctx.settings.session_days,
             secret=ctx.settings.secret,
+            body=body_ahead,
+            memo=memo,
         )
-        item = queries.serialize(queries.row_by_id(session, posted.comment.id), None, posted.author.id)
-        reasons = public_reasons(posted.decision, ctx.locale)
-        statement_url = (
-            ctx.url(f"/statements/{posted.record.statement_token}") if posted.record.statement_token else None
-        )
-        item["reasons"] = reasons
-        item["statement_url"] = statement_url
-        body: dict[str, Any] = {"comment": item, "reasons": reasons, "statement_url": statement_url}
-        if posted.new_session is not None:
-            body["session"] = {
-                "token": posted.new_session.token,
-                "csrf_token": posted.new_session.csrf_token,
-                "account_id": posted.author.id,
-                "name": posted.author.display_name,
-            }
-        encoded = dumps(body)
-        if claim is not None:
+        row = queries.row_of(posted.comment, posted.author)
+        encoded = b""
+        if claim is not None:  # the stored answer is part of the transaction
+            encoded = _created_body(ctx, posted, row)
             idempotency.do_complete(session, claim, 201, encoded)
-        event = _event(posted.comment, "comment.published") if posted.comment.status == "published" else None
-    if event is not None:
-        reg.events.publish(event)
+    if claim is None:
+        encoded = _created_body(ctx, posted, row)  # after the lock: nothing else waits for this
+    if posted.comment.status == "published":
+        reg.events.publish(_event(posted.comment, "comment.published"))
     response = Response(encoded, status_code=201, media_type="application/json")
     if posted.new_session is not None:
         set_session_cookie(response, ctx, posted.new_session.token)
     return response
+
+
+def _prepare(
+    ctx: RequestContext, site: Any, payload: CommentCreate
+) -> tuple[RenderedBody | None, dict[str, Any] | None]:
+    """The body rendered and the pipeline's text-only work, ahead of the write transaction. A body
+    the renderer refuses (too long) is left to the transaction, which refuses it in its usual
+    place (after an idempotency key is looked up)."""
+    policy = site.policy()
+    try:
+        body = services.render_body(payload.body, policy)
+    except AppError:
+        return None, None
+    pipeline = ctx.registry.pipeline
+    return body, services.prepare_moderation(pipeline, body=body, site=site, policy=policy, now=ctx.now)
+
+
+def _created_body(ctx: RequestContext, posted: Posted, row: tuple[Any, ...]) -> bytes:
+    """The 201 answer to a POST: the comment as its author sees it, the reasons, a new guest's session."""
+    item = queries.serialize(row, None, posted.author.id)
+    reasons = public_reasons(posted.decision, ctx.locale)
+    token = posted.record.statement_token
+    statement_url = ctx.url(f"/statements/{token}") if token else None
+    item["reasons"] = reasons
+    item["statement_url"] = statement_url
+    body: dict[str, Any] = {"comment": item, "reasons": reasons, "statement_url": statement_url}
+    if posted.new_session is not None:
+        body["session"] = {
+            "token": posted.new_session.token,
+            "csrf_token": posted.new_session.csrf_token,
+            "account_id": posted.author.id,
+            "name": posted.author.display_name,
+        }
+    return dumps(body)
 
 
 def _event(comment: Any, kind: str, **data: Any) -> ThreadEvent:

@@ -74,10 +74,20 @@ class ModerationContext:
     report_count: int = 0
     """Distinct reader reports the comment already has (when an edit is moderated again)."""
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    """Derived data a phase computed and :func:`~parley.moderation.services.do_record_outcome`
-    reuses (the copy fingerprint). Not input."""
+    """Derived data of :attr:`text` that phases computed (the normalized text, the copy
+    fingerprint, the classifiers' n-grams and scores), for later phases,
+    :func:`~parley.moderation.services.do_record_outcome`, or a context of the same text built
+    later (:meth:`parley.moderation.pipeline.Pipeline.prepare`). Not input."""
 
     @cached_property
     def normalized(self) -> NormalizedText:
-        """The folded reading of :attr:`text`, computed once for all phases."""
-        return normalize(self.text)
+        """The folded reading of :attr:`text`, computed once for all phases (and kept in
+        :attr:`memo`, so a context built later with the same memo reuses it)."""
+        found = self.memo.get(NORMALIZED)
+        if isinstance(found, NormalizedText) and found.original == self.text:
+            return found
+        result = self.memo[NORMALIZED] = normalize(self.text)
+        return result
+
+
+NORMALIZED = "normalized"

@@ -15,7 +15,7 @@ import importlib.util
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from parley.moderation.context import ModerationContext
 from parley.moderation.types import Decision, FailMode, PhaseResult, PhaseRun, Reason, Verdict
@@ -24,12 +24,20 @@ log = logging.getLogger(__name__)
 
 
 class Phase(Protocol):
-    """One step of moderation. ``name`` is stable: it appears in reasons and metrics."""
+    """One step of moderation. ``name`` is stable: it appears in reasons and metrics.
+
+    A phase may also have ``prepare(ctx) -> None``: work that depends on the comment's text and the
+    site's policy only — never on the author, the thread or the stores — left in ``ctx.memo`` for
+    :meth:`run` (see :meth:`Pipeline.prepare`)."""
 
     name: str
     fail_mode: FailMode
 
     def run(self, ctx: ModerationContext) -> PhaseResult: ...
+
+
+PREPARED_SECONDS = "pipeline.prepared_seconds"
+"""Key in ``ctx.memo``: seconds each phase spent in ``prepare``, added to its run's time."""
 
 
 PhaseObserver = Callable[[PhaseRun], None]
@@ -49,7 +57,30 @@ class Pipeline:
     def phase_names(self) -> list[str]:
         return [p.name for p in self.phases]
 
+    def prepare(self, ctx: ModerationContext) -> dict[str, Any]:
+        """Do the phases' text-only work ahead of :meth:`run` and return the memo to build the
+        real context with (``ModerationContext(..., memo=...)``, same text and policy).
+
+        The comment path calls this before it takes the database's write lock, so the costly pure
+        work (normalizing, fingerprinting, the classifiers' scores) does not hold up other writers;
+        every phase still runs, in order, inside the write transaction and decides there. A
+        ``prepare`` that raises is ignored: :meth:`run` does the work again and records a failure.
+        """
+        spent: dict[str, float] = ctx.memo.setdefault(PREPARED_SECONDS, {})
+        for phase in self.phases:
+            hook = getattr(phase, "prepare", None)
+            if hook is None:
+                continue
+            t0 = time.perf_counter()
+            try:
+                hook(ctx)
+            except Exception:  # run() repeats the work and records the failure
+                log.debug("prepare of phase %s failed; left to its run", phase.name, exc_info=True)
+            spent[phase.name] = spent.get(phase.name, 0.0) + time.perf_counter() - t0
+        return ctx.memo
+
     def run(self, ctx: ModerationContext) -> Decision:
+        prepared: dict[str, float] = ctx.memo.get(PREPARED_SECONDS) or {}
         reasons: list[Reason] = []
         scores: dict[str, float] = {}
         tags: set[str] = set()
@@ -79,7 +110,8 @@ class Pipeline:
                     ),
                 )
             codes = tuple(r.code for r in result.reasons)
-            run = PhaseRun(phase.name, time.perf_counter() - t0, failed, result.verdict, codes)
+            seconds = time.perf_counter() - t0 + prepared.get(phase.name, 0.0)
+            run = PhaseRun(phase.name, seconds, failed, result.verdict, codes)
             runs.append(run)
             for obs in self.observers:
                 obs(run)

@@ -192,3 +192,38 @@ def test_null_classifier_satisfies_the_protocol(task: Task) -> None:
     assert isinstance(null, Classifier)
     assert null.score(["a", "b"]) == [0.0, 0.0]
     assert ClassifierPhase(task, factory=lambda t: NullClassifier(t)).run(ctx()).verdict is Verdict.PUBLISH
+
+
+class CountingClassifier(FixedClassifier):
+    calls = 0
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        CountingClassifier.calls += 1
+        return super().score(texts)
+
+
+def test_prepare_scores_ahead_and_run_decides_with_that_score() -> None:
+    CountingClassifier.calls = 0
+    model = CountingClassifier(Task.OFFENSE, 0.91)
+    p = ClassifierPhase(Task.OFFENSE, factory=lambda t: model)
+    c = ctx()
+    p.prepare(c)
+    assert CountingClassifier.calls == 1
+    result = p.run(c)
+    assert CountingClassifier.calls == 1  # scored once, ahead
+    assert result.verdict is Verdict.HOLD
+    assert result.scores == {"offense": 0.91}
+    # a score memoized under another model version (a model retrained meanwhile) is not used
+    model.version = "offense-retrained"
+    p.run(c)
+    assert CountingClassifier.calls == 2
+
+
+def test_prepare_skips_disabled_tasks_and_missing_models() -> None:
+    def missing(task: Task) -> Classifier:
+        raise ModelNotFound("no model")
+
+    c = ctx(classifiers=ClassifierPolicy(offense=TaskSettings(enabled=False)))
+    ClassifierPhase(Task.OFFENSE, factory=lambda t: BrokenClassifier(t, 0.0)).prepare(c)  # not even loaded
+    ClassifierPhase(Task.TOXIC, factory=missing).prepare(c)
+    assert not any(k.startswith("classifier.score") for k in c.memo)

@@ -74,3 +74,87 @@ def test_refusals_stop_the_run_and_record_nothing(stores: ModerationBackends) ->
     assert [r.phase for r in decision.runs][-1] == "trust"
     assert do_record_outcome(ctx, decision, comment_id=1) is None
     assert stores.history.stats("acct:1").rejected == 0
+
+
+class _Counting:
+    """A phase with a text-only ``prepare``; counts how often its work is done."""
+
+    name = "counting"
+    fail_mode = FailMode.CLOSED
+
+    def __init__(self, broken_prepare: bool = False) -> None:
+        self.work = 0
+        self.broken_prepare = broken_prepare
+
+    def _length(self, ctx: ModerationContext) -> int:
+        if "counting.length" not in ctx.memo:
+            self.work += 1
+            ctx.memo["counting.length"] = len(ctx.normalized.words)
+        return int(ctx.memo["counting.length"])
+
+    def prepare(self, ctx: ModerationContext) -> None:
+        if self.broken_prepare:
+            raise RuntimeError("prepare down")
+        self._length(ctx)
+
+    def run(self, ctx: ModerationContext) -> PhaseResult:
+        return PhaseResult(scores={"words": float(self._length(ctx))})
+
+
+def test_prepared_work_is_reused_by_a_later_context_of_the_same_text(stores: ModerationBackends) -> None:
+    text = "Die Regierung hat das Budget für die Schulen wirklich falsch berechnet, leider"
+    counting = _Counting()
+    pipeline = Pipeline([counting, *default_phases()])
+    draft = make_ctx(text, account_id=None)  # no author, no stores: what the API knows before the lock
+    memo = pipeline.prepare(draft)
+    assert counting.work == 1
+    assert memo["normalized"].original == text
+    real = make_ctx(text, stores=stores, name="Anna Huber")
+    prepared = ModerationContext(
+        **{
+            **{
+                f: getattr(real, f)
+                for f in ("text", "source", "author", "thread", "policy", "now", "backends")
+            },
+            "memo": memo,
+        }
+    )
+    decision = pipeline.run(prepared)
+    assert counting.work == 1  # the run used the prepared value
+    fresh = Pipeline([_Counting(), *default_phases()]).run(make_ctx(text, stores=stores, name="Anna Huber"))
+    assert (decision.verdict, decision.reasons, decision.scores) == (
+        fresh.verdict,
+        fresh.reasons,
+        fresh.scores,
+    )
+    assert decision.scores["words"] == len(memo["normalized"].words)
+    # a phase's latency is what it spent in prepare and in run together
+    run = next(r for r in decision.runs if r.phase == "counting")
+    assert run.seconds >= memo["pipeline.prepared_seconds"]["counting"]
+
+
+def test_a_failing_prepare_is_left_to_the_run() -> None:
+    counting = _Counting(broken_prepare=True)
+    pipeline = Pipeline([counting])
+    ctx = make_ctx("Hallo Welt")
+    pipeline.prepare(ctx)
+    assert counting.work == 0
+    decision = pipeline.run(ctx)
+    assert counting.work == 1
+    assert decision.failed_phases == []
+    assert decision.scores == {"words": 2.0}
+
+
+def test_a_prepared_normalization_of_another_text_is_not_used() -> None:
+    memo = Pipeline([]).prepare(make_ctx("erster Text"))
+    memo["normalized"] = make_ctx("erster Text").normalized
+    ctx = ModerationContext(
+        **{
+            **{
+                f: getattr(make_ctx("zweiter"), f)
+                for f in ("text", "source", "author", "thread", "policy", "now")
+            },
+            "memo": memo,
+        }
+    )
+    assert ctx.normalized.original == "zweiter"

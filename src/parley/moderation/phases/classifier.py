@@ -88,6 +88,31 @@ class ClassifierPhase:
             raise
         return self._model
 
+    def _score(self, ctx: ModerationContext, model: Classifier) -> float:
+        """The model's score of the comment, kept in ``ctx.memo`` per task and model version."""
+        key = f"classifier.score:{self.task.value}"
+        found = ctx.memo.get(key)
+        if found is not None and found[0] == model.version:
+            return float(found[1])
+        # Parley's models reuse the context's normalization and share work between tasks
+        # (LinearEnsemble.score_one); any other Classifier scores the plain text.
+        score_one = getattr(model, "score_one", None)
+        if score_one is not None:
+            score = float(score_one(ctx.text, ctx.normalized, ctx.memo))
+        else:
+            score = float(model.score([ctx.text])[0])
+        ctx.memo[key] = (model.version, score)
+        return score
+
+    def prepare(self, ctx: ModerationContext) -> None:
+        """Score ahead (the text and the site's policy are all a model reads); :meth:`run` decides."""
+        if _policy(ctx).for_task(self.task).enabled:
+            try:
+                model = self._get_model()
+            except ModelNotFound:
+                return
+            self._score(ctx, model)
+
     def run(self, ctx: ModerationContext) -> PhaseResult:
         policy = _policy(ctx)
         settings = policy.for_task(self.task)
@@ -99,13 +124,7 @@ class ClassifierPhase:
             if policy.missing_model_fails:
                 raise
             return PhaseResult(tags=frozenset({f"model_missing:{self.task.value}"}))
-        # Parley's models reuse the context's normalization and share work between tasks
-        # (LinearEnsemble.score_one); any other Classifier scores the plain text.
-        score_one = getattr(model, "score_one", None)
-        if score_one is not None:
-            score = float(score_one(ctx.text, ctx.normalized, ctx.memo))
-        else:
-            score = float(model.score([ctx.text])[0])
+        score = self._score(ctx, model)
         scores = {self.task.value: round(score, 4)}
         holds = policy.holds(self.task)
         if settings.threshold is not None:

@@ -30,6 +30,12 @@ class CopiesPhase:
     name = "copies"
     fail_mode = FailMode.OPEN
 
+    def prepare(self, ctx: ModerationContext) -> None:
+        """The fingerprint (text only); the look-up in the index waits for :meth:`run`."""
+        policy = ctx.policy.copies
+        if policy.enabled and len(ctx.normalized.words) >= policy.min_words:
+            context_fingerprint(ctx)
+
     def run(self, ctx: ModerationContext) -> PhaseResult:
         policy = ctx.policy.copies
         if not policy.enabled or ctx.backends is None:

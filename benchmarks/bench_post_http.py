@@ -1,0 +1,134 @@
+"""POST throughput over HTTP, revisions against each other (issue 7): ``parley serve --workers 2``
+on a fresh SQLite database set up as ``make bench`` sets it up (``bench_api.prepare``: the ``bench``
+site, every moderation phase on), then peers.sh's POST workload: ``seed.py postfile`` creates 20
+threads and writes the request file, ``wrk`` with ``report.lua`` posts it at 16 connections.
+
+Printed per revision and round: requests/s, p50 / p99, and the server's CPU milliseconds per POST
+(all its processes, from ``/proc``). Revisions are exported with ``git archive`` (``worktree`` is
+the working tree) and alternated, so the machine's load falls on all of them alike. Isso is not run
+here: ``make bench`` measures the ratio to Isso in one run; this script compares Parley with itself.
+
+    .venv/bin/python benchmarks/bench_post_http.py --compare HEAD,worktree --rounds 2
+    .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --conns 64 --seconds 8
+
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_api import (
+    BENCH,
+    BODY_TPL,
+    POST_TPL,
+    ParleyServer,
+    export_source,
+    proc_tree,
+    run_prepare,
+    server_env,
+    wait_idle,
+    wrk,
+)
+
+
+def server_cpu_ms(pid: int) -> int:
+    import os
+
+    total = 0
+    for p in proc_tree(pid):
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])
+        except (OSError, IndexError):
+            continue
+    return total * 1000 // os.sysconf("SC_CLK_TCK")
+
+
+def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: int) -> dict[str, Any]:
+    url = f"sqlite:///{tmp / 'parley.db'}"
+    run_prepare(url, tmp, src)
+    server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
+    server.start()
+    try:
+        assert server.proc is not None
+        pid = server.proc.pid
+        reqs = tmp / "post.req"
+        subprocess.run(
+            [
+                sys.executable,
+                str(BENCH / "seed.py"),
+                "postfile",
+                "--base",
+                server.url,
+                "--post-url",
+                POST_TPL,
+                "--body",
+                BODY_TPL,
+                "--prefix",
+                f"ab-{int(time.time())}",
+                "--count",
+                "20000",
+                "--out",
+                str(reqs),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        wait_idle(pid)
+        cpu0 = server_cpu_ms(pid)
+        result = wrk(server.url + "/", conns, seconds, BENCH / "report.lua", str(reqs))
+        wait_idle(pid)
+        cpu = server_cpu_ms(pid) - cpu0
+        if result.get("requests"):
+            result["cpu_ms_per_post"] = round(cpu / result["requests"], 2)
+        return result
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--compare", default="HEAD,worktree", help="comma-separated git revisions or 'worktree'")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--conns", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=6)
+    p.add_argument("--workers", type=int, default=2)
+    args = p.parse_args()
+    revs = args.compare.split(",")
+    rates: dict[str, list[float]] = {rev: [] for rev in revs}
+    with tempfile.TemporaryDirectory(prefix="bench-post-http-") as base:
+        sources = {
+            rev: None if rev == "worktree" else export_source(rev, Path(base) / f"code{i}")
+            for i, rev in enumerate(revs)
+        }
+        for round_no in range(args.rounds):
+            for i, rev in enumerate(revs):
+                with tempfile.TemporaryDirectory(dir=base, prefix=f"r{round_no}-{i}-") as tmp:
+                    r = measure(sources[rev], Path(tmp), args.conns, args.seconds, args.workers)
+                if "rps" not in r:
+                    print(f"round {round_no + 1} {rev}: wrk failed: {r}", flush=True)
+                    continue
+                rates[rev].append(r["rps"])
+                print(
+                    f"round {round_no + 1} {rev}: {r['rps']} req/s, "
+                    f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+                    f"{r.get('cpu_ms_per_post')} ms server CPU per POST, errors {r['errors']}",
+                    flush=True,
+                )
+    for rev, values in rates.items():
+        if values:
+            print(f"{rev}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
+
+
+if __name__ == "__main__":
+    main()
