@@ -210,13 +210,23 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         held = [0.0]
         write = registry.db.write
 
+        unit_profiler = None
+        if args.profile_write:
+            import cProfile
+
+            unit_profiler = cProfile.Profile()
+
         @contextlib.contextmanager
         def timed_write() -> Any:  # thread CPU inside the writers' lock: what other writers wait for
             t0 = time.thread_time()
+            if unit_profiler is not None:
+                unit_profiler.enable()
             try:
                 with write() as session:
                     yield session
             finally:
+                if unit_profiler is not None:
+                    unit_profiler.disable()
                 held[0] += time.thread_time() - t0
 
         registry.db.write = timed_write
@@ -246,6 +256,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile)
+        if unit_profiler is not None:
+            unit_profiler.dump_stats(args.profile_write)
         registry.close()
     finally:
         if pg is not None:
@@ -319,6 +331,7 @@ def main() -> None:
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--model-dir", help="where the classifier models are (default: as the server looks)")
     p.add_argument("--profile", help="write a cProfile of the measured POSTs to this file")
+    p.add_argument("--profile-write", help="write a cProfile of their write units only to this file")
     p.add_argument("--steps", action="store_true", help="also time each step of the write path")
     p.add_argument("--compare", help="comma-separated git revisions, measured alternately")
     p.add_argument("--rounds", type=int, default=3)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,15 +68,21 @@ def reserved_skeletons(session: Session) -> dict[str, str]:
 
 
 def find_name_collision(
-    session: Session, name: str, *, exclude_account_id: int | None = None, staff: bool = False
+    session: Session,
+    name: str,
+    *,
+    exclude_account_id: int | None = None,
+    staff: bool = False,
+    reserved: tuple[list[str], list[str]] | None = None,
 ) -> NameCollision | None:
-    """The existing account or reserved name that ``name`` looks like, if any (one indexed query)."""
-    reserved, fragments = reserved_names(session)
+    """The existing account or reserved name that ``name`` looks like, if any (one indexed query).
+    ``reserved`` is :func:`reserved_names`, when the caller keeps it (read here otherwise)."""
+    names, fragments = reserved if reserved is not None else reserved_names(session)
     check = evaluate_name(
         name,
         lookup=SqlNameRegistry(session).holder,
         account_id=exclude_account_id,
-        reserved=reserved,
+        reserved=names,
         reserved_fragments=fragments,
         staff=staff,
     )
@@ -229,24 +236,29 @@ def check_login(session: Session, email: str, password: str) -> Account:
 class NewSession:
     token: str
     csrf_token: str
-    record: SessionRecord
+
+
+_INSERT_SESSION = insert(cast(Table, SessionRecord.__table__))
 
 
 def do_create_session(session: Session, account: Account, now: datetime, days: int) -> NewSession:
+    """A login session for ``account`` (one INSERT; only the token's hash is stored)."""
     token = new_token("pst")
     csrf = secrets.token_urlsafe(24)
-    record = SessionRecord(
-        token_hash=hash_token(token),
-        account_id=account.id,
-        csrf_token=csrf,
-        created_at=now,
-        expires_at=now + timedelta(days=days),
-        last_seen_at=now,
+    session.execute(
+        _INSERT_SESSION,
+        {
+            "token_hash": hash_token(token),
+            "account_id": account.id,
+            "csrf_token": csrf,
+            "created_at": now,
+            "expires_at": now + timedelta(days=days),
+            "last_seen_at": now,
+        },
     )
-    session.add(record)
-    account.last_login_at = now
-    session.flush()
-    return NewSession(token, csrf, record)
+    if account.last_login_at != now:  # a guest made for this session has it already
+        account.last_login_at = now
+    return NewSession(token, csrf)
 
 
 def access_session(session: Session, token: str, now: datetime) -> tuple[SessionRecord, Account] | None:
@@ -285,16 +297,25 @@ def guest_key(secret: bytes, name: str, email: str) -> str:
 
 
 def do_get_or_create_guest(
-    session: Session, name: str, email: str | None, now: datetime, site_id: int | None, secret: bytes
+    session: Session,
+    name: str,
+    email: str | None,
+    now: datetime,
+    site_id: int | None,
+    secret: bytes,
+    *,
+    reserved: tuple[list[str], list[str]] | None = None,
 ) -> Account:
     """A guest account for this comment.
 
     Guests do not own their name (no skeleton), but the name must not look like an account's or a
-    reserved name. With an e-mail address, the same name and address return the same guest account
-    (so a returning guest keeps their history); without one, every post makes a new guest account.
+    reserved name (``reserved``: :func:`reserved_names`, when the caller keeps it). With an e-mail
+    address, the same name and address return the same guest account (so a returning guest keeps
+    their history); without one, every post makes a new guest account. A new guest is logged in
+    from the start (``last_login_at``): it is made for the session its comment opens.
     """
     name = clean_display_name(name)
-    collision = find_name_collision(session, name)
+    collision = find_name_collision(session, name, reserved=reserved)
     if collision is not None:
         raise name_taken(collision)
     key = guest_key(secret, name, email) if email else None
@@ -313,6 +334,7 @@ def do_get_or_create_guest(
         kind=AccountKind.GUEST.value,
         home_site_id=site_id,
         created_at=now,
+        last_login_at=now,
     )
     session.add(account)
     session.flush()

@@ -53,8 +53,10 @@ def do_resolve_author(
     now: datetime,
     session_days: int,
     secret: bytes,
+    reserved: tuple[list[str], list[str]] | None = None,
 ) -> tuple[Account, NewSession | None]:
-    """The account the comment is written under; a guest gets a guest account and a session."""
+    """The account the comment is written under; a guest gets a guest account and a session.
+    ``reserved``: the reserved names a guest's name is checked against, if the caller keeps them."""
     if principal.sso_claims is not None and principal.account_id is None:
         account = sso.do_link_sso_account(session, site, principal.sso_claims, now)
         accounts.check_can_act(account, now)
@@ -71,7 +73,9 @@ def do_resolve_author(
         raise GuestsNotAllowed()
     if not author_name or not author_name.strip():
         raise ValidationFailed([{"field": "author_name", "code": "missing", "message": "guests need a name"}])
-    account = accounts.do_get_or_create_guest(session, author_name, email, now, site.id, secret)
+    account = accounts.do_get_or_create_guest(
+        session, author_name, email, now, site.id, secret, reserved=reserved
+    )
     return account, accounts.do_create_session(session, account, now, session_days)
 
 
@@ -90,10 +94,11 @@ def do_post_comment(
     secret: bytes,
     body: rendering.RenderedBody | None = None,
     memo: dict[str, Any] | None = None,
+    reserved: tuple[list[str], list[str]] | None = None,
 ) -> Posted:
-    """Store the comment. ``body`` and ``memo`` are the rendered body and
-    :func:`services.prepare_moderation`'s work, when the caller did them before the write
-    transaction (as the API does); otherwise they are done here."""
+    """Store the comment. ``body``, ``memo`` and ``reserved`` are the rendered body,
+    :func:`services.prepare_moderation`'s work and the reserved names, when the caller has them
+    from before the write transaction (as the API does); otherwise they are done here."""
     policy = site.policy()
     thread = threads.do_get_or_create_thread(
         session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
@@ -109,6 +114,7 @@ def do_post_comment(
         now=now,
         session_days=session_days,
         secret=secret,
+        reserved=reserved,
     )
     if body is None:
         body = services.render_body(payload.body, policy)

@@ -271,6 +271,8 @@ def create_comment(
     with reg.db.read() as reading:
         site = ctx.site(reading)
         principal = ctx.principal(reading, site)
+        guest = principal.account_id is None and principal.sso_claims is None
+        reserved = ctx.site_cache.reserved_names(reading) if guest else None
     body_ahead, memo = _prepare(ctx, site, payload)
     with reg.db.write() as session:
         site = ctx.site(session)
@@ -300,6 +302,7 @@ def create_comment(
             secret=ctx.settings.secret,
             body=body_ahead,
             memo=memo,
+            reserved=reserved,
         )
         row = queries.row_of(posted.comment, posted.author)
         encoded = b""

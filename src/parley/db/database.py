@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,6 +51,7 @@ class Database:
         else:
             self.engine = create_engine(
                 settings.sqlalchemy_url,
+                json_serializer=json_dumps,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
                 pool_pre_ping=True,
@@ -74,6 +76,7 @@ class Database:
     def _sqlite_engine(self, url: str, *, immediate: bool) -> Engine:
         engine = create_engine(
             url,
+            json_serializer=json_dumps,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=24,
@@ -148,6 +151,13 @@ class Database:
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns' encoder (orjson: a POST writes four JSON values inside the writers' lock, and
+    the standard library's encoder took 0.4 ms of it). Non-string keys become strings, as with
+    :func:`json.dumps`."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 _CHANGED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(

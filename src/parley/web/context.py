@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from parley import i18n
 from parley.accounts import principal as principals
+from parley.accounts import services as accounts
 from parley.accounts.errors import CsrfFailed
 from parley.accounts.principal import Principal
 from parley.registry import Registry
@@ -35,10 +36,23 @@ class SiteCache:
         self.ttl = ttl
         self._by_slug: dict[str, tuple[float, Site]] = {}
         self._by_origin: dict[str, tuple[float, str | None]] = {}
+        self._reserved: tuple[float, tuple[list[str], list[str]]] | None = None
 
     def clear(self) -> None:
         self._by_slug.clear()
         self._by_origin.clear()
+        self._reserved = None
+
+    def reserved_names(self, session: Session) -> tuple[list[str], list[str]]:
+        """:func:`parley.accounts.services.reserved_names` (read from every site's settings), kept
+        as long as the sites are: a guest's name is checked against them on every guest POST."""
+        hit = self._reserved
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = accounts.reserved_names(session)
+        self._reserved = (now + self.ttl, value)
+        return value
 
     def by_slug(self, session: Session, slug: str) -> Site:
         hit = self._by_slug.get(slug)
