@@ -416,6 +416,9 @@ def server_env(src: Path | None) -> dict[str, str]:
     }
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    models = ROOT / "var" / "models"
+    if models.is_dir():  # the models `parley model train` made here: all four tasks score, as on a site
+        env["PARLEY_MODEL_DIR"] = str(models)
     return env
 
 

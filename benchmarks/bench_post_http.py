@@ -41,17 +41,20 @@ from bench_api import (
 )
 
 
-def server_cpu_ms(pid: int) -> int:
+def server_cpu_ms(pid: int) -> tuple[int, int]:
+    """User and system CPU milliseconds of the server's processes so far."""
     import os
 
-    total = 0
+    user = system = 0
     for p in proc_tree(pid):
         try:
             f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(f[11]) + int(f[12])
+            user += int(f[11])
+            system += int(f[12])
         except (OSError, IndexError):
             continue
-    return total * 1000 // os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return user * 1000 // tick, system * 1000 // tick
 
 
 def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: int) -> dict[str, Any]:
@@ -88,9 +91,11 @@ def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: in
         cpu0 = server_cpu_ms(pid)
         result = wrk(server.url + "/", conns, seconds, BENCH / "report.lua", str(reqs))
         wait_idle(pid)
-        cpu = server_cpu_ms(pid) - cpu0
+        cpu1 = server_cpu_ms(pid)
         if result.get("requests"):
-            result["cpu_ms_per_post"] = round(cpu / result["requests"], 2)
+            user, system = (cpu1[i] - cpu0[i] for i in (0, 1))
+            result["cpu_ms_per_post"] = round((user + system) / result["requests"], 2)
+            result["sys_share"] = round(system / max(1, user + system), 2)
         return result
     finally:
         server.stop()
@@ -122,7 +127,8 @@ def main() -> None:
                 print(
                     f"round {round_no + 1} {rev}: {r['rps']} req/s, "
                     f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
-                    f"{r.get('cpu_ms_per_post')} ms server CPU per POST, errors {r['errors']}",
+                    f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
+                    f"errors {r['errors']}",
                     flush=True,
                 )
     for rev, values in rates.items():
