@@ -25,8 +25,8 @@ directory, then the shipped offense model); ``--model-dir`` chooses. Not part of
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import functools
 import importlib
 import json

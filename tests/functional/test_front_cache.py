@@ -204,3 +204,26 @@ def test_recheck_zero_turns_the_front_off(app_without_front: FastAPI) -> None:
         for _ in range(3):
             get(c, URL.format("off"))
         assert reads[0] == 3
+
+
+def test_comment_counts_are_answered_by_the_front_until_a_write(
+    app: FastAPI, client: TestClient, db: Database
+) -> None:
+    """Article lists ask for the same counts on every page view."""
+    clock = app.state.registry.clock
+    make_comments(db, clock, "liste-a", 3)
+    make_comments(db, clock, "liste-b", 1)
+    path = "/api/v1/counts?threads=liste-a,liste-b,liste-leer"
+    with counting_reads(db) as reads:
+        first = get(client, path)
+        again = get(client, path)
+        assert reads[0] == 1, "the second request went to the database"
+    assert first.json() == again.json() == {"counts": {"liste-a": 3, "liste-b": 1, "liste-leer": 0}}
+    assert again.headers["etag"] == first.headers["etag"]
+    assert get(client, path, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert post(client, "liste-b", "Noch ein Kommentar dazu", author_name="Zählerin").status_code == 201
+    with counting_reads(db) as reads:
+        after = get(client, path)
+        assert reads[0] == 1
+    assert after.json()["counts"] == {"liste-a": 3, "liste-b": 2, "liste-leer": 0}
+    assert after.headers["etag"] != first.headers["etag"]

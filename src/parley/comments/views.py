@@ -522,7 +522,7 @@ def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
     return JSONResponse(out, status_code=201 if result.created else 200)
 
 
-@router.get("/counts", response_model=CountsOut, responses=ERRORS)
+@router.get("/counts", response_model=CountsOut, responses=READ_ERRORS)
 async def counts(
     ctx: Ctx, threads_param: Annotated[str, Query(alias="threads", max_length=20_000)]
 ) -> Response:
@@ -534,7 +534,12 @@ async def counts(
         threads.check_thread_key(key)
     with ctx.registry.db.read() as session:
         site = ctx.site(session)
-        return JSONResponse({"counts": queries.counts(session, site.id, keys)})
+        body = {"counts": queries.counts(session, site.id, keys)}
+    # Article lists ask for the same counts on every page view: the answer is remembered by the
+    # front of the cache (until the next write, or cache_recheck_seconds), under a key of its own
+    # bytes, so an equal answer keeps its ETag. Nothing is looked up by key: on a miss the one
+    # indexed query is the answer.
+    return _fresh(ctx, cache_key("counts", site.id, body), body, view="counts")
 
 
 def includeme(app: FastAPI) -> None:
