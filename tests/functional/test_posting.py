@@ -329,6 +329,8 @@ def test_the_answer_to_a_post_shows_the_comment_as_stored(client: TestClient, ap
     top = post_and_compare({"body": "Erster *Beitrag*", "author_name": "Ida Moser"})
     reply = post_and_compare({"body": "Antwort", "parent_id": top["id"]})
     held = post_and_compare({"body": "Der Staatsfunk lügt"})
-    assert reply["parent_id"] == top["id"] and reply["depth"] == 1
-    assert held["status"] == "held" and held["mine"] is True
+    assert reply["parent_id"] == top["id"]
+    assert reply["depth"] == 1
+    assert held["status"] == "held"
+    assert held["mine"] is True
     client.cookies.clear()

@@ -271,6 +271,23 @@ def test_a_taken_address_gets_the_same_answer_and_a_mail_to_its_owner(
     assert not any("@" in m for m in parley_logs)
 
 
+def test_the_owner_of_an_account_without_password_is_sent_to_the_publishers_login(
+    mail_app: FastAPI, c: TestClient, inbox: Inbox, clock: FrozenClock
+) -> None:
+    """An account that logs in through the publisher (SSO) has no password: its owner is not told
+    to log in with one."""
+    make_account(
+        mail_app.state.registry.db, clock, name="Sina Single", email="sina@example.org", password=None
+    )
+    sign_up(c, "sina@example.org", name="Sven Sorglos")
+    run_due(mail_app.state.registry)
+    [owner] = inbox.to("sina@example.org")
+    body = text_of(owner)
+    assert "mit Ihrer Anmeldung beim Verlag verbunden" in body
+    assert "Passwort" not in body
+    assert "/account/confirm" not in body
+
+
 def test_validation_comes_first_and_names_stay_public(
     mail_app: FastAPI, c: TestClient, clock: FrozenClock
 ) -> None:

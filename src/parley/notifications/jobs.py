@@ -109,6 +109,7 @@ def build_context(
 
         site_id = account.home_site_id
         params["link"] = return_url(session, site_id, public)
+        params["password_login"] = account.password_hash is not None  # else: the publisher's login (SSO)
     else:
         raise ValueError(f"unknown mail template {template!r}")
     locale = recipient_locale(session, account, _site_locale(session, site_id, settings.default_locale))
