@@ -6,6 +6,7 @@ have a single-process and a shared (Redis) implementation are chosen here, from 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,11 @@ class Registry:
     limits: RateLimits = field(default_factory=RateLimits.unlimited)  # request rate limits
     cache: ResponseCache = field(default_factory=NullCache)  # public thread views (parley.cache)
     front: FrontIndex = field(default_factory=lambda: FrontIndex(recheck_seconds=0))  # cache.front
+    cpu_turns: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+    """CPU-bound request work done outside the database's write lock (a POST's rendering and the
+    pipeline's text-only work) takes turns, one request at a time per process. Left to compete
+    for the GIL, eight such threads of a worker starved some of their own for seconds (POST p99
+    2.5-3.3 s at 16 connections, against 0.4-0.5 s taking turns; docs/performance.md)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:

@@ -334,3 +334,52 @@ def test_the_answer_to_a_post_shows_the_comment_as_stored(client: TestClient, ap
     assert held["status"] == "held"
     assert held["mine"] is True
     client.cookies.clear()
+
+
+def test_concurrent_posts_take_turns_for_their_work_before_the_write_lock(
+    client: TestClient, app: FastAPI, db: Database
+) -> None:
+    """The pipeline's text-only work runs before the writers' lock, one request at a time per
+    process (``Registry.cpu_turns``): CPU-bound threads left to compete for the GIL starved some
+    requests for seconds. Six concurrent guest POSTs: never two preparing at once, all stored."""
+    import threading
+
+    pipeline = app.state.registry.pipeline
+    original = pipeline.prepare
+    inside = [0]
+    most = [0]
+    guard = threading.Lock()
+
+    def slow_prepare(ctx: Any) -> Any:
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)  # long enough for the other requests to arrive meanwhile
+        try:
+            return original(ctx)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    pipeline.prepare = slow_prepare
+    try:
+        before = count(db)
+        results: list[int] = []
+
+        def one(i: int) -> None:
+            r = client.post(
+                URL.format("turns"), json={"body": f"Gleichzeitig Nummer {i}", "author_name": f"Gast {i}"}
+            )
+            results.append(r.status_code)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        pipeline.prepare = original
+        client.cookies.clear()
+    assert results == [201] * 6
+    assert count(db) == before + 6
+    assert most[0] == 1

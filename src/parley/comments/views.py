@@ -273,7 +273,8 @@ def create_comment(
         principal = ctx.principal(reading, site)
         guest = principal.account_id is None and principal.sso_claims is None
         reserved = ctx.site_cache.reserved_names(reading) if guest else None
-    body_ahead, memo = _prepare(ctx, site, payload)
+    with reg.cpu_turns:
+        body_ahead, memo = _prepare(ctx, site, payload)
     with reg.db.write() as session:
         site = ctx.site(session)
         principal = ctx.principal(session, site)
