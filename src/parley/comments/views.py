@@ -321,7 +321,7 @@ def create_comment(
 
 
 def _prepare(
-    ctx: RequestContext, site: Any, payload: CommentCreate
+    ctx: RequestContext, site: Site, payload: CommentCreate
 ) -> tuple[RenderedBody | None, dict[str, Any] | None]:
     """The body rendered and the pipeline's text-only work, ahead of the write transaction. A body
     the renderer refuses (too long) is left to the transaction, which refuses it in its usual
