@@ -228,18 +228,25 @@ def wrk(url: str, conns: int, seconds: float, script: Path, arg: str | None = No
     }
 
 
+def cpu_ms(pid: int) -> tuple[int, int]:
+    """User and system CPU milliseconds of ``pid`` and its descendants so far (``/proc``)."""
+    user = system = 0
+    for p in proc_tree(pid):
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            user += int(f[11])
+            system += int(f[12])
+        except (OSError, IndexError):
+            continue
+    tick = os.sysconf("SC_CLK_TCK")
+    return user * 1000 // tick, system * 1000 // tick
+
+
 def wait_idle(pid: int, idle_ms: int = 25, limit: float = 120.0) -> None:
     """Until the server's CPU stays flat for 0.5 s (queued work done), as peers.sh's drain."""
 
     def cpu() -> int:
-        total = 0
-        for p in proc_tree(pid):
-            try:
-                f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(f[11]) + int(f[12])
-            except (OSError, IndexError):
-                continue
-        return total * 1000 // os.sysconf("SC_CLK_TCK")
+        return sum(cpu_ms(pid))
 
     deadline = time.monotonic() + limit
     c0 = cpu()

@@ -34,34 +34,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_api import BENCH, ROOT, prepare, wrk
-from support.servers import free_port
+from support.servers import cluster_env  # bench_api puts tests/ on the path
 
 VIEWS = {
     "first page": "/api/v1/threads/{thread}/comments?limit=50&replies=3",
     "view=flat": "/api/v1/threads/{thread}/comments?view=flat",
 }
-
-
-def cluster_env(state: Path) -> dict[str, str]:
-    first_app = free_port()
-    while free_port() == first_app + 1:  # the second instance takes the next port
-        first_app = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-    env.update(
-        {
-            "PARLEY_CLUSTER_DIR": str(state),
-            "PARLEY_CLUSTER_PORT": str(free_port()),
-            "PARLEY_CLUSTER_APP_PORT": str(first_app),
-            "PARLEY_CLUSTER_PG_PORT": str(free_port()),
-            "PARLEY_CLUSTER_REDIS_PORT": str(free_port()),
-            "PARLEY_CLUSTER_INSTANCES": "2",
-            "PARLEY_CLUSTER_WORKERS": "1",
-            "PARLEY_DEFAULT_SITE": "bench",
-            "PARLEY_RATE_LIMITS_ENABLED": "false",
-            "PARLEY_LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
 
 
 def seed(url: str, data_dir: Path, thread: str, comments: int) -> None:
@@ -92,7 +70,14 @@ def main() -> None:
     # not under a private tmp: as root, PostgreSQL runs as ``postgres``, which must reach it
     state = Path(tempfile.mkdtemp(prefix="parley-instances-"))
     state.chmod(0o755)
-    env = cluster_env(state)
+    env = cluster_env(
+        state,
+        PARLEY_CLUSTER_INSTANCES="2",
+        PARLEY_CLUSTER_WORKERS="1",
+        PARLEY_DEFAULT_SITE="bench",
+        PARLEY_RATE_LIMITS_ENABLED="false",
+        PARLEY_LOG_LEVEL="WARNING",
+    )
 
     def script(*a: str) -> None:
         done = subprocess.run(

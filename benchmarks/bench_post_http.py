@@ -32,29 +32,13 @@ from bench_api import (
     BODY_TPL,
     POST_TPL,
     ParleyServer,
+    cpu_ms,
     export_source,
-    proc_tree,
     run_prepare,
     server_env,
     wait_idle,
     wrk,
 )
-
-
-def server_cpu_ms(pid: int) -> tuple[int, int]:
-    """User and system CPU milliseconds of the server's processes so far."""
-    import os
-
-    user = system = 0
-    for p in proc_tree(pid):
-        try:
-            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            user += int(f[11])
-            system += int(f[12])
-        except (OSError, IndexError):
-            continue
-    tick = os.sysconf("SC_CLK_TCK")
-    return user * 1000 // tick, system * 1000 // tick
 
 
 def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: int) -> dict[str, Any]:
@@ -88,10 +72,10 @@ def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: in
             capture_output=True,
         )
         wait_idle(pid)
-        cpu0 = server_cpu_ms(pid)
+        cpu0 = cpu_ms(pid)
         result = wrk(server.url + "/", conns, seconds, BENCH / "report.lua", str(reqs))
         wait_idle(pid)
-        cpu1 = server_cpu_ms(pid)
+        cpu1 = cpu_ms(pid)
         if result.get("requests"):
             user, system = (cpu1[i] - cpu0[i] for i in (0, 1))
             result["cpu_ms_per_post"] = round((user + system) / result["requests"], 2)

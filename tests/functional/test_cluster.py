@@ -329,7 +329,7 @@ def test_the_cluster_script_starts_two_instances_behind_nginx_and_stops_them(tmp
     import subprocess
     import tempfile
 
-    from support.servers import free_port
+    from support.servers import cluster_env
 
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
         pytest.fail("nginx is not installed: run scripts/system-deps.sh")
@@ -337,21 +337,7 @@ def test_the_cluster_script_starts_two_instances_behind_nginx_and_stops_them(tmp
     # not under tmp_path: as root, PostgreSQL runs as ``postgres``, which must reach its directory
     state = Path(tempfile.mkdtemp(prefix="parley-cluster-"))
     state.chmod(0o755)
-    first_app = free_port()
-    while free_port() == first_app + 1:  # the second instance takes the next port
-        first_app = free_port()
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("PARLEY_")}
-    env.update(
-        {
-            "PARLEY_CLUSTER_DIR": str(state),
-            "PARLEY_CLUSTER_PORT": str(free_port()),
-            "PARLEY_CLUSTER_APP_PORT": str(first_app),
-            "PARLEY_CLUSTER_PG_PORT": str(free_port()),
-            "PARLEY_CLUSTER_REDIS_PORT": str(free_port()),
-            "PARLEY_DEFAULT_SITE": "test",
-            "PARLEY_LIVE_HEARTBEAT_SECONDS": "0.5",
-        }
-    )
+    env = cluster_env(state, PARLEY_DEFAULT_SITE="test", PARLEY_LIVE_HEARTBEAT_SECONDS="0.5")
     port = int(env["PARLEY_CLUSTER_PORT"])
 
     def script(*args: str) -> subprocess.CompletedProcess[str]:

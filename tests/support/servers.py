@@ -25,6 +25,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cluster_env(state: Path, **settings: str) -> dict[str, str]:
+    """The environment for ``scripts/cluster.sh`` with its state in ``state``: free ports for nginx,
+    PostgreSQL, Redis and two consecutive ones for the instances, this process's environment
+    without its ``PARLEY_*`` variables, then ``settings`` (``PARLEY_*`` names) on top."""
+    first_app = free_port()
+    while free_port() == first_app + 1:  # the second instance takes the next port
+        first_app = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    env.update(
+        {
+            "PARLEY_CLUSTER_DIR": str(state),
+            "PARLEY_CLUSTER_PORT": str(free_port()),
+            "PARLEY_CLUSTER_APP_PORT": str(first_app),
+            "PARLEY_CLUSTER_PG_PORT": str(free_port()),
+            "PARLEY_CLUSTER_REDIS_PORT": str(free_port()),
+            **settings,
+        }
+    )
+    return env
+
+
 def pg_bindir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:

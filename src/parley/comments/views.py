@@ -276,8 +276,6 @@ def create_comment(
     with reg.cpu_turns:
         body_ahead, memo = _prepare(ctx, site, payload)
     with reg.db.write() as session:
-        site = ctx.site(session)
-        principal = ctx.principal(session, site)
         claim = None
         if idempotency_key is not None:
             key = idempotency.check_key(idempotency_key)
@@ -287,7 +285,7 @@ def create_comment(
             if isinstance(found, idempotency.Stored):
                 return Response(found.body, status_code=found.status_code, media_type="application/json")
             claim = found
-        if principal.account_id is None and principal.sso_claims is None:
+        if guest:
             enforce(ctx, Action.GUEST)  # a new guest identity (replays above are not counted)
         posted = do_post_comment(
             session,
