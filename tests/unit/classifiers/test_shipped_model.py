@@ -35,9 +35,10 @@ def shipped() -> LinearEnsemble:
 def test_shipped_artifact_is_small_and_loads_fast() -> None:
     header, arrays = artifact.paths_for(SHIPPED_DIR, Task.OFFENSE)
     assert header.stat().st_size + arrays.stat().st_size < 5_000_000
+    # load time is a benchmark figure (benchmarks/); here only a bound that catches a pathological load
     t0 = time.perf_counter()
     model = artifact.load(SHIPPED_DIR, Task.OFFENSE)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 10.0
     assert model.task is Task.OFFENSE
     assert "CC BY 4.0" in model.info.license
 
