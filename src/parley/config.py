@@ -127,9 +127,17 @@ class Settings(BaseSettings):
         description="Cache the public thread views (anonymous readers) in process, or in Redis when "
         "redis_url is set. Keys carry the thread's version, so writes are visible on the next read.",
     )
-    cache_max_entries: int = Field(2000, ge=1, le=10_000_000, description="In-process cache: most entries.")
+    cache_max_entries: int = Field(
+        2000,
+        ge=1,
+        le=10_000_000,
+        description="In-process cache (with Redis: each process's near copy of entries): most entries.",
+    )
     cache_max_bytes: int = Field(
-        64 * 1024 * 1024, ge=1024, le=2**40, description="In-process cache: most bytes of responses kept."
+        64 * 1024 * 1024,
+        ge=1024,
+        le=2**40,
+        description="In-process cache (with Redis: each process's near copy): most bytes of responses kept.",
     )
     cache_ttl_seconds: int = Field(
         300, ge=1, le=86400, description="How long an entry lives (in process and in Redis)."

@@ -2,7 +2,8 @@
 
 ``interfaces`` holds the :class:`~parley.cache.interfaces.ResponseCache` protocol, the value it stores
 and the Null implementation; ``memory`` the in-process bounded LRU (the default); ``redis`` the one
-shared by every instance (when ``PARLEY_REDIS_URL`` is set); ``http`` the HTTP side (keys, ETags,
+shared by every instance (when ``PARLEY_REDIS_URL`` is set, with an in-process near copy of the
+entries each process used); ``http`` the HTTP side (keys, ETags,
 conditional requests, ``Cache-Control``). :func:`build_cache` picks the implementation from the settings.
 
 Entries are never invalidated by hand: a key holds the thread's ``version``, which every change a
@@ -20,17 +21,20 @@ def build_cache(settings: Settings) -> ResponseCache:
     """Redis when ``redis_url`` is set, an in-process LRU otherwise, nothing when the cache is off."""
     if not settings.cache_enabled:
         return NullCache()
-    if settings.redis_url:
-        from parley.cache.redis import RedisCache
-
-        return RedisCache.from_url(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds)
     from parley.cache.memory import MemoryCache
 
-    return MemoryCache(
+    in_process = MemoryCache(
         max_entries=settings.cache_max_entries,
         max_bytes=settings.cache_max_bytes,
         ttl_seconds=settings.cache_ttl_seconds,
     )
+    if settings.redis_url:
+        from parley.cache.redis import RedisCache
+
+        # the in-process LRU becomes each process's near copy of what it used from Redis
+        ttl = settings.cache_ttl_seconds
+        return RedisCache.from_url(settings.redis_url, ttl_seconds=ttl, near=in_process)
+    return in_process
 
 
 __all__ = ["CachedResponse", "NullCache", "ResponseCache", "build_cache"]

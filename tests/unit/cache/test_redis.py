@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parley.cache.interfaces import CachedResponse
+from parley.cache.memory import MemoryCache
 from parley.cache.redis import PREFIX, RedisCache
 from support.servers import RedisServer, free_port
 
@@ -53,3 +54,32 @@ def test_the_pause_after_a_failure_ends(redis_server: RedisServer) -> None:
     finally:
         cache.clear()
         cache.close()
+
+
+def test_each_process_keeps_a_near_copy_of_what_redis_gave_it(redis_server: RedisServer) -> None:
+    writer = RedisCache.from_url(redis_server.url, ttl_seconds=60, near=MemoryCache())
+    reader = RedisCache.from_url(redis_server.url, ttl_seconds=60, near=MemoryCache())
+    value = CachedResponse(body=b'{"comments": []}', etag='"v1"')
+    try:
+        writer.set("thread:near", value)
+        assert reader.get("thread:near") == value  # from Redis, another instance's entry
+        writer.client.delete(PREFIX + "thread:near")
+        # a key names one version of a view: both keep answering it without asking Redis
+        assert reader.get("thread:near") == value
+        assert writer.get("thread:near") == value
+        assert reader.get("thread:other") is None
+        reader.clear()
+        assert reader.get("thread:near") is None
+    finally:
+        writer.clear()
+        writer.close()
+        reader.close()
+
+
+def test_the_near_copy_holds_only_what_redis_took(caplog: pytest.LogCaptureFixture) -> None:
+    cache = RedisCache.from_url(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2, near=MemoryCache())
+    cache.set("k", CachedResponse(body=b"{}", etag='"e"'))
+    assert cache.get("k") is None  # Redis refused it: no copy either
+    assert cache.near is not None
+    assert len(cache.near) == 0
+    cache.close()
