@@ -4,6 +4,7 @@ the replies endpoint, ``view=flat``, held and deleted comments, and site scoping
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from parley.clock import FrozenClock
 from parley.db.database import Database
-from support.factories import bearer, configure_site, make_comments, make_site, post, set_votes
+from support.factories import bearer, configure_site, make_comments, make_site, post, register, set_votes
 
 URL = "/api/v1/threads/{}/comments"
 
@@ -202,6 +203,60 @@ def test_flat_view_is_every_published_comment_oldest_first(
     assert all(c["parent_id"] is None for c in got[:150])
     assert all(c["status"] == "published" and c["replies"] == [] for c in got)
     assert page["thread"]["comment_count"] == 210
+
+
+def test_a_big_whole_thread_is_built_off_the_event_loop(
+    client: TestClient, db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``FLAT_BUILD_IN_POOL`` comments the whole thread is read and encoded in the thread pool
+    (a 10,000-comment build would stall the worker's loop for ~0.5 s), with the same answer."""
+    from parley.comments import queries, threads, views
+
+    where: dict[str, set[int]] = {"loop": set(), "build": set()}
+    real_find, real_whole = threads.find_thread_view, queries.whole_thread
+
+    def find(*a: Any, **k: Any) -> Any:
+        where["loop"].add(threading.get_ident())  # the async view runs this on the loop
+        return real_find(*a, **k)
+
+    def whole(*a: Any, **k: Any) -> Any:
+        where["build"].add(threading.get_ident())
+        return real_whole(*a, **k)
+
+    monkeypatch.setattr(threads, "find_thread_view", find)
+    monkeypatch.setattr(queries, "whole_thread", whole)
+    tops = make_comments(db, clock, "big-flat", 6)
+    replies = make_comments(db, clock, "big-flat", 2, parent_id=tops[0])
+    small = listing(client, "big-flat", view="flat")
+    assert where["build"] <= where["loop"]  # 8 comments: built on the loop
+    monkeypatch.setattr(views, "FLAT_BUILD_IN_POOL", 5)
+    clock.advance(1)
+    [newest] = make_comments(db, clock, "big-flat", 1)  # a new version: the cache has no answer
+    where["build"].clear()
+    big = listing(client, "big-flat", view="flat")
+    assert where["build"], "the whole thread was not read"
+    assert not where["build"] & where["loop"], "the big thread was built on the event loop"
+    assert ids(big["comments"]) == tops + replies + [newest]
+    assert big["comments"][:8] == small["comments"]
+    assert big["thread"]["comment_count"] == 9
+    again = client.get(URL.format("big-flat"), params={"view": "flat"})  # stored like any answer
+    assert again.json() == big
+    assert (
+        client.get(
+            URL.format("big-flat"), params={"view": "flat"}, headers={"If-None-Match": again.headers["etag"]}
+        ).status_code
+        == 304
+    )
+    # a reader with an account: the same build, and their own comment in it or beside it
+    me = register(client)
+    made = post(client, "big-flat", "Meine eigene Meinung zu diesem Artikel.", token=me["token"])
+    mine_id = made.json()["comment"]["id"]
+    where["build"].clear()
+    mine = client.get(URL.format("big-flat"), params={"view": "flat"}, headers=bearer(me["token"])).json()
+    assert where["build"]
+    assert not where["build"] & where["loop"]
+    assert ids(mine["comments"])[:9] == tops + replies + [newest]
+    assert mine_id in ids(mine["comments"]) + ids(mine["own_pending"])  # published, or held and theirs
 
 
 def test_held_and_deleted_comments(client: TestClient, db: Database, clock: FrozenClock) -> None:
