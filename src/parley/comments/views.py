@@ -58,7 +58,7 @@ CommentId = Annotated[int, Path(ge=1, le=2**53, description="Comment id")]
 ThreadKey = Annotated[str, Path(min_length=1, max_length=512, description="Article id or URL of the thread")]
 ERRORS = problem_responses({400: "Bad request", 404: "Not found", 422: "Invalid fields"})
 # A whole thread (``view=flat``) of more published comments than this is built and encoded in the
-# thread pool: on the event loop a 10,000-comment build (~0.5 s) would stall every other request of
+# thread pool: on the event loop a 10,000-comment build (~0.2 s) would stall every other request of
 # the worker, cache hits included. Smaller ones stay on the loop, where reads are cheaper.
 FLAT_BUILD_IN_POOL = 2000
 READ_ERRORS = {304: {"description": "Not modified (If-None-Match named the current ETag)"}, **ERRORS}
