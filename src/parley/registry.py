@@ -6,6 +6,7 @@ have a single-process and a shared (Redis) implementation are chosen here, from 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ class Registry:
     limits: RateLimits = field(default_factory=RateLimits.unlimited)  # request rate limits
     cache: ResponseCache = field(default_factory=NullCache)  # public thread views (parley.cache)
     front: FrontIndex = field(default_factory=lambda: FrontIndex(recheck_seconds=0))  # cache.front
+    builds: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    """Cache keys whose answer a view is building in the thread pool right now (on the event loop
+    only): readers of the same key wait for that build instead of starting their own."""
     cpu_turns: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
     """CPU-bound request work done outside the database's write lock (a POST's rendering and the
     pipeline's text-only work) takes turns, one request at a time per process. Left to compete

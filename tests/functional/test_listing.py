@@ -259,6 +259,47 @@ def test_a_big_whole_thread_is_built_off_the_event_loop(
     assert mine_id in ids(mine["comments"]) + ids(mine["own_pending"])  # published, or held and theirs
 
 
+def test_readers_of_a_big_thread_being_built_wait_for_that_build(
+    app: FastAPI, client: TestClient, db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two anonymous readers of the same uncached big thread: the second waits for the first's build
+    in the pool (one read of the thread) and gets the same answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from parley.comments import queries, threads, views
+
+    monkeypatch.setattr(views, "FLAT_BUILD_IN_POOL", 3)
+    make_comments(db, clock, "herd", 6)
+    arrived = threading.Event()
+    views_of_thread: list[int] = []
+    builds: list[int] = []
+    real_find, real_whole = threads.find_thread_view, queries.whole_thread
+
+    def find(*a: Any, **k: Any) -> Any:
+        views_of_thread.append(1)
+        if len(views_of_thread) == 2:
+            arrived.set()  # the second reader is in the view
+        return real_find(*a, **k)
+
+    def whole(*a: Any, **k: Any) -> Any:
+        builds.append(1)
+        arrived.wait(10)  # the first build is still running when the second reader comes
+        return real_whole(*a, **k)
+
+    monkeypatch.setattr(threads, "find_thread_view", find)
+    monkeypatch.setattr(queries, "whole_thread", whole)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(client.get, URL.format("herd"), params={"view": "flat"})
+        second = pool.submit(client.get, URL.format("herd"), params={"view": "flat"})
+        answers = [first.result(timeout=30), second.result(timeout=30)]
+    assert arrived.is_set()
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json()
+    assert len(answers[0].json()["comments"]) == 6
+    assert len(builds) == 1, "each reader built the thread"
+    assert not app.state.registry.builds  # nothing left behind
+
+
 def test_held_and_deleted_comments(client: TestClient, db: Database, clock: FrozenClock) -> None:
     """Held comments are invisible; a removed comment with visible replies stays as an empty tombstone."""
     [kept, removed] = make_comments(db, clock, "gone", 2)

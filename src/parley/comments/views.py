@@ -10,6 +10,7 @@ the pool, since they wait for locks.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -164,6 +165,8 @@ async def list_comments(
         if thread is None:
             return _fresh(ctx, key, body, until=until)
         big = view == "flat" and thread.comment_count > FLAT_BUILD_IN_POOL
+        if big and key is not None:
+            return await _whole_thread_in_pool(ctx, session, body, thread.id, key, until)
         if big:  # the loop waits without the work; the session is used by one thread at a time
             body["comments"] = await run_in_threadpool(_flat_comments, session, thread.id, me)
         elif view == "flat":
@@ -220,6 +223,31 @@ def _flat_comments(session: Any, thread_id: int, me: int | None) -> list[dict[st
     rows = queries.whole_thread(session, thread_id)
     mine = queries.my_votes(session, me, [r.id for r in rows]) if me else None
     return [queries.serialize(r, mine, me) for r in rows]
+
+
+async def _whole_thread_in_pool(
+    ctx: RequestContext, session: Any, body: dict[str, Any], thread_id: int, key: str, until: datetime | None
+) -> Response:
+    """An anonymous reader's whole big thread, read and encoded in the thread pool — once per
+    worker and version: readers who ask while it is being built wait for that build and get its
+    answer from the cache (left to themselves, a hot thread's readers would each start one)."""
+    builds = ctx.registry.builds
+    running = builds.get(key)
+    if running is not None:
+        await asyncio.shield(running)
+        hit = _cached(ctx, key, "thread", until)
+        if hit is not None:
+            return hit  # otherwise that build failed or was not stored: build it here
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    builds[key] = done
+    try:
+        body["comments"] = await run_in_threadpool(_flat_comments, session, thread_id, None)
+        entry = await run_in_threadpool(_encode, ctx, body)
+        return _store(ctx, key, entry, "thread", until)
+    finally:
+        if builds.get(key) is done:
+            del builds[key]
+        done.set_result(None)
 
 
 def _encode(ctx: RequestContext, body: Any) -> CachedResponse:
