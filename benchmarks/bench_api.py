@@ -48,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,21 @@ def export_source(rev: str, dest: Path, revert: str | None = None) -> Path:
         ).stdout
         subprocess.run(["patch", "-s", "-R", "-p1", "-d", str(dest)], input=diff, check=True)
     return dest / "src"
+
+
+def alternated(revs: list[str], rounds: int, prefix: str) -> Iterator[tuple[int, str, Path | None, Path]]:
+    """For A/B runs of revisions (``worktree`` = the working tree): each revision's ``src`` exported
+    once, then ``(round, revision, src or None, a fresh temporary directory)`` for every revision
+    in every round, alternated, so the machine's load falls on all of them alike."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as base:
+        sources = {
+            rev: None if rev == "worktree" else export_source(rev, Path(base) / f"code{i}")
+            for i, rev in enumerate(revs)
+        }
+        for round_no in range(rounds):
+            for i, rev in enumerate(revs):
+                with tempfile.TemporaryDirectory(dir=base, prefix=f"r{round_no}-{i}-") as tmp:
+                    yield round_no + 1, rev, sources[rev], Path(tmp)
 
 
 def git_rev(rev: str) -> str:

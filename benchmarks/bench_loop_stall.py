@@ -25,7 +25,6 @@ import http.client
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_api import ParleyServer, export_source, server_env
+from bench_api import ParleyServer, alternated, server_env
 from bench_instances import seed
 
 SMALL = "/api/v1/threads/small/comments?limit=50&replies=3"
@@ -142,21 +141,14 @@ def main() -> None:
     p.add_argument("--misses", type=int, default=10)
     args = p.parse_args()
     revs = args.compare.split(",")
-    with tempfile.TemporaryDirectory(prefix="bench-loop-stall-") as base:
-        sources = {
-            rev: None if rev == "worktree" else export_source(rev, Path(base) / f"code{i}")
-            for i, rev in enumerate(revs)
-        }
-        for round_no in range(args.rounds):
-            for i, rev in enumerate(revs):
-                with tempfile.TemporaryDirectory(dir=base, prefix=f"r{round_no}-{i}-") as tmp:
-                    r = measure(sources[rev], Path(tmp), args.comments, args.misses)
-                print(
-                    f"round {round_no + 1} {rev}: small page p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
-                    f"max {r['max_ms']} ms over {r['reads']} reads; whole big thread after a write "
-                    f"{r['build_ms']} ms (median of {args.misses})",
-                    flush=True,
-                )
+    for round_no, rev, src, tmp in alternated(revs, args.rounds, "bench-loop-stall-"):
+        r = measure(src, tmp, args.comments, args.misses)
+        print(
+            f"round {round_no} {rev}: small page p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"max {r['max_ms']} ms over {r['reads']} reads; whole big thread after a write "
+            f"{r['build_ms']} ms (median of {args.misses})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

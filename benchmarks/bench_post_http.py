@@ -20,7 +20,6 @@ import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,8 @@ from bench_api import (
     BODY_TPL,
     POST_TPL,
     ParleyServer,
+    alternated,
     cpu_ms,
-    export_source,
     run_prepare,
     server_env,
     wait_idle,
@@ -95,26 +94,19 @@ def main() -> None:
     args = p.parse_args()
     revs = args.compare.split(",")
     rates: dict[str, list[float]] = {rev: [] for rev in revs}
-    with tempfile.TemporaryDirectory(prefix="bench-post-http-") as base:
-        sources = {
-            rev: None if rev == "worktree" else export_source(rev, Path(base) / f"code{i}")
-            for i, rev in enumerate(revs)
-        }
-        for round_no in range(args.rounds):
-            for i, rev in enumerate(revs):
-                with tempfile.TemporaryDirectory(dir=base, prefix=f"r{round_no}-{i}-") as tmp:
-                    r = measure(sources[rev], Path(tmp), args.conns, args.seconds, args.workers)
-                if "rps" not in r:
-                    print(f"round {round_no + 1} {rev}: wrk failed: {r}", flush=True)
-                    continue
-                rates[rev].append(r["rps"])
-                print(
-                    f"round {round_no + 1} {rev}: {r['rps']} req/s, "
-                    f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
-                    f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
-                    f"errors {r['errors']}",
-                    flush=True,
-                )
+    for round_no, rev, src, tmp in alternated(revs, args.rounds, "bench-post-http-"):
+        r = measure(src, tmp, args.conns, args.seconds, args.workers)
+        if "rps" not in r:
+            print(f"round {round_no} {rev}: wrk failed: {r}", flush=True)
+            continue
+        rates[rev].append(r["rps"])
+        print(
+            f"round {round_no} {rev}: {r['rps']} req/s, "
+            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
+            f"errors {r['errors']}",
+            flush=True,
+        )
     for rev, values in rates.items():
         if values:
             print(f"{rev}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
