@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from parley.cache import NullCache, ResponseCache, build_cache
+from parley.cache import CachedResponse, NullCache, ResponseCache, build_cache
 from parley.cache.front import FrontIndex
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
@@ -41,9 +41,10 @@ class Registry:
     limits: RateLimits = field(default_factory=RateLimits.unlimited)  # request rate limits
     cache: ResponseCache = field(default_factory=NullCache)  # public thread views (parley.cache)
     front: FrontIndex = field(default_factory=lambda: FrontIndex(recheck_seconds=0))  # cache.front
-    builds: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    builds: dict[str, asyncio.Future[CachedResponse | None]] = field(default_factory=dict)
     """Cache keys whose answer a view is building in the thread pool right now (on the event loop
-    only): readers of the same key wait for that build instead of starting their own."""
+    only): readers of the same key wait for that build's entry (None if it failed) instead of
+    starting their own."""
     cpu_turns: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
     """CPU-bound request work done outside the database's write lock (a POST's rendering and the
     pipeline's text-only work) takes turns, one request at a time per process. Left to compete

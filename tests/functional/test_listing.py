@@ -259,16 +259,26 @@ def test_a_big_whole_thread_is_built_off_the_event_loop(
     assert mine_id in ids(mine["comments"]) + ids(mine["own_pending"])  # published, or held and theirs
 
 
+@pytest.mark.parametrize("store", ["memory", "none"])
 def test_readers_of_a_big_thread_being_built_wait_for_that_build(
-    app: FastAPI, client: TestClient, db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI,
+    client: TestClient,
+    db: Database,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    store: str,
 ) -> None:
     """Two anonymous readers of the same uncached big thread: the second waits for the first's build
-    in the pool (one read of the thread) and gets the same answer."""
+    in the pool (one read of the thread) and gets the same answer — handed over, so also when the
+    cache does not keep it (``none``: a cache that stores nothing, as for an answer too large)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from parley.cache import NullCache
     from parley.comments import queries, threads, views
 
     monkeypatch.setattr(views, "FLAT_BUILD_IN_POOL", 3)
+    if store == "none":
+        monkeypatch.setattr(app.state.registry, "cache", NullCache())
     make_comments(db, clock, "herd", 6)
     arrived = threading.Event()
     views_of_thread: list[int] = []

@@ -213,9 +213,17 @@ def _cached(ctx: RequestContext, key: str, view: str, until: datetime | None = N
     reg.metrics.cache_lookup(view, hit=entry is not None)
     if entry is None:
         return None
+    return _answer(ctx, key, entry, view, until)
+
+
+def _answer(
+    ctx: RequestContext, key: str, entry: CachedResponse, view: str, until: datetime | None
+) -> Response:
+    """Answer an anonymous view with the entry of ``key``; a public answer is remembered by the
+    front. On the event loop: the front index is the loop's."""
     public = not has_credentials(ctx.request)
     if public:
-        reg.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
+        ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
     return respond(ctx.request, entry, ctx.settings, public=public)
 
 
@@ -229,17 +237,18 @@ async def _whole_thread_in_pool(
     ctx: RequestContext, session: Any, body: dict[str, Any], thread_id: int, key: str, until: datetime | None
 ) -> Response:
     """An anonymous reader's whole big thread, read and encoded in the thread pool — once per
-    worker and version: readers who ask while it is being built wait for that build and get its
-    answer from the cache (left to themselves, a hot thread's readers would each start one)."""
+    worker and version: readers who ask while it is being built wait for that build and are
+    answered with its entry (left to themselves, a hot thread's readers would each start one; the
+    entry is handed over, not re-read, as a cache may not keep one that large)."""
     builds = ctx.registry.builds
-    running = builds.get(key)
-    if running is not None:
-        await asyncio.shield(running)
-        hit = _cached(ctx, key, "thread", until)
-        if hit is not None:
-            return hit  # otherwise that build failed or was not stored: build it here
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    while (running := builds.get(key)) is not None:
+        built = await asyncio.shield(running)
+        if built is not None:
+            return _answer(ctx, key, built, "thread", until)
+        # that build failed: the first reader to wake builds again, the others wait for it
+    done: asyncio.Future[CachedResponse | None] = asyncio.get_running_loop().create_future()
     builds[key] = done
+    entry = None
     try:
         body["comments"] = await run_in_threadpool(_flat_comments, session, thread_id, None)
         entry = await run_in_threadpool(_encode, ctx, body)
@@ -247,7 +256,7 @@ async def _whole_thread_in_pool(
     finally:
         if builds.get(key) is done:
             del builds[key]
-        done.set_result(None)
+        done.set_result(entry)
 
 
 def _encode(ctx: RequestContext, body: Any) -> CachedResponse:
@@ -265,15 +274,11 @@ def _fresh(
 def _store(
     ctx: RequestContext, key: str | None, entry: CachedResponse, view: str, until: datetime | None
 ) -> Response:
-    """Store ``entry`` under ``key`` (the anonymous view) and answer with it. On the event loop: the
-    front index is the loop's."""
-    public = False
-    if key is not None:
-        ctx.registry.cache.set(key, entry)
-        public = not has_credentials(ctx.request)
-        if public:
-            ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
-    return respond(ctx.request, entry, ctx.settings, public=public)
+    """Store ``entry`` under ``key`` (the anonymous view) and answer with it."""
+    if key is None:
+        return respond(ctx.request, entry, ctx.settings, public=False)
+    ctx.registry.cache.set(key, entry)
+    return _answer(ctx, key, entry, view, until)
 
 
 @router.get("/comments/{comment_id}/replies", response_model=RepliesOut, responses=READ_ERRORS)
