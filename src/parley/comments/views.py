@@ -250,13 +250,20 @@ async def _whole_thread_in_pool(
     builds[key] = done
     entry = None
     try:
-        body["comments"] = await run_in_threadpool(_flat_comments, session, thread_id, None)
-        entry = await run_in_threadpool(_encode, ctx, body)
+        entry = await run_in_threadpool(_build_whole_thread, ctx, session, body, thread_id)
         return _store(ctx, key, entry, "thread", until)
     finally:
         if builds.get(key) is done:
             del builds[key]
         done.set_result(entry)
+
+
+def _build_whole_thread(
+    ctx: RequestContext, session: Any, body: dict[str, Any], thread_id: int
+) -> CachedResponse:
+    """An anonymous reader's whole thread, read and encoded (one trip to the thread pool)."""
+    body["comments"] = _flat_comments(session, thread_id, None)
+    return _encode(ctx, body)
 
 
 def _encode(ctx: RequestContext, body: Any) -> CachedResponse:
