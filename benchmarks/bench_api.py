@@ -165,6 +165,24 @@ def prepare(database_url: str, data_dir: Path) -> None:
         db.dispose()
 
 
+def seed(url: str, data_dir: Path, threads: dict[str, int]) -> None:
+    """:func:`prepare`, then the ``bench`` site's threads (key → number of comments), written through
+    the services in one transaction per thread (not the API: no moderation, no rate limits)."""
+    from parley.clock import SystemClock
+    from parley.db.database import Database
+    from support.apps import settings_for
+    from support.factories import make_comments
+
+    prepare(url, data_dir)
+    db = Database(settings_for(url, data_dir))
+    try:
+        for thread, comments in threads.items():
+            text = "Kommentar Nummer {i} zum Artikel."
+            make_comments(db, SystemClock(), thread, comments, site="bench", text=text)
+    finally:
+        db.dispose()
+
+
 # ------------------------------------------------------------------------------- processes
 
 

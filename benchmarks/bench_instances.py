@@ -33,29 +33,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_api import BENCH, ROOT, prepare, wrk
+from bench_api import BENCH, ROOT, seed, wrk
 from support.servers import cluster_env  # bench_api puts tests/ on the path
 
 VIEWS = {
     "first page": "/api/v1/threads/{thread}/comments?limit=50&replies=3",
     "view=flat": "/api/v1/threads/{thread}/comments?view=flat",
 }
-
-
-def seed(url: str, data_dir: Path, thread: str, comments: int) -> None:
-    from parley.clock import SystemClock
-    from parley.db.database import Database
-    from support.apps import settings_for
-    from support.factories import make_comments
-
-    prepare(url, data_dir)
-    db = Database(settings_for(url, data_dir))
-    try:
-        make_comments(
-            db, SystemClock(), thread, comments, site="bench", text="Kommentar Nummer {i} zum Artikel."
-        )
-    finally:
-        db.dispose()
 
 
 def main() -> None:
@@ -95,7 +79,7 @@ def main() -> None:
             if "DATABASE_URL" in line
         )
         thread = "instances"
-        seed(url, state / "seed", thread, args.comments)
+        seed(url, state / "seed", {thread: args.comments})
         ports = {"one": int(env["PARLEY_CLUSTER_APP_PORT"]), "two": int(env["PARLEY_CLUSTER_PORT"])}
         for round_no in range(args.rounds):
             for view, tpl in VIEWS.items():

@@ -32,8 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_api import ParleyServer, alternated, server_env
-from bench_instances import seed
+from bench_api import ParleyServer, alternated, seed, server_env
 
 SMALL = "/api/v1/threads/small/comments?limit=50&replies=3"
 BIG = "/api/v1/threads/big/comments?view=flat"
@@ -79,8 +78,7 @@ def call(port: int, method: str, path: str, body: dict[str, Any] | None = None) 
 
 def measure(src: Path | None, tmp: Path, comments: int, misses: int) -> dict[str, Any]:
     url = f"sqlite:///{tmp / 'parley.db'}"
-    seed(url, tmp, "big", comments)
-    seed_small(url, tmp)
+    seed(url, tmp, {"big": comments, "small": 20})
     server = ParleyServer(url, tmp, workers=1, env=server_env(src))
     server.start()
     try:
@@ -118,19 +116,6 @@ def measure(src: Path | None, tmp: Path, comments: int, misses: int) -> dict[str
         }
     finally:
         server.stop()
-
-
-def seed_small(url: str, tmp: Path) -> None:
-    from parley.clock import SystemClock
-    from parley.db.database import Database
-    from support.apps import settings_for
-    from support.factories import make_comments
-
-    db = Database(settings_for(url, tmp))
-    try:
-        make_comments(db, SystemClock(), "small", 20, site="bench", text="Kurz {i}.")
-    finally:
-        db.dispose()
 
 
 def main() -> None:
