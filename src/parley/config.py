@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `parley serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `parley serve` binds to.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes for `parley serve`.")
+    machine_shared_state: bool = Field(
+        False,
+        description="Without redis_url, keep live events, rate limits and flood counts in a file beside "
+        "the database that every process of this machine shares (on by itself when workers > 1; turn it "
+        "on for several `parley serve` processes of one machine behind one proxy).",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL readers reach Parley at (links in statements, mails)."
     )

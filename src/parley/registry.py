@@ -18,6 +18,7 @@ from parley.cache.front import FrontIndex
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
+from parley.db.machine import MachineFile, machine_file_path, shares_on_machine
 from parley.live.bus import EventBus, NullBus
 from parley.live.memory import LocalBus
 from parley.moderation.backends import ModerationBackends, RateStore
@@ -73,7 +74,7 @@ class Registry:
 
         Copy index, name registry and author history live in the database (shared by every
         instance, stored with the comment in one transaction); rate events live in the process,
-        or in Redis when configured.
+        the machine's shared file (several workers) or Redis when configured.
         """
         return ModerationBackends(
             copies=SqlCopyIndex(session),
@@ -86,25 +87,38 @@ class Registry:
         self.events.close()
         self.limits.close()
         self.cache.close()
-        close_rates = getattr(self.rates, "close", None)  # only the Redis store holds a connection
+        close_rates = getattr(self.rates, "close", None)  # the Redis and machine stores hold a connection
         if close_rates is not None:
             close_rates()
         self.db.dispose()
 
 
 def build_event_bus(settings: Settings) -> EventBus:
-    """Redis (streams + pub/sub) when ``redis_url`` is set: every instance hears every event."""
+    """Redis (streams + pub/sub) when ``redis_url`` is set: every instance hears every event. Without
+    it, several processes of one machine share a file (:mod:`parley.db.machine`); one process keeps
+    its events to itself."""
     if settings.redis_url:
         from parley.live.redis_bus import RedisBus
 
         return RedisBus(settings.redis_url, max_subscribers=settings.live_max_connections)
+    path = machine_file_path(settings)
+    if shares_on_machine(settings) and path is not None:
+        from parley.live.machine_bus import MachineBus
+
+        return MachineBus(MachineFile(path), max_subscribers=settings.live_max_connections)
     return LocalBus(max_subscribers=settings.live_max_connections)
 
 
 def build_rate_store(settings: Settings) -> RateStore:
-    """Moderation's flood/rate events: in Redis when ``redis_url`` is set, so they hold across instances."""
+    """Moderation's flood/rate events: in Redis when ``redis_url`` is set, so they hold across
+    instances; in the machine's shared file for several processes without Redis; else in process."""
     if settings.redis_url:
         from parley.moderation.redis_rates import RedisRateStore
 
         return RedisRateStore.from_url(settings.redis_url)
+    path = machine_file_path(settings)
+    if shares_on_machine(settings) and path is not None:
+        from parley.moderation.machine_rates import MachineRateStore
+
+        return MachineRateStore(MachineFile(path))
     return InMemoryRateStore()

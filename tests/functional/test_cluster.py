@@ -1,7 +1,8 @@
-"""Two ``parley serve`` instances on one PostgreSQL and one Redis, as ``scripts/cluster.sh`` runs them.
+"""Two ``parley serve`` instances on one PostgreSQL and one Redis, as ``scripts/cluster.sh`` runs them
+— and, without Redis, on one SQLite database and the machine's shared file (:mod:`parley.db.machine`).
 
 Instance A has one worker, instance B two (``--workers 2``), so three processes share nothing but
-the database and Redis. What one instance is told, the other must know:
+the database and Redis (or the machine file). What one instance is told, the other must know:
 
 - a comment posted through A is read through B (also when B had the thread page already);
 - an SSE reader on B hears the ``comment.published`` event of a post made through A, and a reader
@@ -39,9 +40,12 @@ from parley.comments.models import Comment, Vote
 from parley.db.database import Database
 from support.apps import TEST_MODERATION, module_database, settings_for
 from support.factories import make_account, make_comments, make_site
-from support.servers import ParleyServer, RedisServer
+from support.servers import ParleyServer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+SHARED_BY = [
+    pytest.param("redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    pytest.param("machine", id="sqlite-machine-file"),  # no Redis: the processes of one machine
+]
 
 LOGIN_LIMIT = 3
 # a site whose moderation floods at its defaults (3 comments in 20 s per author), classifiers off
@@ -98,7 +102,7 @@ class Cluster:
     db: Database
     a: ParleyServer
     b: ParleyServer
-    redis_url: str
+    redis_url: str | None
 
     def port(self, i: int) -> int:
         return (self.a, self.b)[i % 2].port
@@ -111,26 +115,30 @@ class Cluster:
             return {"Authorization": f"Bearer {do_create_session(s, account, SystemClock().now(), 1).token}"}
 
 
-@pytest.fixture(scope="module")
-def cluster(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
-) -> Iterator[Cluster]:
+@pytest.fixture(scope="module", params=SHARED_BY)
+def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     tmp = tmp_path_factory.mktemp("cluster")
-    with module_database("postgresql", request, tmp) as url:
+    backend = "postgresql" if request.param == "redis" else "sqlite"
+    with module_database(backend, request, tmp) as url:
         db = Database(settings_for(url, tmp))
         make_site(db, SystemClock(), "test", name="Testzeitung", settings={"moderation": TEST_MODERATION})
         make_site(db, SystemClock(), "flood", name="Flutblatt", settings={"moderation": FLOOD_MODERATION})
-        redis.Redis.from_url(redis_server.url).flushdb()
         env = {
-            "PARLEY_REDIS_URL": redis_server.url,
             "PARLEY_RATE_LIMIT_LOGIN": f"{LOGIN_LIMIT}/5m",
             "PARLEY_LIVE_HEARTBEAT_SECONDS": "0.5",
         }
+        redis_url = None
+        if request.param == "redis":
+            redis_url = request.getfixturevalue("redis_server").url
+            redis.Redis.from_url(redis_url).flushdb()
+            env["PARLEY_REDIS_URL"] = redis_url
+        else:  # A has one worker: it shares the machine file because it is told to; B by itself
+            env["PARLEY_MACHINE_SHARED_STATE"] = "true"
         a = ParleyServer(url, tmp, env=env)
-        b = ParleyServer(url, tmp, workers=2, env=env)
+        b = ParleyServer(url, tmp, workers=2, env={k: v for k, v in env.items() if "MACHINE" not in k})
         try:
             all_at_once([a.start, b.start])
-            yield Cluster(db, a, b, redis_server.url)
+            yield Cluster(db, a, b, redis_url)
         finally:
             a.stop()
             b.stop()
@@ -138,7 +146,10 @@ def cluster(
 
 
 def wait_for_listeners(cluster: Cluster, count: int = 3) -> None:
-    """Every worker's bus listener holds its Redis subscription (A: 1 worker, B: 2)."""
+    """Every worker's bus listener holds its Redis subscription (A: 1 worker, B: 2). A machine
+    file's pollers start before a worker answers."""
+    if cluster.redis_url is None:
+        return
     client = redis.Redis.from_url(cluster.redis_url)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -324,6 +335,8 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_the_cluster_script_starts_two_instances_behind_nginx_and_stops_them(tmp_path: Path) -> None:
     import shutil
     import subprocess

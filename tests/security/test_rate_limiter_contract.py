@@ -1,4 +1,5 @@
-"""The RateLimiter contract, run against every implementation: in process and Redis.
+"""The RateLimiter contract, run against every implementation: in process, the machine's shared
+file and Redis.
 
 A new implementation joins by adding its factory to :func:`limiter`'s parameters. Time is passed
 in (the limiter never reads a clock), so every case is exact.
@@ -7,22 +8,31 @@ in (the limiter never reads a clock), so every case is exact.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from parley.db.machine import MachineFile
 from parley.ratelimit import InMemoryRateLimiter, RateLimiter, Rule
+from parley.ratelimit.machine import MachineRateLimiter
 from parley.ratelimit.redis_backend import RedisRateLimiter
 from support.servers import RedisServer
 
 T0 = 1_699_999_200.0  # a border of every window below (a multiple of 3600)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+@pytest.fixture(params=["memory", "machine", "redis"])
+def limiter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RateLimiter]:
     if request.param == "memory":
         yield InMemoryRateLimiter()
+        return
+    if request.param == "machine":
+        machine = MachineRateLimiter(MachineFile(tmp_path / "p.db.shared"))
+        yield machine
+        machine.close()
         return
     server: RedisServer = request.getfixturevalue("redis_server")
     made = RedisRateLimiter.from_url(server.url)
@@ -125,3 +135,38 @@ def test_redis_down_fails_open_and_says_so(caplog: pytest.LogCaptureFixture) -> 
         assert "Redis unavailable" in warnings[0].getMessage()
     finally:
         made.close()
+
+
+def _knock_from_a_process(path: str, start: object, times: int) -> int:
+    limiter = MachineRateLimiter(MachineFile(Path(path)))
+    start.wait()  # type: ignore[attr-defined]
+    admitted = sum(limiter.hit("k", Rule("procs", 150, 60), T0 + 5).allowed for _ in range(times))
+    limiter.close()
+    return admitted
+
+
+def test_the_machine_file_counts_for_every_process_and_admits_exactly_the_limit(tmp_path: Path) -> None:
+    """Four processes (as ``parley serve --workers 4`` runs them) knock 100 times each at once."""
+    path = str(tmp_path / "p.db.shared")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        start = manager.Event()
+        with ctx.Pool(4) as pool:
+            pending = [pool.apply_async(_knock_from_a_process, (path, start, 100)) for _ in range(4)]
+            start.set()
+            admitted = [p.get(60) for p in pending]
+    assert sum(admitted) == 150
+
+
+def test_the_machine_file_failing_admits_and_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the shared file's directory should be")
+    made = MachineRateLimiter(MachineFile(blocked / "p.db.shared"))
+    rule = Rule("down", 1, 60)
+    with caplog.at_level(logging.WARNING, logger="parley.ratelimit"):
+        assert all(made.hit("k", rule, T0).allowed for _ in range(3))
+    warnings = [r for r in caplog.records if r.name == "parley.ratelimit"]
+    assert len(warnings) == 1
+    assert "shared file failed" in warnings[0].getMessage()

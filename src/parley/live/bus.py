@@ -11,6 +11,7 @@ loop (the SSE endpoint is async). An implementation must be safe across that bou
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +30,18 @@ class ThreadEvent:
 
     def public_data(self) -> dict[str, Any]:
         return {k: self.data[k] for k in PUBLIC_FIELDS if k in self.data}
+
+
+def encode_event(event: ThreadEvent) -> str:
+    """An event as the shared buses carry it between processes (JSON)."""
+    return json.dumps(
+        {"s": event.site_id, "t": event.thread_id, "k": event.kind, "d": event.data}, separators=(",", ":")
+    )
+
+
+def decode_event(raw: str | bytes) -> ThreadEvent:
+    obj = json.loads(raw)
+    return ThreadEvent(site_id=int(obj["s"]), thread_id=int(obj["t"]), kind=str(obj["k"]), data=obj["d"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,20 +112,35 @@ class LocalBus:
         return self._count
 
     def publish(self, event: ThreadEvent) -> None:
-        key = (event.site_id, event.thread_id)
         with self._lock:
             self._seq += 1
             seq = self._seq
-            log = self._backlog.get(key)
-            if log is None:
-                log = self._backlog[key] = _Log(self._backlog_size)
-                if len(self._backlog) > self._backlog_threads:
-                    _, evicted = self._backlog.popitem(last=False)
-                    self._evicted_upto = max(self._evicted_upto, evicted.last_seq)
-            else:
-                self._backlog.move_to_end(key)
-            log.append(seq, event)
-            targets = list(self._subscribers.get(key, ()))
+            targets = self._log(seq, event)
+        self._deliver(seq, event, targets)
+
+    def _fan_out(self, seq: int, event: ThreadEvent) -> None:
+        """Hand on event number ``seq``, numbered elsewhere (:class:`parley.live.machine_bus.MachineBus`
+        gives the shared file's row ids, in order)."""
+        with self._lock:
+            self._seq = max(self._seq, seq)
+            targets = self._log(seq, event)
+        self._deliver(seq, event, targets)
+
+    def _log(self, seq: int, event: ThreadEvent) -> list[LocalSubscription]:
+        """Under the lock: keep the event in its thread's backlog; the thread's readers now."""
+        key = (event.site_id, event.thread_id)
+        log = self._backlog.get(key)
+        if log is None:
+            log = self._backlog[key] = _Log(self._backlog_size)
+            if len(self._backlog) > self._backlog_threads:
+                _, evicted = self._backlog.popitem(last=False)
+                self._evicted_upto = max(self._evicted_upto, evicted.last_seq)
+        else:
+            self._backlog.move_to_end(key)
+        log.append(seq, event)
+        return list(self._subscribers.get(key, ()))
+
+    def _deliver(self, seq: int, event: ThreadEvent, targets: list[LocalSubscription]) -> None:
         item = Delivery(f"{self.boot}-{seq}", event)
         for sub in targets:
             sub.deliver(item)

@@ -25,7 +25,6 @@ Threads and connections start on first use and again in a forked child, so ``par
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import queue
@@ -36,7 +35,7 @@ from contextlib import suppress
 
 import redis
 
-from parley.live.bus import Delivery, ThreadEvent, TooManySubscribers
+from parley.live.bus import Delivery, ThreadEvent, TooManySubscribers, decode_event, encode_event
 
 log = logging.getLogger("parley.live")
 PREFIX = "parley:live:"
@@ -65,17 +64,6 @@ def parse_id(value: str | bytes) -> StreamId | None:
 def _now_id() -> str:
     """An id for a ``lost`` marker when Redis cannot be asked: this host's time (``<ms>-0``)."""
     return f"{int(time.time() * 1000)}-0"
-
-
-def _encode(event: ThreadEvent) -> str:
-    return json.dumps(
-        {"s": event.site_id, "t": event.thread_id, "k": event.kind, "d": event.data}, separators=(",", ":")
-    )
-
-
-def _decode(raw: str | bytes) -> ThreadEvent:
-    obj = json.loads(raw)
-    return ThreadEvent(site_id=int(obj["s"]), thread_id=int(obj["t"]), kind=str(obj["k"]), data=obj["d"])
 
 
 class _Warner:
@@ -261,7 +249,7 @@ class RedisBus:
     def publish(self, event: ThreadEvent) -> None:
         self._ensure_started()
         try:
-            item = (f"{self.prefix}{event.site_id}:{event.thread_id}", _encode(event))
+            item = (f"{self.prefix}{event.site_id}:{event.thread_id}", encode_event(event))
         except (TypeError, ValueError) as exc:  # data that is not JSON: a bug, but not the reader's
             self.warner.warn("unencodable event dropped", exc)
             return
@@ -341,7 +329,7 @@ class RedisBus:
         if after < first and (trimmed or after[0] < first[0] - self._backlog_seconds * 1000):
             newest = info.get("last-generated-id", b"0-0")
             return [Delivery(newest.decode() if isinstance(newest, bytes) else str(newest), None, lost=True)]
-        return [Delivery(sid.decode(), _decode(fields[b"e"])) for sid, fields in entries]
+        return [Delivery(sid.decode(), decode_event(fields[b"e"])) for sid, fields in entries]
 
     # --- the listener thread ----------------------------------------------------------------------
     def _listen_loop(self) -> None:
@@ -378,7 +366,7 @@ class RedisBus:
     def _dispatch(self, data: bytes) -> None:
         sid, _, raw = data.partition(b"\n")
         try:
-            event = _decode(raw)
+            event = decode_event(raw)
         except (ValueError, KeyError, TypeError):
             self.warner.warn("unreadable event skipped")
             return

@@ -124,7 +124,7 @@ def includeme(app: FastAPI) -> None:
     start = getattr(registry.events, "start", None)  # a shared bus subscribes before any reader comes
     if start is not None:
         start()
-    if registry.settings.workers > 1 and isinstance(registry.events, LocalBus):
+    if registry.settings.workers > 1 and type(registry.events) is LocalBus:  # MachineBus is shared
         log.warning(
             "%d workers without redis_url: live events, rate limits and moderation flood counts are "
             "each worker's own (a reader hears only the events of the worker serving its stream)",

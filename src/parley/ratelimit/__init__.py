@@ -9,14 +9,17 @@ module                          what it holds
                                 sliding-window arithmetic every implementation shares
 :mod:`.memory`                  :class:`InMemoryRateLimiter` (one process)
 :mod:`.redis_backend`           :class:`RedisRateLimiter` (every instance that shares Redis)
+:mod:`.machine`                 :class:`MachineRateLimiter` (the processes of one machine,
+                                without Redis: :mod:`parley.db.machine`)
 :mod:`.guard`                   :func:`enforce`, what a view calls before it does the work
 =============================== ==========================================================
 
 The registry holds one :class:`RateLimits` per process (a limiter and the rules from the settings):
-Redis when ``redis_url`` is set, else in process; :class:`NullRateLimiter` when
-``rate_limits_enabled`` is off (benchmarks). Comment *posting* is limited by the moderation
-pipeline's rate phase (per-site policy, with reasons the author can read); these limits guard the
-other doors: logins, registrations, votes, reports, appeals, SSO exchanges and new guest identities.
+Redis when ``redis_url`` is set, else the machine's shared file with several workers, else in
+process; :class:`NullRateLimiter` when ``rate_limits_enabled`` is off (benchmarks). Comment
+*posting* is limited by the moderation pipeline's rate phase (per-site policy, with reasons the
+author can read); these limits guard the other doors: logins, registrations, votes, reports,
+appeals, SSO exchanges and new guest identities.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from parley.config import Settings
+from parley.db.machine import MachineFile, machine_file_path, shares_on_machine
 from parley.ratelimit.interfaces import NullRateLimiter, Outcome, RateLimiter
 from parley.ratelimit.memory import InMemoryRateLimiter
 from parley.ratelimit.rules import Action, Rule, RuleSet, Subject, parse_rule, rules_for
@@ -45,13 +49,19 @@ __all__ = [
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    """The limiter the settings ask for (the Redis client is imported only when configured)."""
+    """The limiter the settings ask for: Redis, the machine's shared file (several processes without
+    Redis), or the process (the Redis client is imported only when configured)."""
     if not settings.rate_limits_enabled:
         return NullRateLimiter()
     if settings.redis_url:
         from parley.ratelimit.redis_backend import RedisRateLimiter
 
         return RedisRateLimiter.from_url(settings.redis_url)
+    path = machine_file_path(settings)
+    if shares_on_machine(settings) and path is not None:
+        from parley.ratelimit.machine import MachineRateLimiter
+
+        return MachineRateLimiter(MachineFile(path))
     return InMemoryRateLimiter()
 
 

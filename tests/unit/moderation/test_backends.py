@@ -1,15 +1,18 @@
 """Contract tests for the moderation stores, run against every implementation.
 
-A database or Redis implementation joins by adding its factory to the lists below.
+A database, machine-file or Redis implementation joins by adding its factory to the lists below.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from parley.db.machine import MachineFile
 from parley.moderation.backends import (
     AuthorHistory,
     AuthorStats,
@@ -21,6 +24,7 @@ from parley.moderation.backends import (
 )
 from parley.moderation.context import AuthorInfo
 from parley.moderation.copies import CopyEntry, fingerprint
+from parley.moderation.machine_rates import MachineRateStore
 from parley.moderation.memory import (
     InMemoryAuthorHistory,
     InMemoryCopyIndex,
@@ -31,7 +35,14 @@ from parley.moderation.names import NameHolder
 from parley.moderation.types import Verdict
 
 COPY_INDEXES: list[Callable[[], CopyIndex]] = [InMemoryCopyIndex]
-RATE_STORES: list[Callable[[], RateStore]] = [InMemoryRateStore]
+
+
+def machine_rate_store() -> RateStore:
+    """A store on a fresh machine file (each process's connection of its own)."""
+    return MachineRateStore(MachineFile(Path(tempfile.mkdtemp(prefix="parley-machine-")) / "p.db.shared"))
+
+
+RATE_STORES: list[Callable[[], RateStore]] = [InMemoryRateStore, machine_rate_store]
 HISTORIES: list[Callable[[], AuthorHistory]] = [InMemoryAuthorHistory]
 NAME_REGISTRIES: list[Callable[[], NameRegistry]] = [InMemoryNameRegistry]
 

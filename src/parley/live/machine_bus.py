@@ -1,0 +1,188 @@
+"""The event bus the processes of one machine share: ``parley serve --workers N`` without Redis.
+
+Publishing (request threads, after commit) appends the event to the machine file's ``live_events``
+table (:class:`parley.db.machine.MachineFile`): one short autocommitted ``INSERT``. Every process
+runs one poller thread that reads what was appended since its last look (every ``poll_seconds``,
+and at once after a publish of its own) and hands it to its readers as :class:`LocalBus` does —
+so a reader hears every worker's writes, in the order the file numbered them.
+
+Event ids are ``<boot>-<row id>``: the same in every process, so a browser that reconnects to
+another worker with ``Last-Event-ID`` is replayed what it missed from that worker's backlog. A
+worker started after the reader's last event cannot know what came before it and says ``lost``
+(the reader reloads), as :class:`LocalBus` does for ids older than its backlog. ``boot`` changes
+when the file is started afresh.
+
+Rows older than ``keep_seconds``, or beyond the newest ``keep_events``, are deleted now and then by
+whichever process polls. When the file cannot be written, the event is dropped with a warning (at
+most once a minute): a request never fails for a live update.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+
+from parley.db.machine import MachineFile
+from parley.live.bus import Delivery, ThreadEvent, decode_event, encode_event
+from parley.live.memory import LocalBus, LocalSubscription
+
+log = logging.getLogger("parley.live")
+BATCH = 1000  # rows read per poll; more are read at once after
+PRUNE_SECONDS = 10.0
+
+
+class MachineBus(LocalBus):
+    """:class:`parley.live.bus.EventBus` shared by the processes that open one machine file."""
+
+    def __init__(
+        self,
+        file: MachineFile,
+        *,
+        poll_seconds: float = 0.1,
+        keep_events: int = 10_000,
+        keep_seconds: float = 3600.0,
+        warn_every: float = 60.0,
+        max_subscribers: int = 10_000,
+        queue_size: int = 200,
+    ) -> None:
+        super().__init__(max_subscribers=max_subscribers, queue_size=queue_size)
+        self._file = file
+        self._poll_seconds = poll_seconds
+        self._keep_events = keep_events
+        self._keep_seconds = keep_seconds
+        self._warn_every = warn_every
+        self._warned: dict[str, float] = {}
+        self._start_lock = threading.Lock()
+        self._pid = -1
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._read_upto = 0  # the newest row this process has handed on
+        self.dropped = 0  # events not stored (the file failed)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def _ensure_started(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            with self._file.connection() as conn:
+                newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM live_events").fetchone()[0]
+            self._restart(self._file.boot, newest)
+            self._stop = threading.Event()
+            self._wake = threading.Event()
+            self._poller = threading.Thread(target=self._poll_loop, name="parley-live-poll", daemon=True)
+            self._poller.start()
+            self._pid = os.getpid()
+
+    def _restart(self, boot: str, newest: int) -> None:
+        """Start counting at the file's newest row: what came before is not known here (a reader
+        asking for it is told to reload). Readers of a parent process are not this one's."""
+        with self._lock:
+            self.boot = boot
+            self._seq = self._evicted_upto = self._read_upto = newest
+            self._backlog.clear()
+            subs = [s for group in self._subscribers.values() for s in group]
+            if self._pid != -1 and self._pid != os.getpid():
+                self._subscribers.clear()
+                self._count = 0
+                subs = []
+        for sub in subs:  # the file was started afresh under them
+            sub.deliver(Delivery(f"{boot}-{newest}", None, lost=True))
+
+    def start(self) -> None:
+        """Start polling now rather than on first use (the app does this at startup)."""
+        self._ensure_started()
+
+    def close(self) -> None:
+        super().close()
+        if self._pid == os.getpid():
+            self._stop.set()
+            self._wake.set()
+            if self._poller is not None:
+                self._poller.join(timeout=5)
+            self._poller = None
+        self._file.close()
+
+    # --- publishing (request threads) -------------------------------------------------------------
+    def publish(self, event: ThreadEvent) -> None:
+        self._ensure_started()
+        try:
+            data = encode_event(event)
+        except (TypeError, ValueError) as exc:  # data that is not JSON: a bug, but not the reader's
+            self._warn("unencodable event dropped", exc)
+            return
+        try:
+            with self._file.connection() as conn:
+                conn.execute(
+                    "INSERT INTO live_events (site_id, thread_id, kind, data, at) VALUES (?, ?, ?, ?, ?)",
+                    (event.site_id, event.thread_id, event.kind, data, time.time()),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            self.dropped += 1
+            self._warn("event not stored, dropped", exc)
+            return
+        self._wake.set()  # this process's readers need not wait for the next poll
+
+    def subscribe(self, site_id: int, thread_id: int, last_event_id: str | None = None) -> LocalSubscription:
+        self._ensure_started()
+        return super().subscribe(site_id, thread_id, last_event_id)
+
+    # --- the poller thread ------------------------------------------------------------------------
+    def _poll_loop(self) -> None:
+        stop, wake = self._stop, self._wake
+        next_prune = time.monotonic() + PRUNE_SECONDS
+        while not stop.is_set():
+            wake.wait(self._poll_seconds)
+            wake.clear()
+            try:
+                while self._poll_once() == BATCH and not stop.is_set():
+                    pass
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_SECONDS
+                    self._prune()
+            except (sqlite3.Error, OSError) as exc:  # locked for longer than the busy timeout, disk trouble …
+                self._warn("reading events failed, retrying", exc)
+                stop.wait(1.0)
+            except Exception as exc:  # never end the poller: readers would hang silently
+                self._warn("poller error, retrying", exc)
+                stop.wait(1.0)
+
+    def _poll_once(self) -> int:
+        with self._file.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, data FROM live_events WHERE id > ? ORDER BY id LIMIT ?", (self._read_upto, BATCH)
+            ).fetchall()
+        for row_id, data in rows:
+            self._read_upto = row_id
+            try:
+                event = decode_event(data)
+            except (ValueError, KeyError, TypeError):
+                self._warn("unreadable event skipped")
+                continue
+            self._fan_out(row_id, event)
+        return len(rows)
+
+    def _prune(self) -> None:
+        """Delete what no reader may still ask for, and notice a file started afresh."""
+        with self._file.connection() as conn:
+            conn.execute(
+                "DELETE FROM live_events WHERE at < ? OR id <= (SELECT MAX(id) FROM live_events) - ?",
+                (time.time() - self._keep_seconds, self._keep_events),
+            )
+            row = conn.execute("SELECT value FROM meta WHERE name = 'boot'").fetchone()
+            boot = row[0] if row else ""
+            if boot != self.boot:
+                newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM live_events").fetchone()[0]
+        if boot != self.boot:
+            self._restart(boot, newest)
+
+    def _warn(self, what: str, exc: BaseException | None = None) -> None:
+        now = time.monotonic()
+        if now - self._warned.get(what, -1e9) >= self._warn_every:
+            self._warned[what] = now
+            log.warning("live updates (machine file): %s%s", what, f" ({type(exc).__name__})" if exc else "")

@@ -1,0 +1,62 @@
+"""The :class:`~parley.moderation.backends.RateStore` the processes of one machine share.
+
+For ``parley serve --workers N`` without Redis (:func:`parley.db.machine.shares_on_machine`): one
+row per event in the machine file (:class:`parley.db.machine.MachineFile`), indexed by key and
+time. Events older than ``max_age`` are deleted now and then.
+
+Failure modes follow the rate phase and the Redis store: :meth:`recent` raises, so the pipeline
+records the phase as failed and lets the comment through with that evidence; :meth:`record` runs
+after the comment is stored and only logs (at most once a minute, without the key).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+
+from parley.db.machine import MachineFile
+
+log = logging.getLogger("parley.moderation")
+PRUNE_EVERY = 500  # records between two deletions of events too old to count
+
+
+class MachineRateStore:
+    def __init__(self, file: MachineFile, *, max_age: float = 2 * 86400) -> None:
+        self._file = file
+        self._max_age = max_age
+        self._records = 0
+        self._last_warning = -1e9
+
+    def recent(self, key: str, since: float) -> list[float]:
+        with self._file.connection() as conn:
+            rows = conn.execute(
+                "SELECT ts FROM rate_events WHERE key = ? AND ts >= ? ORDER BY ts", (key, since)
+            ).fetchall()
+        return [float(r[0]) for r in rows]
+
+    def record(self, key: str, ts: float) -> None:
+        try:
+            with self._file.connection() as conn:
+                conn.execute("INSERT INTO rate_events VALUES (?, ?)", (key, ts))
+                self._records += 1
+                if self._records % PRUNE_EVERY == 0:
+                    conn.execute("DELETE FROM rate_events WHERE ts < ?", (ts - self._max_age,))
+        except (sqlite3.Error, OSError) as exc:
+            now = time.monotonic()
+            if now - self._last_warning >= 60:
+                self._last_warning = now
+                reason = type(exc).__name__
+                log.warning("moderation rate event not stored: the machine's shared file failed (%s)", reason)
+
+    def forget(self, author: str) -> None:
+        """Drop every key of this author: ``<author>``, ``<author>:…`` and ``<site>:<author>``."""
+        with self._file.connection() as conn:  # substr, not LIKE: LIKE ignores case and treats _ and %
+            conn.execute(
+                "DELETE FROM rate_events WHERE key = ?1 OR substr(key, 1, length(?2)) = ?2 "
+                "OR substr(key, -length(?3)) = ?3",
+                (author, author + ":", ":" + author),
+            )
+
+    def close(self) -> None:
+        self._file.close()

@@ -1,0 +1,227 @@
+"""The machine-file bus: every process of one machine hears every process's events, in one order.
+
+Two :class:`MachineBus` objects on one file stand for two worker processes (each opens its own
+connection and runs its own poller, as a process does); the functional cluster test runs real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from parley.config import Settings
+from parley.db.machine import MachineFile, shares_on_machine
+from parley.live.bus import Delivery, Subscription, ThreadEvent
+from parley.live.machine_bus import MachineBus
+from parley.live.memory import LocalBus
+
+
+def event(comment_id: int, thread: int = 1) -> ThreadEvent:
+    return ThreadEvent(site_id=1, thread_id=thread, kind="comment.published", data={"id": comment_id})
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "parley.db.shared"
+
+
+@pytest.fixture
+def buses(path: Path) -> Iterator[tuple[MachineBus, MachineBus]]:
+    one = MachineBus(MachineFile(path), poll_seconds=0.02)
+    two = MachineBus(MachineFile(path), poll_seconds=0.02)
+    one.start()
+    two.start()
+    yield one, two
+    one.close()
+    two.close()
+
+
+async def take(sub: Subscription, n: int, timeout: float = 5.0) -> list[Delivery]:
+    got: list[Delivery] = []
+    while len(got) < n:
+        item = await sub.next(timeout)
+        assert item is not None, f"only {len(got)} of {n} arrived"
+        got.append(item)
+    return got
+
+
+def ids(items: list[Delivery]) -> list[int]:
+    return [d.event.data["id"] for d in items if d.event is not None]
+
+
+def test_contract_publish_never_blocks_and_idle_readers_time_out(path: Path) -> None:
+    async def scenario() -> None:
+        bus = MachineBus(MachineFile(path))
+        bus.publish(event(1))  # nobody listens: fine
+        # (events reach readers through the poller: one published a moment before a reader
+        # subscribed may still reach it, which the widget takes as it takes any event)
+        await asyncio.sleep(0.3)
+        sub = bus.subscribe(1, 1)
+        assert await sub.next(0.05) is None
+        sub.close()
+        sub.close()  # idempotent
+        bus.close()
+
+    asyncio.run(scenario())
+
+
+def test_events_of_both_processes_reach_the_readers_of_both_in_one_order(
+    buses: tuple[MachineBus, MachineBus],
+) -> None:
+    one, two = buses
+
+    async def scenario() -> None:
+        readers = [one.subscribe(1, 1), two.subscribe(1, 1)]
+        elsewhere = two.subscribe(1, 2)
+
+        def publish(bus: MachineBus, start: int) -> None:
+            for i in range(start, start + 20):
+                bus.publish(event(i))
+
+        writers = [threading.Thread(target=publish, args=(b, s)) for b, s in ((one, 0), (two, 100))]
+        for w in writers:
+            w.start()
+        heard = [await take(r, 40) for r in readers]
+        for w in writers:
+            w.join()
+        assert [d.event_id for d in heard[0]] == [d.event_id for d in heard[1]]  # same ids, same order
+        assert sorted(ids(heard[0])) == list(range(20)) + list(range(100, 120))
+        assert [i for i in ids(heard[0]) if i < 100] == list(range(20))  # each writer's order kept
+        assert await elsewhere.next(0.1) is None  # another thread's reader hears nothing
+
+    asyncio.run(scenario())
+
+
+def test_last_event_id_from_one_process_replays_through_the_other(
+    buses: tuple[MachineBus, MachineBus],
+) -> None:
+    one, two = buses
+
+    async def scenario() -> None:
+        reader = one.subscribe(1, 1)
+        one.publish(event(1))
+        [seen] = await take(reader, 1)
+        reader.close()
+        two.publish(event(2))  # nobody listens now
+        two.publish(event(3))
+        await asyncio.sleep(0.2)  # both pollers have read them
+        again = two.subscribe(1, 1, last_event_id=seen.event_id)
+        assert ids(await take(again, 2)) == [2, 3]
+        again.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_process_started_later_cannot_replay_what_came_before_it_and_says_lost(path: Path) -> None:
+    async def scenario() -> None:
+        early = MachineBus(MachineFile(path), poll_seconds=0.02)
+        reader = early.subscribe(1, 1)
+        early.publish(event(1))
+        [seen] = await take(reader, 1)
+        early.publish(event(2))
+        await asyncio.sleep(0.1)
+        late = MachineBus(MachineFile(path), poll_seconds=0.02)
+        again = late.subscribe(1, 1, last_event_id=seen.event_id)
+        [marker] = await take(again, 1)
+        assert marker.lost
+        # what it hears from now on it has, and says so
+        early.publish(event(3))
+        assert ids(await take(again, 1)) == [3]
+        for bus in (early, late):
+            bus.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_id_of_another_file_is_lost_not_silently_skipped(buses: tuple[MachineBus, MachineBus]) -> None:
+    _, two = buses
+
+    async def scenario() -> None:
+        sub = two.subscribe(1, 1, last_event_id="deadbeef-1")
+        [marker] = await take(sub, 1)
+        assert marker.lost
+
+    asyncio.run(scenario())
+
+
+def test_old_events_are_pruned_by_count(path: Path) -> None:
+    bus = MachineBus(MachineFile(path), keep_events=5)
+    bus.start()
+    for i in range(12):
+        bus.publish(event(i))
+    bus._prune()
+    with MachineFile(path).connection() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM live_events").fetchone()[0] == 5
+    bus.close()
+
+
+def test_a_file_that_cannot_be_written_drops_the_event_with_one_warning(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bus = MachineBus(MachineFile(path, busy_ms=50))
+    bus.start()
+    blocker = sqlite3.connect(path, isolation_level=None, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holding the file past the busy timeout
+    try:
+        with caplog.at_level(logging.WARNING, logger="parley.live"):
+            for i in range(2):
+                bus.publish(event(i))  # returns: the request is never failed for a live update
+        assert bus.dropped == 2
+        assert len([r for r in caplog.records if "dropped" in r.getMessage()]) == 1
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        bus.close()
+
+
+def test_a_file_started_afresh_tells_the_readers_to_reload(path: Path) -> None:
+    async def scenario() -> None:
+        bus = MachineBus(MachineFile(path), poll_seconds=0.02)
+        reader = bus.subscribe(1, 1)
+        with MachineFile(path).connection() as conn:
+            conn.execute("UPDATE meta SET value = 'newboot1' WHERE name = 'boot'")
+        bus._prune()
+        [marker] = await take(reader, 1)
+        assert marker.lost
+        assert marker.event_id.startswith("newboot1-")
+        bus.close()
+
+    asyncio.run(scenario())
+
+
+def settings(tmp_path: Path, **values: object) -> Settings:
+    base: dict[str, object] = {"database_url": f"sqlite:///{tmp_path / 'p.db'}", "data_dir": tmp_path}
+    return Settings(**{**base, "secret_key": "x" * 32, **values})
+
+
+def test_the_registry_shares_on_the_machine_with_several_workers_and_no_redis(tmp_path: Path) -> None:
+    from parley.moderation.machine_rates import MachineRateStore
+    from parley.moderation.memory import InMemoryRateStore
+    from parley.ratelimit.machine import MachineRateLimiter
+    from parley.ratelimit.memory import InMemoryRateLimiter
+    from parley.registry import Registry
+
+    workers = Registry.build(settings(tmp_path, workers=3))
+    asked = Registry.build(settings(tmp_path, machine_shared_state=True))
+    alone = Registry.build(settings(tmp_path))
+    try:
+        for shared in (workers, asked):
+            assert isinstance(shared.events, MachineBus)
+            assert isinstance(shared.rates, MachineRateStore)
+            assert isinstance(shared.limits.limiter, MachineRateLimiter)
+        assert type(alone.events) is LocalBus
+        assert isinstance(alone.rates, InMemoryRateStore)
+        assert isinstance(alone.limits.limiter, InMemoryRateLimiter)
+    finally:
+        for registry in (workers, asked, alone):
+            registry.close()
+    # Redis, when configured, is shared by every instance: it wins; an in-memory database has one process
+    assert not shares_on_machine(settings(tmp_path, workers=3, redis_url="redis://127.0.0.1:1/0"))
+    assert not shares_on_machine(settings(tmp_path, workers=3, database_url="sqlite:///:memory:"))
+    assert shares_on_machine(settings(tmp_path, workers=2, database_url="postgresql://u@h/db"))
