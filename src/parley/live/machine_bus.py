@@ -56,6 +56,7 @@ class MachineBus(LocalBus):
         self._warn_every = warn_every
         self._warned: dict[str, float] = {}
         self._start_lock = threading.Lock()
+        self._polling = threading.Lock()  # one read-and-hand-on at a time (the poller, or a subscribe)
         self._pid = -1
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -129,8 +130,16 @@ class MachineBus(LocalBus):
         self._wake.set()  # this process's readers need not wait for the next poll
 
     def subscribe(self, site_id: int, thread_id: int, last_event_id: str | None = None) -> LocalSubscription:
+        """As :meth:`LocalBus.subscribe`, after reading what the file holds already (one indexed read
+        on the event loop, never waiting for a writer in WAL mode): the new reader hears what follows
+        its subscription, and a replay holds everything up to it."""
         self._ensure_started()
-        return super().subscribe(site_id, thread_id, last_event_id)
+        with self._polling:
+            try:
+                self._poll_once()
+            except (sqlite3.Error, OSError) as exc:  # the poller will catch up; replay says lost if so
+                self._warn("reading events failed, retrying", exc)
+            return super().subscribe(site_id, thread_id, last_event_id)
 
     # --- the poller thread ------------------------------------------------------------------------
     def _poll_loop(self) -> None:
@@ -140,8 +149,10 @@ class MachineBus(LocalBus):
             wake.wait(self._poll_seconds)
             wake.clear()
             try:
-                while self._poll_once() == BATCH and not stop.is_set():
-                    pass
+                while not stop.is_set():
+                    with self._polling:
+                        if self._poll_once() < BATCH:
+                            break
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_SECONDS
                     self._prune()

@@ -1,18 +1,30 @@
-"""The live-event buses: a contract every implementation keeps, and the in-process bus's details
-(thread-safe publishing into asyncio readers, backlog replay, slow readers)."""
+"""The live-event buses: a contract every implementation keeps (the Redis bus's own file runs it on
+Redis), and the in-process bus's details (thread-safe publishing into asyncio readers, backlog
+replay, slow readers)."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from parley.live.bus import EventBus, NullBus, ThreadEvent, TooManySubscribers
 from parley.live.memory import LocalBus
 
-BUSES: list[Callable[[], EventBus]] = [NullBus, LocalBus]
+
+def machine_bus() -> EventBus:
+    """The machine-file bus on a fresh file (tests/unit/live/test_machine_bus.py has the rest)."""
+    from parley.db.machine import MachineFile
+    from parley.live.machine_bus import MachineBus as Bus
+
+    return Bus(MachineFile(Path(tempfile.mkdtemp(prefix="parley-machine-")) / "p.db.shared"))
+
+
+BUSES: list[Callable[[], EventBus]] = [NullBus, LocalBus, machine_bus]
 
 
 def event(thread: int = 1, kind: str = "comment.published", **data: object) -> ThreadEvent:
