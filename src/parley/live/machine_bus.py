@@ -49,7 +49,10 @@ class MachineBus(LocalBus):
         queue_size: int = 200,
     ) -> None:
         super().__init__(max_subscribers=max_subscribers, queue_size=queue_size)
-        self._file = file
+        self._file = file  # publishing and pruning (request threads, the poller)
+        # reading (the poller, and subscribe on the event loop) on a connection of its own: a read
+        # never waits for a publisher that waits for another process's write
+        self._reads = MachineFile(file.path, busy_ms=file.busy_ms)
         self._poll_seconds = poll_seconds
         self._keep_events = keep_events
         self._keep_seconds = keep_seconds
@@ -61,7 +64,7 @@ class MachineBus(LocalBus):
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._poller: threading.Thread | None = None
-        self._read_upto = 0  # the newest row this process has handed on
+        self._read_upto = -1  # the newest row this process has handed on (-1: not known yet)
         self.dropped = 0  # events not stored (the file failed)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -71,28 +74,34 @@ class MachineBus(LocalBus):
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            with self._file.connection() as conn:
-                newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM live_events").fetchone()[0]
-            self._restart(self._file.boot, newest)
+            if self._pid != -1:  # a forked child: the parent's readers are not this process's
+                with self._lock:
+                    self._subscribers.clear()
+                    self._count = 0
+            try:
+                self._begin_reading()
+            except (sqlite3.Error, OSError) as exc:  # the poller tries again; requests go on meanwhile
+                self._warn("the file cannot be read yet, retrying", exc)
             self._stop = threading.Event()
             self._wake = threading.Event()
             self._poller = threading.Thread(target=self._poll_loop, name="parley-live-poll", daemon=True)
             self._poller.start()
             self._pid = os.getpid()
 
+    def _begin_reading(self) -> None:
+        with self._reads.connection() as conn:
+            newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM live_events").fetchone()[0]
+        self._restart(self._reads.boot, newest)
+
     def _restart(self, boot: str, newest: int) -> None:
         """Start counting at the file's newest row: what came before is not known here (a reader
-        asking for it is told to reload). Readers of a parent process are not this one's."""
+        asking for it is told to reload)."""
         with self._lock:
             self.boot = boot
             self._seq = self._evicted_upto = self._read_upto = newest
             self._backlog.clear()
             subs = [s for group in self._subscribers.values() for s in group]
-            if self._pid != -1 and self._pid != os.getpid():
-                self._subscribers.clear()
-                self._count = 0
-                subs = []
-        for sub in subs:  # the file was started afresh under them
+        for sub in subs:  # the file was started afresh under them, or could not be read before
             sub.deliver(Delivery(f"{boot}-{newest}", None, lost=True))
 
     def start(self) -> None:
@@ -108,6 +117,7 @@ class MachineBus(LocalBus):
                 self._poller.join(timeout=5)
             self._poller = None
         self._file.close()
+        self._reads.close()
 
     # --- publishing (request threads) -------------------------------------------------------------
     def publish(self, event: ThreadEvent) -> None:
@@ -164,7 +174,10 @@ class MachineBus(LocalBus):
                 stop.wait(1.0)
 
     def _poll_once(self) -> int:
-        with self._file.connection() as conn:
+        if self._read_upto < 0:
+            self._begin_reading()  # could not at start: from now on, then
+            return 0
+        with self._reads.connection() as conn:
             rows = conn.execute(
                 "SELECT id, data FROM live_events WHERE id > ? ORDER BY id LIMIT ?", (self._read_upto, BATCH)
             ).fetchall()
@@ -190,7 +203,8 @@ class MachineBus(LocalBus):
             if boot != self.boot:
                 newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM live_events").fetchone()[0]
         if boot != self.boot:
-            self._restart(boot, newest)
+            with self._polling:
+                self._restart(boot, newest)
 
     def _warn(self, what: str, exc: BaseException | None = None) -> None:
         now = time.monotonic()

@@ -164,6 +164,30 @@ def test_a_file_that_cannot_be_written_drops_the_event_with_one_warning(
         bus.close()
 
 
+def test_a_file_that_cannot_be_opened_at_start_fails_nothing_and_is_used_once_it_can(tmp_path: Path) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the shared file's directory should be")
+
+    async def scenario() -> None:
+        bus = MachineBus(MachineFile(blocker / "p.db.shared"), poll_seconds=0.02)
+        bus.start()  # the app starts anyway
+        bus.publish(event(1))  # dropped, not raised
+        reader = bus.subscribe(1, 1)
+        assert bus.dropped == 1
+        blocker.unlink()  # the operator fixes the directory
+        for _ in range(200):  # the poller tries again (once a second after a failure)
+            if bus._read_upto >= 0:
+                break
+            await asyncio.sleep(0.02)
+        [marker] = await take(reader, 1)  # what it missed meanwhile it cannot know
+        assert marker.lost
+        bus.publish(event(2))
+        assert ids(await take(reader, 1)) == [2]
+        bus.close()
+
+    asyncio.run(scenario())
+
+
 def test_a_file_started_afresh_tells_the_readers_to_reload(path: Path) -> None:
     async def scenario() -> None:
         bus = MachineBus(MachineFile(path), poll_seconds=0.02)
