@@ -18,7 +18,7 @@ from parley.cache.front import FrontIndex
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
 from parley.db.database import Database
-from parley.db.machine import MachineFile, machine_file_path, shares_on_machine
+from parley.db.machine import machine_file_for
 from parley.live.bus import EventBus, NullBus
 from parley.live.memory import LocalBus
 from parley.moderation.backends import ModerationBackends, RateStore
@@ -101,11 +101,11 @@ def build_event_bus(settings: Settings) -> EventBus:
         from parley.live.redis_bus import RedisBus
 
         return RedisBus(settings.redis_url, max_subscribers=settings.live_max_connections)
-    path = machine_file_path(settings)
-    if shares_on_machine(settings) and path is not None:
+    machine = machine_file_for(settings)
+    if machine is not None:
         from parley.live.machine_bus import MachineBus
 
-        return MachineBus(MachineFile(path), max_subscribers=settings.live_max_connections)
+        return MachineBus(machine, max_subscribers=settings.live_max_connections)
     return LocalBus(max_subscribers=settings.live_max_connections)
 
 
@@ -116,9 +116,9 @@ def build_rate_store(settings: Settings) -> RateStore:
         from parley.moderation.redis_rates import RedisRateStore
 
         return RedisRateStore.from_url(settings.redis_url)
-    path = machine_file_path(settings)
-    if shares_on_machine(settings) and path is not None:
+    machine = machine_file_for(settings)
+    if machine is not None:
         from parley.moderation.machine_rates import MachineRateStore
 
-        return MachineRateStore(MachineFile(path))
+        return MachineRateStore(machine)
     return InMemoryRateStore()

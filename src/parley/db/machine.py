@@ -78,6 +78,13 @@ def shares_on_machine(settings: Settings) -> bool:
     return machine_file_path(settings) is not None
 
 
+def machine_file_for(settings: Settings) -> MachineFile | None:
+    """A handle on the shared file when :func:`shares_on_machine` says so (each store takes its
+    own: its own connection, its own lock), else None."""
+    path = machine_file_path(settings)
+    return MachineFile(path) if path is not None and shares_on_machine(settings) else None
+
+
 class MachineFile:
     """The shared file, opened once per process (and again in a forked child)."""
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from parley.config import Settings
-from parley.db.machine import MachineFile, machine_file_path, shares_on_machine
+from parley.db.machine import machine_file_for
 from parley.ratelimit.interfaces import NullRateLimiter, Outcome, RateLimiter
 from parley.ratelimit.memory import InMemoryRateLimiter
 from parley.ratelimit.rules import Action, Rule, RuleSet, Subject, parse_rule, rules_for
@@ -57,11 +57,11 @@ def build_limiter(settings: Settings) -> RateLimiter:
         from parley.ratelimit.redis_backend import RedisRateLimiter
 
         return RedisRateLimiter.from_url(settings.redis_url)
-    path = machine_file_path(settings)
-    if shares_on_machine(settings) and path is not None:
+    machine = machine_file_for(settings)
+    if machine is not None:
         from parley.ratelimit.machine import MachineRateLimiter
 
-        return MachineRateLimiter(MachineFile(path))
+        return MachineRateLimiter(machine)
     return InMemoryRateLimiter()
 
 
