@@ -62,10 +62,11 @@ fi
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-wait_http() { # url seconds
+wait_http() { # url seconds [pid file: give up as soon as that process is gone]
   local deadline=$((SECONDS + $2))
   until curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; do
     ((SECONDS < deadline)) || return 1
+    if [[ -n "${3:-}" ]] && ! alive "$3"; then return 1; fi
     sleep 0.2
   done
 }
@@ -155,7 +156,8 @@ start_apps() {
     echo $! >"$RUN/parley-$port.pid"
   done
   for port in $(app_ports); do
-    wait_http "http://127.0.0.1:$port/healthz" 120 || die "parley on port $port did not answer (see $LOG/parley-$port.log)"
+    wait_http "http://127.0.0.1:$port/healthz" 120 "$RUN/parley-$port.pid" ||
+      die "parley on port $port did not answer (see $LOG/parley-$port.log)"
     say "parley on 127.0.0.1:$port ($WORKERS worker(s))"
   done
 }

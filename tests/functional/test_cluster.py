@@ -335,6 +335,15 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+def log_tails(log_dir: Path, lines: int = 15) -> str:
+    """The last lines of every log the cluster wrote (its state is removed after the test)."""
+    out = []
+    for log in sorted(log_dir.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        out.append(f"\n--- {log.name}\n" + "\n".join(tail))
+    return "".join(out)
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_cluster_script_starts_two_instances_behind_nginx_and_stops_them(tmp_path: Path) -> None:
@@ -359,7 +368,7 @@ def test_the_cluster_script_starts_two_instances_behind_nginx_and_stops_them(tmp
 
     try:
         started = script("start")
-        assert started.returncode == 0, started.stdout + started.stderr
+        assert started.returncode == 0, started.stdout + started.stderr + log_tails(state / "log")
         assert script("status").returncode == 0
         url = next(
             line.partition("=")[2]

@@ -25,13 +25,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A free port whose next one is free as well (both bound once to check, then released): the
+    ephemeral range is shared with every client socket of the suite, so the next port of a free one
+    is often taken (a cluster start waited 120 s for an instance that could not bind)."""
+    for _ in range(100):
+        first = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", first + 1))
+            except OSError:
+                continue
+        return first
+    raise RuntimeError("no two consecutive free ports on loopback")
+
+
 def cluster_env(state: Path, **settings: str) -> dict[str, str]:
     """The environment for ``scripts/cluster.sh`` with its state in ``state``: free ports for nginx,
     PostgreSQL, Redis and two consecutive ones for the instances, this process's environment
     without its ``PARLEY_*`` variables, then ``settings`` (``PARLEY_*`` names) on top."""
-    first_app = free_port()
-    while free_port() == first_app + 1:  # the second instance takes the next port
-        first_app = free_port()
+    first_app = free_port_pair()  # the second instance takes the next port
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
     env.update(
         {
