@@ -67,22 +67,25 @@ def machine_file_path(settings: Settings) -> Path | None:
     return settings.data_dir / f"shared-{digest}.sqlite"
 
 
-def shares_on_machine(settings: Settings) -> bool:
-    """Whether live events and rate counts go through the machine file: without Redis, when
+def _shared_path(settings: Settings) -> Path | None:
+    """The machine file's path when live events and rate counts go through it: without Redis, when
     several processes serve (``workers`` > 1) or the settings ask for it, and the database is a file
-    or a server (an in-memory database has one process)."""
-    if settings.redis_url:
-        return False
-    if not (settings.workers > 1 or settings.machine_shared_state):
-        return False
-    return machine_file_path(settings) is not None
+    or a server (an in-memory database has one process); else None."""
+    if settings.redis_url or not (settings.workers > 1 or settings.machine_shared_state):
+        return None
+    return machine_file_path(settings)
+
+
+def shares_on_machine(settings: Settings) -> bool:
+    """Whether live events and rate counts go through the machine file (:func:`_shared_path`)."""
+    return _shared_path(settings) is not None
 
 
 def machine_file_for(settings: Settings) -> MachineFile | None:
-    """A handle on the shared file when :func:`shares_on_machine` says so (each store takes its
-    own: its own connection, its own lock), else None."""
-    path = machine_file_path(settings)
-    return MachineFile(path) if path is not None and shares_on_machine(settings) else None
+    """A handle on the shared file when the settings share through it (each store takes its own:
+    its own connection, its own lock), else None."""
+    path = _shared_path(settings)
+    return MachineFile(path) if path is not None else None
 
 
 class MachineFile:

@@ -19,17 +19,15 @@ most once a minute): a request never fails for a live update.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
 import time
 
 from parley.db.machine import MachineFile
-from parley.live.bus import Delivery, ThreadEvent, decode_event, encode_event
+from parley.live.bus import Delivery, ThreadEvent, Warner, decode_event, encode_event
 from parley.live.memory import LocalBus, LocalSubscription
 
-log = logging.getLogger("parley.live")
 BATCH = 1000  # rows read per poll; more are read at once after
 PRUNE_SECONDS = 10.0
 
@@ -56,8 +54,7 @@ class MachineBus(LocalBus):
         self._poll_seconds = poll_seconds
         self._keep_events = keep_events
         self._keep_seconds = keep_seconds
-        self._warn_every = warn_every
-        self._warned: dict[str, float] = {}
+        self.warner = Warner("machine file", warn_every)
         self._start_lock = threading.Lock()
         self._polling = threading.Lock()  # one read-and-hand-on at a time (the poller, or a subscribe)
         self._pid = -1
@@ -81,7 +78,7 @@ class MachineBus(LocalBus):
             try:
                 self._begin_reading()
             except (sqlite3.Error, OSError) as exc:  # the poller tries again; requests go on meanwhile
-                self._warn("the file cannot be read yet, retrying", exc)
+                self.warner.warn("the file cannot be read yet, retrying", exc)
             self._stop = threading.Event()
             self._wake = threading.Event()
             self._poller = threading.Thread(target=self._poll_loop, name="parley-live-poll", daemon=True)
@@ -125,7 +122,7 @@ class MachineBus(LocalBus):
         try:
             data = encode_event(event)
         except (TypeError, ValueError) as exc:  # data that is not JSON: a bug, but not the reader's
-            self._warn("unencodable event dropped", exc)
+            self.warner.warn("unencodable event dropped", exc)
             return
         try:
             with self._file.connection() as conn:
@@ -135,7 +132,7 @@ class MachineBus(LocalBus):
                 )
         except (sqlite3.Error, OSError) as exc:
             self.dropped += 1
-            self._warn("event not stored, dropped", exc)
+            self.warner.warn("event not stored, dropped", exc)
             return
         self._wake.set()  # this process's readers need not wait for the next poll
 
@@ -148,7 +145,7 @@ class MachineBus(LocalBus):
             try:
                 self._poll_once()
             except (sqlite3.Error, OSError) as exc:  # the poller will catch up; replay says lost if so
-                self._warn("reading events failed, retrying", exc)
+                self.warner.warn("reading events failed, retrying", exc)
             return super().subscribe(site_id, thread_id, last_event_id)
 
     # --- the poller thread ------------------------------------------------------------------------
@@ -167,10 +164,10 @@ class MachineBus(LocalBus):
                     next_prune = time.monotonic() + PRUNE_SECONDS
                     self._prune()
             except (sqlite3.Error, OSError) as exc:  # locked for longer than the busy timeout, disk trouble …
-                self._warn("reading events failed, retrying", exc)
+                self.warner.warn("reading events failed, retrying", exc)
                 stop.wait(1.0)
             except Exception as exc:  # never end the poller: readers would hang silently
-                self._warn("poller error, retrying", exc)
+                self.warner.warn("poller error, retrying", exc)
                 stop.wait(1.0)
 
     def _poll_once(self) -> int:
@@ -186,7 +183,7 @@ class MachineBus(LocalBus):
             try:
                 event = decode_event(data)
             except (ValueError, KeyError, TypeError):
-                self._warn("unreadable event skipped")
+                self.warner.warn("unreadable event skipped")
                 continue
             self._fan_out(row_id, event)
         return len(rows)
@@ -205,9 +202,3 @@ class MachineBus(LocalBus):
         if boot != self.boot:
             with self._polling:
                 self._restart(boot, newest)
-
-    def _warn(self, what: str, exc: BaseException | None = None) -> None:
-        now = time.monotonic()
-        if now - self._warned.get(what, -1e9) >= self._warn_every:
-            self._warned[what] = now
-            log.warning("live updates (machine file): %s%s", what, f" ({type(exc).__name__})" if exc else "")

@@ -25,7 +25,6 @@ Threads and connections start on first use and again in a forked child, so ``par
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import queue
 import threading
@@ -35,9 +34,8 @@ from contextlib import suppress
 
 import redis
 
-from parley.live.bus import Delivery, ThreadEvent, TooManySubscribers, decode_event, encode_event
+from parley.live.bus import Delivery, ThreadEvent, TooManySubscribers, Warner, decode_event, encode_event
 
-log = logging.getLogger("parley.live")
 PREFIX = "parley:live:"
 
 # KEYS[1] the thread's stream; ARGV backlog, ttl seconds, channel, event JSON
@@ -64,20 +62,6 @@ def parse_id(value: str | bytes) -> StreamId | None:
 def _now_id() -> str:
     """An id for a ``lost`` marker when Redis cannot be asked: this host's time (``<ms>-0``)."""
     return f"{int(time.time() * 1000)}-0"
-
-
-class _Warner:
-    """At most one warning per ``every`` seconds per kind of trouble (Redis down floods otherwise)."""
-
-    def __init__(self, every: float = 60.0) -> None:
-        self.every = every
-        self._last: dict[str, float] = {}
-
-    def warn(self, what: str, exc: BaseException | None = None) -> None:
-        now = time.monotonic()
-        if now - self._last.get(what, -1e9) >= self.every:
-            self._last[what] = now
-            log.warning("live updates (Redis): %s%s", what, f" ({type(exc).__name__})" if exc else "")
 
 
 class RedisSubscription:
@@ -188,7 +172,7 @@ class RedisBus:
         self._max_subscribers = max_subscribers
         self._queue_size = queue_size
         self._outbox_size = outbox_size
-        self.warner = _Warner(warn_every)
+        self.warner = Warner("Redis", warn_every)
         self._lock = threading.Lock()
         self._subscribers: dict[ThreadKey, set[RedisSubscription]] = {}
         self._count = 0

@@ -55,6 +55,19 @@ def window_index(now: float, rule: Rule) -> tuple[int, float]:
     return index, (now - index * rule.window) / rule.window
 
 
+def counts_at(index: int, stored: tuple[int, int, int] | None) -> tuple[int, int]:
+    """The previous and current window's counts at window ``index``, from what a store kept:
+    ``(window_no, previous, current)`` of the last admitted hit, or None. Older windows count 0."""
+    if stored is None:
+        return 0, 0
+    window_no, previous, current = stored
+    if window_no == index:
+        return previous, current
+    if window_no == index - 1:
+        return current, 0
+    return 0, 0
+
+
 def admits(previous: float, current: float, fraction: float, limit: int) -> bool:
     return previous * (1.0 - fraction) + current + 1.0 <= limit
 

@@ -17,7 +17,7 @@ import sqlite3
 import time
 
 from parley.db.machine import MachineFile
-from parley.ratelimit.interfaces import Outcome, admits, retry_after, window_index
+from parley.ratelimit.interfaces import Outcome, admits, counts_at, retry_after, window_index
 from parley.ratelimit.rules import Rule
 
 log = logging.getLogger("parley.ratelimit")
@@ -39,12 +39,7 @@ class MachineRateLimiter:
                     "SELECT window_no, previous, current FROM rate_counters WHERE rule = ? AND key = ?",
                     (rule.name, key),
                 ).fetchone()
-                previous, current = 0, 0
-                if row is not None:
-                    if row[0] == index:
-                        previous, current = row[1], row[2]
-                    elif row[0] == index - 1:
-                        previous = row[2]
+                previous, current = counts_at(index, row)
                 if not admits(previous, current, fraction, rule.limit):
                     return Outcome(False, retry_after(previous, current, fraction, rule))
                 conn.execute(

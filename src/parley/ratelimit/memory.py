@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import NamedTuple
 
-from parley.ratelimit.interfaces import Outcome, admits, retry_after, window_index
+from parley.ratelimit.interfaces import Outcome, admits, counts_at, retry_after, window_index
 from parley.ratelimit.rules import Rule
 
 MAX_KEYS = 200_000  # beyond this, counters of windows that no longer count are dropped
@@ -33,12 +33,7 @@ class InMemoryRateLimiter:
         slot = (rule.name, key)
         with self._lock:
             stored = self._counters.get(slot)
-            previous, current = 0, 0
-            if stored is not None:
-                if stored.window_no == index:
-                    previous, current = stored.previous, stored.current
-                elif stored.window_no == index - 1:
-                    previous = stored.current
+            previous, current = counts_at(index, stored[:3] if stored is not None else None)
             if not admits(previous, current, fraction, rule.limit):
                 return Outcome(False, retry_after(previous, current, fraction, rule))
             self._counters[slot] = _Counter(index, previous, current + 1, rule.window)
