@@ -70,6 +70,13 @@ def test_metrics_content(app: FastAPI, client: TestClient) -> None:
     assert ("parley_jobs", frozenset({("status", "pending")})) in found
     assert value(found, "parley_db_pool_connections", engine="read", state="size") >= 1
     assert ("parley_db_pool_connections", frozenset({("engine", "read"), ("state", "checked_out")})) in found
+    if app.state.registry.db.is_sqlite:
+        # the POST (and the set-up before it) ended SQLite write transactions, each holding >= 1 unit
+        transactions = value(found, "parley_db_group_commit", count="transactions")
+        assert transactions >= 1
+        assert value(found, "parley_db_group_commit", count="units") >= transactions
+    else:
+        assert not any(k[0] == "parley_db_group_commit" for k in found)
 
 
 def test_metrics_verdict_codes(app: FastAPI, client: TestClient) -> None:

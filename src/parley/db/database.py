@@ -18,18 +18,51 @@ import fcntl
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from parley.config import Settings
 from parley.db.changes import ChangeStamp, stamp_for
+
+
+BATCH_UNITS = 16
+"""At most this many units share one SQLite write transaction."""
+BATCH_SECONDS = 0.1
+"""A batch takes no new unit after this long (the first unit's wait for its commit stays short)."""
+
+
+class BatchCommitFailed(RuntimeError):
+    """The shared write transaction that held a unit's work did not commit: none of it is stored."""
+
+
+class _Batch:
+    """Group commit on SQLite. Units of work queue for the writers' lock anyway; when one ends while
+    others wait, it leaves the transaction open and the next unit continues it (each in a savepoint
+    of its own, so a failing unit takes back only its own work), until nobody waits, the batch holds
+    :data:`BATCH_UNITS` units or is :data:`BATCH_SECONDS` old. Then the unit that ended last commits
+    once, with one sync to disk for all of them, and wakes the others. No unit returns before the
+    commit that holds its work, so an acknowledged write stays durable (``synchronous=FULL``)."""
+
+    __slots__ = ("connection", "started", "units", "broken", "error", "done")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.started = time.monotonic()
+        self.units = 0
+        self.broken = False  # a unit could not be taken back: the batch rolls back whole
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def expired(self) -> bool:
+        return time.monotonic() - self.started >= BATCH_SECONDS
 
 
 class Database:
@@ -41,6 +74,11 @@ class Database:
         self.dialect = url.get_backend_name()
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         self._lock_file: int | None = None
+        self._batch: _Batch | None = None  # the open group-commit transaction (SQLite)
+        self._waiting = 0  # units waiting for the writers' lock in this process
+        self._waiting_guard = threading.Lock()
+        self.batches = 0  # SQLite transactions committed or rolled back, and the units they held
+        self.batched_units = 0
         if self.dialect == "sqlite":
             db_path = url.database or ""
             if db_path and db_path != ":memory:":
@@ -112,36 +150,140 @@ class Database:
         finally:
             session.close()
 
+    def write(self) -> AbstractContextManager[Session]:
+        """A write unit of work: commits at the end, rolls back on any exception.
+
+        On SQLite, units waiting for the writers' lock share one transaction (group commit, see
+        :class:`_Batch`); a unit still returns only after the commit that holds its work.
+        """
+        if self._write_lock is None:
+            return self._own_transaction()
+        return self._batched()
+
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write unit of work: commits at the end, rolls back on any exception."""
-        lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
-        lock_file = self._lock_file
+    def _own_transaction(self) -> Iterator[Session]:
+        """PostgreSQL: a transaction per unit (the server runs writers side by side)."""
+        session = self._write()
+        changed = [False]  # set by _note_change when a statement of this unit changed a row
+        noting = _CHANGED.set(changed)
         try:
-            if lock_file is not None:
-                fcntl.flock(lock_file, fcntl.LOCK_EX)  # blocks in the kernel, without the GIL
-            session = self._write()
-            changed = [False]  # set by _note_change when a statement of this unit changed a row
-            noting = _CHANGED.set(changed)
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            else:
-                if changed[0]:
-                    self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
-            finally:
-                _CHANGED.reset(noting)
-                session.close()
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        else:
+            if changed[0]:
+                self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
         finally:
-            if lock_file is not None:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-            if lock is not None:
-                lock.release()
+            _CHANGED.reset(noting)
+            session.close()
+
+    @contextmanager
+    def _batched(self) -> Iterator[Session]:
+        """SQLite: run the unit inside the current batch's transaction (opening one if none is
+        open), then hand the open transaction to the next waiting unit or commit it."""
+        lock = self._write_lock
+        assert lock is not None
+        with self._waiting_guard:
+            self._waiting += 1
+        lock.acquire()
+        with self._waiting_guard:
+            self._waiting -= 1
+        try:
+            batch = self._batch or self._open_batch()
+        except BaseException:
+            lock.release()
+            raise
+        first = batch.units == 0
+        # the first unit needs no savepoint: if it fails, the whole transaction is only its own
+        session = self._write(
+            bind=batch.connection, join_transaction_mode="rollback_only" if first else "create_savepoint"
+        )
+        changed = [False]  # set by _note_change when a statement of this unit changed a row
+        noting = _CHANGED.set(changed)
+        error: BaseException | None = None
+        try:
+            yield session
+            session.commit()  # flushes; releases this unit's savepoint, the batch commits later
+        except BaseException as exc:
+            error = exc
+            try:
+                session.rollback()  # the first unit: the transaction; any other: its savepoint
+            except BaseException:
+                batch.broken = True  # the transaction may hold half of this unit: nobody's work is kept
+        finally:
+            _CHANGED.reset(noting)
+            session.close()
+        batch.units += 1
+        if (
+            not (first and error is not None)  # its failure rolled back the transaction: start afresh
+            and not batch.broken
+            and self._waiting
+            and batch.units < BATCH_UNITS
+            and not batch.expired()
+        ):
+            self._batch = batch
+            lock.release()  # the next unit continues this transaction
+            if error is not None:
+                raise error  # nothing of this unit is in the batch: no need to wait for its commit
+            batch.done.wait()
+        else:
+            self._finish_batch(batch)
+            if error is not None:
+                raise error
+        if batch.error is not None:
+            raise BatchCommitFailed("the write transaction holding this unit failed") from batch.error
+        if changed[0]:
+            self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
+
+    def _open_batch(self) -> _Batch:
+        """Take the cross-process lock and begin the transaction (``BEGIN IMMEDIATE``)."""
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # blocks in the kernel, without the GIL
+        try:
+            connection = self.write_engine.connect()
+            try:
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        except BaseException:
+            if self._lock_file is not None:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            raise
+        batch = _Batch(connection)
+        self._batch = batch
+        return batch
+
+    def _finish_batch(self, batch: _Batch) -> None:
+        """Commit the batch (roll it back if it broke), free both locks, wake its waiting units.
+        Runs with the writers' lock held; releases it."""
+        try:
+            transaction = batch.connection.get_transaction()  # None: the only unit rolled it back
+            if batch.broken:
+                batch.error = RuntimeError("a unit of this write transaction could not be taken back")
+                if transaction is not None:
+                    transaction.rollback()
+            elif transaction is not None:
+                transaction.commit()
+        except BaseException as exc:
+            if batch.error is None:
+                batch.error = exc
+            # SQLite may keep the transaction open after a failed COMMIT: never pool that connection
+            batch.connection.invalidate()
+        finally:
+            self._batch = None
+            try:
+                batch.connection.close()
+            finally:
+                if self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                assert self._write_lock is not None
+                self._write_lock.release()
+                self.batches += 1
+                self.batched_units += batch.units
+                batch.done.set()
 
     def dispose(self) -> None:
         self.engine.dispose()

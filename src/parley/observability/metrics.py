@@ -10,7 +10,7 @@ instance shares.
 HTTP, recorded by :class:`~parley.observability.middleware.MetricsMiddleware`: requests by method,
 route template (never the raw path: thread keys are unbounded) and status, and their latency.
 The response cache counts hits and misses per view. Gauges read at scrape time (job queue by status,
-database pool) are set by the ``/metrics`` view.
+database pool, SQLite group commit) are set by the ``/metrics`` view.
 """
 
 from __future__ import annotations
@@ -97,6 +97,13 @@ class Metrics:
             "parley_db_pool_connections",
             "Database pool connections by engine and state (size, checked_out, overflow).",
             ["engine", "state"],
+            registry=self.registry,
+        )
+        self.db_group_commit = Gauge(
+            "parley_db_group_commit",
+            "SQLite write transactions this process ended, and the units of work they held "
+            "(units / transactions = the mean group-commit batch; read at scrape time).",
+            ["count"],
             registry=self.registry,
         )
         self._phase_children: dict[str, tuple[Counter, Histogram]] = {}

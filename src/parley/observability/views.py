@@ -65,7 +65,7 @@ def may_read_metrics(request: Request, registry: Registry) -> bool:
 
 
 def _read_gauges(registry: Registry) -> None:
-    """The figures read at scrape time: job queue by status, database pools."""
+    """The figures read at scrape time: job queue by status, database pools, group commit."""
     metrics = registry.metrics
     try:
         with registry.db.read() as session:
@@ -85,6 +85,9 @@ def _read_gauges(registry: Registry) -> None:
             metrics.db_pool.labels(name, "size").set(pool.size())
             metrics.db_pool.labels(name, "checked_out").set(pool.checkedout())
             metrics.db_pool.labels(name, "overflow").set(max(0, pool.overflow()))
+    if registry.db.is_sqlite:
+        metrics.db_group_commit.labels("transactions").set(registry.db.batches)
+        metrics.db_group_commit.labels("units").set(registry.db.batched_units)
 
 
 @router.get("/metrics")

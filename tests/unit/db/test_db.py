@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from parley.config import Settings
 from parley.db import migrate
-from parley.db.database import Database
+from parley.db.database import BatchCommitFailed, Database
 from parley.db.types import IsoTimestamp, UTCDateTime
 
 
@@ -100,6 +104,145 @@ def test_units_of_work_commit_or_roll_back(database: Database) -> None:
         s.execute(text("INSERT INTO t VALUES (3)"))  # a read unit never commits
     with database.read() as s:
         assert s.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    database.dispose()
+
+
+def _queue_behind_a_held_unit(
+    database: Database, units: list[Callable[[Session], None]]
+) -> tuple[list[BaseException | None], list[bool]]:
+    """Run ``units[0]`` and, while it holds the writers' lock, start the others so they queue
+    behind it; returns each unit's exception (or None) and whether its row ``t(x = index)`` was
+    already readable by another connection when its ``write()`` returned."""
+    path = database.engine.url.database
+    assert path
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException | None] = [None] * len(units)
+    visible = [False] * len(units)
+
+    def run(i: int) -> None:
+        try:
+            with database.write() as s:
+                units[i](s)
+                if i == 0:
+                    holding.set()
+                    assert release.wait(10)
+        except BaseException as exc:
+            errors[i] = exc
+        other = sqlite3.connect(path)
+        visible[i] = other.execute("SELECT count(*) FROM t WHERE x = ?", (i,)).fetchone()[0] == 1
+        other.close()
+
+    first = threading.Thread(target=run, args=(0,))
+    first.start()
+    assert holding.wait(10)
+    rest = [threading.Thread(target=run, args=(i,)) for i in range(1, len(units))]
+    for t in rest:
+        t.start()
+    deadline = time.monotonic() + 10
+    while database._waiting < len(rest) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    for t in [first, *rest]:
+        t.join(10)
+    return errors, visible
+
+
+def _insert(i: int) -> Callable[[Session], None]:
+    return lambda s: s.execute(text("INSERT INTO t (x) VALUES (:x)"), {"x": i}) and None
+
+
+def _fail(i: int) -> Callable[[Session], None]:
+    def unit(s: Session) -> None:
+        s.execute(text("INSERT INTO t (x) VALUES (:x)"), {"x": i})
+        raise RuntimeError("boom")
+
+    return unit
+
+
+def test_units_queued_for_the_lock_share_one_commit_and_return_after_it(database: Database) -> None:
+    with database.write() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+    before = (database.batches, database.batched_units)
+    errors, visible = _queue_behind_a_held_unit(database, [_insert(i) for i in range(5)])
+    assert errors == [None] * 5
+    assert visible == [True] * 5  # nobody returned before the commit that holds its row
+    assert (database.batches - before[0], database.batched_units - before[1]) == (1, 5)
+    database.dispose()
+
+
+def test_a_failing_unit_in_a_batch_takes_back_only_its_own_work(database: Database) -> None:
+    with database.write() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+    errors, visible = _queue_behind_a_held_unit(database, [_insert(0), _insert(1), _fail(2), _insert(3)])
+    assert [type(e).__name__ if e else None for e in errors] == [None, None, "RuntimeError", None]
+    assert visible == [True, True, False, True]
+    with database.read() as s:
+        assert sorted(s.execute(text("SELECT x FROM t")).scalars()) == [0, 1, 3]
+    database.dispose()
+
+
+def test_a_failing_first_unit_leaves_the_queued_ones_alone(database: Database) -> None:
+    with database.write() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict[int, str] = {}
+
+    def first() -> None:
+        try:
+            with database.write() as s:
+                s.execute(text("INSERT INTO t VALUES (10)"))
+                holding.set()
+                release.wait(10)
+                raise RuntimeError("boom")
+        except RuntimeError:
+            outcome[10] = "failed"
+
+    def queued(x: int) -> None:
+        with database.write() as s:
+            s.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+        outcome[x] = "stored"
+
+    t0 = threading.Thread(target=first)
+    t0.start()
+    assert holding.wait(10)
+    others = [threading.Thread(target=queued, args=(x,)) for x in (11, 12)]
+    for t in others:
+        t.start()
+    deadline = time.monotonic() + 10
+    while database._waiting < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    for t in [t0, *others]:
+        t.join(10)
+    assert outcome == {10: "failed", 11: "stored", 12: "stored"}
+    with database.read() as s:
+        assert sorted(s.execute(text("SELECT x FROM t WHERE x >= 10")).scalars()) == [11, 12]
+    database.dispose()
+
+
+def test_when_the_shared_commit_fails_every_unit_of_the_batch_fails_and_none_is_stored(
+    database: Database,
+) -> None:
+    # a deferred foreign key is checked at COMMIT only: the one unit that breaks it fails the batch
+    with database.write() as s:
+        s.execute(text("CREATE TABLE p (id INTEGER PRIMARY KEY)"))
+        s.execute(
+            text("CREATE TABLE t (x INTEGER, p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)")
+        )
+
+    def dangling(s: Session) -> None:
+        s.execute(text("INSERT INTO t VALUES (1, 99)"))
+
+    errors, visible = _queue_behind_a_held_unit(database, [_insert(0), dangling, _insert(2)])
+    assert all(isinstance(e, BatchCommitFailed) for e in errors), errors
+    assert visible == [False, False, False]
+    with database.read() as s:
+        assert s.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    with database.write() as s:  # and the next unit starts afresh
+        s.execute(text("INSERT INTO t VALUES (5, NULL)"))
+    with database.read() as s:
+        assert s.execute(text("SELECT x FROM t")).scalars().all() == [5]
     database.dispose()
 
 
