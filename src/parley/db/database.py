@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from parley.config import Settings
 from parley.db.changes import ChangeStamp, stamp_for
 
-
 BATCH_UNITS = 16
 """At most this many units share one SQLite write transaction."""
 BATCH_SECONDS = 0.1
@@ -51,7 +50,7 @@ class _Batch:
     once, with one sync to disk for all of them, and wakes the others. No unit returns before the
     commit that holds its work, so an acknowledged write stays durable (``synchronous=FULL``)."""
 
-    __slots__ = ("connection", "started", "units", "broken", "error", "done")
+    __slots__ = ("broken", "connection", "done", "error", "started", "units")
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
