@@ -117,6 +117,11 @@ class Database:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=24,
+            # The connection used last first: SQLite drops a connection's page cache whenever another
+            # connection changed the database, so handing out every pooled connection in turn (the
+            # default) made each unit of work start on a cold cache. With the writers' lock the
+            # write engine now uses a single connection, whose cache its own commits keep valid.
+            pool_use_lifo=True,
         )
         synchronous = self.settings.sqlite_synchronous
 
