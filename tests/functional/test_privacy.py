@@ -235,3 +235,44 @@ def test_erasure_drops_the_authors_copy_index_signatures(client: TestClient, db:
     assert client.delete("/api/v1/me", headers=bearer(account["token"])).status_code in (200, 204)
     with db.read() as s:
         assert s.scalar(select(CopySignature.comment_id).where(CopySignature.author_key == key)) is None
+
+
+def test_a_sign_up_waiting_for_its_confirmation_is_exported_and_erased_with_the_account(
+    client: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    """A guest who gave an address, then began a sign-up with it and never confirmed: the waiting
+    sign-up holds their name, address and password hash, so their export shows it (without the hash)
+    and their erasure deletes it; someone else's waiting sign-up stays."""
+    from parley.accounts.confirmation import do_request_registration
+    from parley.accounts.models import PendingRegistration
+
+    address = "Gast.Wartet@Example.org"
+    r = post(client, "artikel-2", "Ein Gastkommentar", author_name="Gast Wartet", email=address)
+    assert r.status_code == 201
+    guest = {"Authorization": f"Bearer {r.json()['session']['token']}"}
+    for name, email in (("Gast Wartet Neu", "gast.wartet@example.org"), ("Jemand Anderer", "x@example.org")):
+        with db.write() as s:  # what POST /auth/register stores when sign-ups are confirmed by mail
+            do_request_registration(
+                s,
+                name=name,
+                email=email,
+                password="ein langes Passwort 42",
+                now=clock.now(),
+                site_id=None,
+                locale="de",
+            )
+    with db.read() as s:
+        assert len(s.scalars(select(PendingRegistration)).all()) == 2
+
+    data = client.get("/api/v1/me/export", headers=guest).json()
+    assert [(p["name"], p["email"]) for p in data["pending_registrations"]] == [
+        ("Gast Wartet Neu", "gast.wartet@example.org")
+    ]
+    assert "password" not in json.dumps(data["pending_registrations"])
+
+    assert client.delete("/api/v1/me", headers=guest).status_code == 204
+    with db.read() as s:
+        assert list(s.scalars(select(PendingRegistration.email))) == ["x@example.org"]
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "account.erased"))
+        assert event is not None and event.data["pending_registrations"] == 1
+    assert "gast.wartet@example.org" not in every_row_as_text(db).lower()

@@ -10,7 +10,8 @@ What happens, in one transaction:
 - their name is scrubbed from the reasons of moderation decisions about their comments (a name check
   may have quoted it);
 - sessions, API tokens, SSO links, rename history, notifications and preferences are deleted with the
-  account row; cached thread pages are invalidated (thread versions bumped) and the moderation
+  account row, and sign-ups waiting for a confirmation to the account's address (name, address,
+  password hash); cached thread pages are invalidated (thread versions bumped) and the moderation
   stores forget the author;
 - the audit log records ``account.erased`` with counts only — no name, no address.
 """
@@ -26,7 +27,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from parley.accounts.models import Account, NameChange
+from parley.accounts.models import Account, NameChange, PendingRegistration
+from parley.accounts.services import normalize_email
 from parley.appeals.models import Appeal
 from parley.audit.services import do_audit
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Report, Vote
@@ -51,6 +53,7 @@ class ErasureResult:
     votes_removed: int
     reports_detached: int
     decisions_scrubbed: int
+    pending_registrations: int = 0
 
 
 def _scrub(value: Any, names: list[str]) -> Any:
@@ -159,6 +162,12 @@ def do_erase_account(
         .values(reporter_id=None, reporter_contact=None, ip_hash=None)
     )
     session.execute(delete(ImportRef).where(ImportRef.kind == "author", ImportRef.target_id == account_id))
+    address = account.email_normalized or (normalize_email(account.email) if account.email else None)
+    pending = (
+        session.execute(delete(PendingRegistration).where(PendingRegistration.email_normalized == address))
+        if address
+        else None
+    )
 
     for thread_id in sorted(threads):
         bump_version(session, thread_id)
@@ -169,6 +178,7 @@ def do_erase_account(
         votes_removed=votes_removed,
         reports_detached=int(getattr(reports, "rowcount", 0) or 0),
         decisions_scrubbed=scrubbed,
+        pending_registrations=int(getattr(pending, "rowcount", 0) or 0),
     )
     session.delete(account)  # sessions, tokens, SSO links, renames, notifications: ON DELETE CASCADE
     session.flush()

@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parley.accounts.models import Account, ApiToken, NameChange, SessionRecord, SsoIdentity
+from parley.accounts.models import (
+    Account,
+    ApiToken,
+    NameChange,
+    PendingRegistration,
+    SessionRecord,
+    SsoIdentity,
+)
+from parley.accounts.services import normalize_email
 from parley.appeals.models import Appeal
 from parley.comments.models import Comment, CommentRevision, Report, Thread, Vote
 from parley.moderation.models import ModerationDecision
@@ -33,6 +41,28 @@ def register_section(name: str, fn: Section) -> None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _pending(session: Session, account: Account, sites: dict[int, str]) -> list[dict[str, Any]]:
+    """Sign-ups to the account's address still waiting for their confirmation (never the hash)."""
+    address = account.email_normalized or (normalize_email(account.email) if account.email else None)
+    if not address:
+        return []
+    rows = session.scalars(
+        select(PendingRegistration)
+        .where(PendingRegistration.email_normalized == address)
+        .order_by(PendingRegistration.id)
+    )
+    return [
+        {
+            "name": p.name,
+            "email": p.email,
+            "site": sites.get(p.site_id) if p.site_id else None,
+            "created_at": _iso(p.created_at),
+            "expires_at": _iso(p.expires_at),
+        }
+        for p in rows
+    ]
 
 
 def collect(session: Session, account_id: int, public_url: str) -> dict[str, Any] | None:
@@ -164,6 +194,7 @@ def collect(session: Session, account_id: int, public_url: str) -> dict[str, Any
             {"name": t.name, "created_at": _iso(t.created_at), "revoked_at": _iso(t.revoked_at)}
             for t in session.scalars(select(ApiToken).where(ApiToken.account_id == account_id))
         ],
+        "pending_registrations": _pending(session, account, sites),
         "comments": out_comments,
         "votes": votes,
         "reports": reports,
