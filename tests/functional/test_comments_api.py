@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from support.factories import bearer, post, register
 
@@ -71,6 +75,43 @@ def test_guest_names_cannot_look_like_accounts_but_guests_share_names(client: Te
     assert r.json()["code"] == "name_taken"
     assert post(client, "g", "eins", author_name="Max").status_code == 201
     assert post(client, "g", "zwei", author_name="Max").status_code == 201
+
+
+def test_a_guests_name_is_looked_up_once_and_before_the_writers_lock(
+    app: FastAPI, client: TestClient
+) -> None:
+    """The guest check and the names phase both ask who holds the name; the answer is read once,
+    on the read engine, so the writers' lock is not held for it (issue 7)."""
+    register(client, name="Sektglas Grünling")
+    db = app.state.registry.db
+    engines = {"read": db.engine, "write": db.write_engine}
+    looked_up: list[str] = []
+
+    def spy(label: str) -> Any:
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "name_skeleton =" in statement:
+                looked_up.append(label)
+
+        return before
+
+    listeners = [
+        (engine, spy(label))
+        for label, engine in engines.items()
+        if label == "read" or engine is not db.engine
+    ]
+    for engine, fn in listeners:
+        event.listen(engine, "before_cursor_execute", fn)
+    try:
+        assert post(client, "g", "hallo", author_name="Ganz Neuer Gast").status_code == 201
+        assert looked_up == ["read"]
+        looked_up.clear()
+        r = post(client, "g", "hallo", author_name="Sektglas Grϋnling")  # still refused as before
+        assert r.status_code == 409
+        assert r.json()["code"] == "name_taken"
+        assert looked_up == ["read"]
+    finally:
+        for engine, fn in listeners:
+            event.remove(engine, "before_cursor_execute", fn)
 
 
 def test_returning_guest_with_email_keeps_account(client: TestClient) -> None:

@@ -7,6 +7,7 @@ commits: the caller's unit of work does.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -74,13 +75,15 @@ def find_name_collision(
     exclude_account_id: int | None = None,
     staff: bool = False,
     reserved: tuple[list[str], list[str]] | None = None,
+    known: Mapping[str, object] | None = None,
 ) -> NameCollision | None:
     """The existing account or reserved name that ``name`` looks like, if any (one indexed query).
-    ``reserved`` is :func:`reserved_names`, when the caller keeps it (read here otherwise)."""
+    ``reserved`` is :func:`reserved_names`, when the caller keeps it (read here otherwise);
+    ``known``: a moderation memo with holders looked up already (``engine_names.HOLDERS``)."""
     names, fragments = reserved if reserved is not None else reserved_names(session)
     check = evaluate_name(
         name,
-        lookup=SqlNameRegistry(session).holder,
+        lookup=engine_names.remembered(known, SqlNameRegistry(session).holder),
         account_id=exclude_account_id,
         reserved=names,
         reserved_fragments=fragments,
@@ -305,6 +308,7 @@ def do_get_or_create_guest(
     secret: bytes,
     *,
     reserved: tuple[list[str], list[str]] | None = None,
+    known: Mapping[str, object] | None = None,
 ) -> Account:
     """A guest account for this comment.
 
@@ -312,10 +316,11 @@ def do_get_or_create_guest(
     reserved name (``reserved``: :func:`reserved_names`, when the caller keeps it). With an e-mail
     address, the same name and address return the same guest account (so a returning guest keeps
     their history); without one, every post makes a new guest account. A new guest is logged in
-    from the start (``last_login_at``): it is made for the session its comment opens.
+    from the start (``last_login_at``): it is made for the session its comment opens. ``known``: as
+    for :func:`find_name_collision`.
     """
     name = clean_display_name(name)
-    collision = find_name_collision(session, name, reserved=reserved)
+    collision = find_name_collision(session, name, reserved=reserved, known=known)
     if collision is not None:
         raise name_taken(collision)
     key = guest_key(secret, name, email) if email else None

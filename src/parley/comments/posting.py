@@ -54,9 +54,11 @@ def do_resolve_author(
     session_days: int,
     secret: bytes,
     reserved: tuple[list[str], list[str]] | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> tuple[Account, NewSession | None]:
     """The account the comment is written under; a guest gets a guest account and a session.
-    ``reserved``: the reserved names a guest's name is checked against, if the caller keeps them."""
+    ``reserved``: the reserved names a guest's name is checked against, if the caller keeps them;
+    ``memo``: the moderation memo, whose name holders looked up ahead are used (``names.HOLDERS``)."""
     if principal.sso_claims is not None and principal.account_id is None:
         account = sso.do_link_sso_account(session, site, principal.sso_claims, now)
         accounts.check_can_act(account, now)
@@ -74,7 +76,7 @@ def do_resolve_author(
     if not author_name or not author_name.strip():
         raise ValidationFailed([{"field": "author_name", "code": "missing", "message": "guests need a name"}])
     account = accounts.do_get_or_create_guest(
-        session, author_name, email, now, site.id, secret, reserved=reserved
+        session, author_name, email, now, site.id, secret, reserved=reserved, known=memo
     )
     return account, accounts.do_create_session(session, account, now, session_days)
 
@@ -115,6 +117,7 @@ def do_post_comment(
         session_days=session_days,
         secret=secret,
         reserved=reserved,
+        memo=memo,
     )
     if body is None:
         body = services.render_body(payload.body, policy)

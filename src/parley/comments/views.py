@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parley.accounts.models import Account
@@ -44,7 +45,9 @@ from parley.comments.schemas import (
 from parley.errors import AppError, Unauthorized, ValidationFailed
 from parley.live.bus import ThreadEvent
 from parley.moderation.messages import render_reason
+from parley.moderation.names import HOLDERS, NameHolder, name_skeleton
 from parley.moderation.services import do_record_outcome
+from parley.moderation.sql import SqlNameRegistry
 from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
@@ -341,8 +344,11 @@ def create_comment(
         principal = ctx.principal(reading, site)
         guest = principal.account_id is None and principal.sso_claims is None
         reserved = ctx.site_cache.reserved_names(reading) if guest else None
+        holders = _guest_name_holders(reading, payload.author_name) if guest else None
     with reg.cpu_turns:
         body_ahead, memo = _prepare(ctx, site, payload)
+    if memo is not None and holders:
+        memo[HOLDERS] = holders
     with reg.db.write() as session:
         claim = None
         if idempotency_key is not None:
@@ -384,6 +390,14 @@ def create_comment(
     if posted.new_session is not None:
         set_session_cookie(response, ctx, posted.new_session.token)
     return response
+
+
+def _guest_name_holders(reading: Session, name: str | None) -> dict[str, NameHolder | None] | None:
+    """The account holding a guest's name, looked up before the writers' lock: the guest check
+    and the names phase use it instead of asking again inside the lock. An account registered in
+    the milliseconds between is not seen — the impersonated name is an established one."""
+    skeleton = name_skeleton(name) if name else ""
+    return {skeleton: SqlNameRegistry(reading).holder(skeleton)} if skeleton else None
 
 
 def _prepare(

@@ -61,6 +61,22 @@ class NameHolder:
 NameLookup = Callable[[str], "NameHolder | None"]
 """Given a skeleton, the account holding it (the accounts domain: one indexed query)."""
 
+HOLDERS = "names.holders"
+"""Key in a moderation memo: ``{skeleton: holder or None}`` looked up ahead of the write transaction
+(a guest's name is known before it), so the guest check and the names phase need not ask again."""
+
+
+def remembered(memo: Mapping[str, object] | None, lookup: NameLookup) -> NameLookup:
+    """``lookup``, answered from :data:`HOLDERS` in ``memo`` for the skeletons looked up already."""
+    known = memo.get(HOLDERS) if memo else None
+    if not isinstance(known, dict) or not known:
+        return lookup
+
+    def find(skeleton: str) -> NameHolder | None:
+        return known[skeleton] if skeleton in known else lookup(skeleton)
+
+    return find
+
 
 class NameStatus(StrEnum):
     OK = "ok"

@@ -10,7 +10,7 @@ import unicodedata
 
 from parley.moderation.context import ModerationContext
 from parley.moderation.messages import make_reason
-from parley.moderation.names import NameStatus, evaluate_name
+from parley.moderation.names import NameStatus, evaluate_name, remembered
 from parley.moderation.types import FailMode, PhaseResult, Verdict
 
 STAFF_ROLES = frozenset({"moderator", "admin"})
@@ -28,7 +28,7 @@ class NamesPhase:
         registry = ctx.backends.names if ctx.backends is not None else None
         check = evaluate_name(
             shown,
-            lookup=registry.holder if registry is not None else None,
+            lookup=remembered(ctx.memo, registry.holder) if registry is not None else None,
             account_id=ctx.author.account_id,
             reserved=policy.reserved,
             reserved_fragments=policy.reserved_fragments,
