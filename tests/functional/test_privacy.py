@@ -274,5 +274,6 @@ def test_a_sign_up_waiting_for_its_confirmation_is_exported_and_erased_with_the_
     with db.read() as s:
         assert list(s.scalars(select(PendingRegistration.email))) == ["x@example.org"]
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "account.erased"))
-        assert event is not None and event.data["pending_registrations"] == 1
+        assert event is not None
+        assert event.data["pending_registrations"] == 1
     assert "gast.wartet@example.org" not in every_row_as_text(db).lower()
