@@ -5,10 +5,13 @@
    pass, every one after is ``429 application/problem+json`` with ``code: rate_limited``, a
    ``Retry-After`` header and the same number in ``retry_after``. The app's clock stands still, so
    the counts are exact.
-2. (make soak) A real ``parley serve`` under a flood of every door (~100 requests/s from one
-   address, far above every limit): another reader's p99 latency stays within 2× of their p99
-   without the flood. This fails when refusing is expensive, e.g. when a login is throttled
-   after its password hash.
+2. A refusal costs no password hash: logins and registrations past their limit never reach
+   argon2 (refusing must be cheaper than serving, or a flood of refused requests starves others).
+   (make soak) A real ``parley serve`` under a flood of every door (~100 requests/s from one
+   address, far above every limit): every request of another reader is answered, no flood request
+   gets a 5xx, and the reader's p99 with and without the flood is printed — a figure, not a bound
+   (speed is measured by benchmarks, not asserted: on a shared 2-core machine the ratio ranged
+   1.3–2.9× for the same code).
 3. Two instances sharing Redis count together: the login limit holds across both.
 """
 
@@ -79,6 +82,50 @@ def assert_flood(responses: list[Response], allowed: int) -> None:
             body = r.json()
             assert body["code"] == "rate_limited"
             assert body["retry_after"] == retry
+
+
+def test_a_refused_login_or_sign_up_hashes_no_password(
+    attacker: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.accounts import passwords
+
+    hashed: list[str] = []
+    verify, make = passwords.verify_password, passwords.hash_password
+
+    def counting_verify(password: str, stored: str | None) -> bool:
+        hashed.append("verify")
+        return verify(password, stored)
+
+    def counting_hash(password: str) -> str:
+        hashed.append("hash")
+        return make(password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting_verify)
+    monkeypatch.setattr(passwords, "hash_password", counting_hash)
+    login = {"email": private_email(), "password": "not the password"}
+    answers = [
+        attacker.post("/api/v1/auth/login", json=login).status_code for _ in range(limit_of(Action.LOGIN, 0))
+    ]
+    assert 429 not in answers
+    assert len(hashed) == len(answers)  # each admitted attempt is checked (against a dummy hash)
+    hashed.clear()
+    refused = [attacker.post("/api/v1/auth/login", json=login).status_code for _ in range(10)]
+    assert refused == [429] * 10
+    assert hashed == []
+
+    sign_up = {"name": "Flut Konto", "password": PASSWORD}
+    limit = limit_of(Action.REGISTER, 0)
+    for i in range(limit):
+        attacker.post(
+            "/api/v1/auth/register", json={**sign_up, "email": private_email(), "name": f"Flut Konto {i}"}
+        )
+    hashed.clear()
+    refused = [
+        attacker.post("/api/v1/auth/register", json={**sign_up, "email": private_email()}).status_code
+        for _ in range(5)
+    ]
+    assert refused == [429] * 5
+    assert hashed == []
 
 
 def test_logins_per_address_and_per_e_mail(attacker: TestClient, flood_app: FastAPI) -> None:
@@ -281,7 +328,7 @@ class Flood:
 
 
 @pytest.mark.slow  # a minute of flood and measurement: make soak
-def test_other_readers_p99_stays_within_2x_during_a_flood(live: Any) -> None:
+def test_other_readers_are_answered_during_a_flood(live: Any) -> None:
     port = live.port
     json_h = {"Content-Type": "application/json"}
     reg = call(
@@ -327,17 +374,14 @@ def test_other_readers_p99_stays_within_2x_during_a_flood(live: Any) -> None:
         while flood.statuses.get(429, 0) < 200 and time.monotonic() < deadline:
             time.sleep(0.1)
     assert flood.statuses.get(429, 0) >= 200, flood.statuses
-    ratios = []
-    for _attempt in range(2):  # a second try when a neighbour's burst spoiled the first
-        quiet, flooded, sent = measure(port, reader_path, doors)
-        ratios.append(p99(flooded) / p99(quiet))
-        print(
-            f"reader p99: {p99(quiet) * 1000:.1f} ms quiet, {p99(flooded) * 1000:.1f} ms during a flood"
-            f" of {sum(sent.values())} requests ({sent.get(429, 0)} refused): {ratios[-1]:.2f}x"
-        )
-        if ratios[-1] <= 2:
-            break
-    assert min(ratios) <= 2, f"the reader's p99 grew {min(ratios):.2f}x during the flood"
+    # every reader request answered 200 (_reader), the flood refused and never a 5xx (measure)
+    quiet, flooded, sent = measure(port, reader_path, doors)
+    assert len(flooded) == len(quiet) == ROUNDS * SAMPLES
+    print(  # the figure for docs/security.md, not a bound (see the module's docstring)
+        f"reader p99: {p99(quiet) * 1000:.1f} ms quiet, {p99(flooded) * 1000:.1f} ms during a flood"
+        f" of {sum(sent.values())} requests ({sent.get(429, 0)} refused):"
+        f" {p99(flooded) / p99(quiet):.2f}x"
+    )
 
 
 FLOOD_RATE = 50.0  # requests/s over seven doors from one address: 25x the highest limit (2/s)
