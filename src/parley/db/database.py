@@ -191,9 +191,11 @@ class Database:
         assert lock is not None
         with self._waiting_guard:
             self._waiting += 1
-        lock.acquire()
-        with self._waiting_guard:
-            self._waiting -= 1
+        try:
+            lock.acquire()
+        finally:
+            with self._waiting_guard:
+                self._waiting -= 1
         try:
             batch = self._batch or self._open_batch()
         except BaseException:
@@ -227,11 +229,10 @@ class Database:
             and batch.units < BATCH_UNITS
             and not batch.expired()
         ):
-            self._batch = batch
             lock.release()  # the next unit continues this transaction
             if error is not None:
                 raise error  # nothing of this unit is in the batch: no need to wait for its commit
-            batch.done.wait()
+            self._await_commit(batch)
         else:
             self._finish_batch(batch)
             if error is not None:
@@ -240,6 +241,19 @@ class Database:
             raise BatchCommitFailed("the write transaction holding this unit failed") from batch.error
         if changed[0]:
             self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
+
+    def _await_commit(self, batch: _Batch) -> None:
+        """Wait until ``batch`` is committed. Should the unit it was handed to never come (a waiting
+        thread interrupted between counting itself and taking the lock), whoever finds the lock
+        free and the batch still open commits it: a batch never waits for a unit that is not there."""
+        lock = self._write_lock
+        assert lock is not None
+        while not batch.done.wait(BATCH_SECONDS):
+            if lock.acquire(blocking=False):
+                if self._batch is batch:  # idle: no unit holds the lock, so none is running in it
+                    self._finish_batch(batch)
+                else:
+                    lock.release()
 
     def _open_batch(self) -> _Batch:
         """Take the cross-process lock and begin the transaction (``BEGIN IMMEDIATE``)."""
@@ -278,6 +292,8 @@ class Database:
             batch.connection.invalidate()
         finally:
             self._batch = None
+            self.batches += 1
+            self.batched_units += batch.units
             try:
                 batch.connection.close()
             finally:
@@ -285,8 +301,6 @@ class Database:
                     fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                 assert self._write_lock is not None
                 self._write_lock.release()
-                self.batches += 1
-                self.batched_units += batch.units
                 batch.done.set()
 
     def dispose(self) -> None:

@@ -221,6 +221,30 @@ def test_a_failing_first_unit_leaves_the_queued_ones_alone(database: Database) -
     database.dispose()
 
 
+def test_a_batch_handed_to_a_unit_that_never_comes_is_committed_anyway(database: Database) -> None:
+    """A waiting thread counted itself and was interrupted before it took the lock: the unit that
+    handed the transaction on must not wait for it forever."""
+    with database.write() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+    returned = threading.Event()
+
+    def unit() -> None:
+        with database.write() as s:
+            s.execute(text("INSERT INTO t (x) VALUES (1)"))
+            database._waiting += 1  # a waiter that will never take the lock
+        returned.set()
+
+    t = threading.Thread(target=unit, daemon=True)
+    t.start()
+    try:
+        assert returned.wait(5), "the unit waited for a commit nobody would make"
+    finally:
+        database._waiting -= 1
+    with database.read() as s:
+        assert s.execute(text("SELECT x FROM t")).scalars().all() == [1]
+    database.dispose()
+
+
 def test_when_the_shared_commit_fails_every_unit_of_the_batch_fails_and_none_is_stored(
     database: Database,
 ) -> None:
