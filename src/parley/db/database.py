@@ -89,6 +89,7 @@ class Database:
             self.engine = create_engine(
                 settings.sqlalchemy_url,
                 json_serializer=json_dumps,
+                hide_parameters=True,  # see _sqlite_engine
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
                 pool_pre_ping=True,
@@ -114,6 +115,9 @@ class Database:
         engine = create_engine(
             url,
             json_serializer=json_dumps,
+            # a database error's message would carry the statement's parameters (comment bodies,
+            # addresses) into the log through the 500 handler's traceback: never
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=24,

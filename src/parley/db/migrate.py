@@ -75,7 +75,7 @@ def current(settings: Settings) -> str | None:
         path = make_url(settings.sqlalchemy_url).database
         if path and path != ":memory:" and not Path(path).exists():
             return None  # connecting would create the file, or fail when its directory is missing
-    engine = create_engine(settings.sqlalchemy_url, poolclass=pool.NullPool)
+    engine = create_engine(settings.sqlalchemy_url, poolclass=pool.NullPool, hide_parameters=True)
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):

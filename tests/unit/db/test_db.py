@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from parley.config import Settings
@@ -267,6 +268,18 @@ def test_when_the_shared_commit_fails_every_unit_of_the_batch_fails_and_none_is_
         s.execute(text("INSERT INTO t VALUES (5, NULL)"))
     with database.read() as s:
         assert s.execute(text("SELECT x FROM t")).scalars().all() == [5]
+    database.dispose()
+
+
+def test_a_database_error_does_not_carry_the_statements_parameters(database: Database) -> None:
+    """The 500 handler logs the traceback of an unexpected error; a statement's parameters are
+    comment bodies and addresses, and must not be in it."""
+    secret = "geheim.leser@example.org"
+    for unit in (database.write, database.read):
+        with pytest.raises(OperationalError, match="no_such_table") as failed, unit() as s:
+            s.execute(text("INSERT INTO no_such_table VALUES (:address)"), {"address": secret})
+        assert secret not in str(failed.value)
+        assert secret not in repr(failed.value)
     database.dispose()
 
 
