@@ -277,3 +277,33 @@ def test_a_sign_up_waiting_for_its_confirmation_is_exported_and_erased_with_the_
         assert event is not None
         assert event.data["pending_registrations"] == 1
     assert "gast.wartet@example.org" not in every_row_as_text(db).lower()
+
+
+def test_an_imported_author_whose_address_is_not_one_can_still_be_exported_and_erased(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Importers keep an author's address as the export had it (it may be no address at all):
+    that must not break the export or the erasure of the account."""
+    from parley.accounts.models import Account
+    from parley.privacy.erasure import do_erase_account
+    from parley.privacy.export import collect
+
+    with db.write() as s:
+        account = Account(
+            display_name="Importierte Person",
+            email="kein at",
+            role="commenter",
+            kind="imported",
+            created_at=clock.now(),
+        )
+        s.add(account)
+        s.flush()
+        account_id = account.id
+    with db.read() as s:
+        data = collect(s, account_id, "http://parley.test")
+        assert data is not None
+        assert data["pending_registrations"] == []
+    with db.write() as s:
+        assert do_erase_account(s, account_id, clock.now()).pending_registrations == 0
+    with db.read() as s:
+        assert s.get(Account, account_id) is None

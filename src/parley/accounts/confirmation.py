@@ -20,13 +20,15 @@ account is created), an expired one is refused, so neither can be replayed.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from parley.accounts import passwords, services
 from parley.accounts.errors import ConfirmationInvalid
 from parley.accounts.models import Account, PendingRegistration
+from parley.errors import ValidationFailed
 from parley.security import sign, verify
 
 PENDING_LIFETIME = timedelta(hours=24)
@@ -58,6 +60,26 @@ def access_pending(session: Session, secret: bytes, token: str, now: datetime) -
     if pending.expires_at <= now:
         raise ConfirmationInvalid(context={"pending_id": pending.id, "reason": "expired"})
     return pending
+
+
+def pending_of(account: Account) -> Select[Any] | None:
+    """The sign-ups waiting for confirmation to ``account``'s address (None: it has no usable one).
+
+    A guest's address is stored as typed (never validated: it only finds the guest again), so one
+    that does not normalize cannot be the address of a sign-up, which always does."""
+    address = account.email_normalized
+    if address is None and account.email:
+        try:
+            address = services.normalize_email(account.email)
+        except ValidationFailed:
+            return None
+    if not address:
+        return None
+    return (
+        select(PendingRegistration)
+        .where(PendingRegistration.email_normalized == address)
+        .order_by(PendingRegistration.id)
+    )
 
 
 def do_purge_expired(session: Session, now: datetime) -> int:

@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from parley.accounts.confirmation import pending_of
 from parley.accounts.models import Account, NameChange, PendingRegistration
-from parley.accounts.services import normalize_email
 from parley.appeals.models import Appeal
 from parley.audit.services import do_audit
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Report, Vote
@@ -162,10 +162,14 @@ def do_erase_account(
         .values(reporter_id=None, reporter_contact=None, ip_hash=None)
     )
     session.execute(delete(ImportRef).where(ImportRef.kind == "author", ImportRef.target_id == account_id))
-    address = account.email_normalized or (normalize_email(account.email) if account.email else None)
+    waiting = pending_of(account)
     pending = (
-        session.execute(delete(PendingRegistration).where(PendingRegistration.email_normalized == address))
-        if address
+        session.execute(
+            delete(PendingRegistration).where(
+                PendingRegistration.id.in_(waiting.with_only_columns(PendingRegistration.id))
+            )
+        )
+        if waiting is not None
         else None
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parley.accounts.confirmation import pending_of
 from parley.accounts.models import (
     Account,
     ApiToken,
@@ -21,7 +22,6 @@ from parley.accounts.models import (
     SessionRecord,
     SsoIdentity,
 )
-from parley.accounts.services import normalize_email
 from parley.appeals.models import Appeal
 from parley.comments.models import Comment, CommentRevision, Report, Thread, Vote
 from parley.moderation.models import ModerationDecision
@@ -45,14 +45,8 @@ def _iso(value: datetime | None) -> str | None:
 
 def _pending(session: Session, account: Account, sites: dict[int, str]) -> list[dict[str, Any]]:
     """Sign-ups to the account's address still waiting for their confirmation (never the hash)."""
-    address = account.email_normalized or (normalize_email(account.email) if account.email else None)
-    if not address:
-        return []
-    rows = session.scalars(
-        select(PendingRegistration)
-        .where(PendingRegistration.email_normalized == address)
-        .order_by(PendingRegistration.id)
-    )
+    query = pending_of(account)
+    rows: list[PendingRegistration] = list(session.scalars(query)) if query is not None else []
     return [
         {
             "name": p.name,
