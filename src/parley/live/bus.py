@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,23 +45,6 @@ def encode_event(event: ThreadEvent) -> str:
 def decode_event(raw: str | bytes) -> ThreadEvent:
     obj = json.loads(raw)
     return ThreadEvent(site_id=int(obj["s"]), thread_id=int(obj["t"]), kind=str(obj["k"]), data=obj["d"])
-
-
-class Warner:
-    """At most one warning per ``every`` seconds per kind of trouble, for the shared buses (a store
-    that is down would flood the log otherwise). ``label`` names the store."""
-
-    def __init__(self, label: str, every: float = 60.0) -> None:
-        self.label = label
-        self.every = every
-        self._last: dict[str, float] = {}
-
-    def warn(self, what: str, exc: BaseException | None = None) -> None:
-        now = time.monotonic()
-        if now - self._last.get(what, -1e9) >= self.every:
-            self._last[what] = now
-            reason = f" ({type(exc).__name__})" if exc else ""
-            log.warning("live updates (%s): %s%s", self.label, what, reason)
 
 
 @dataclass(frozen=True, slots=True)

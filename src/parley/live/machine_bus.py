@@ -25,8 +25,9 @@ import threading
 import time
 
 from parley.db.machine import MachineFile
-from parley.live.bus import Delivery, ThreadEvent, Warner, decode_event, encode_event
+from parley.live.bus import Delivery, ThreadEvent, decode_event, encode_event, log
 from parley.live.memory import LocalBus, LocalSubscription
+from parley.logs import Warner
 
 BATCH = 1000  # rows read per poll; more are read at once after
 PRUNE_SECONDS = 10.0
@@ -54,7 +55,7 @@ class MachineBus(LocalBus):
         self._poll_seconds = poll_seconds
         self._keep_events = keep_events
         self._keep_seconds = keep_seconds
-        self.warner = Warner("machine file", warn_every)
+        self.warner = Warner(log, "live updates (machine file)", warn_every)
         self._start_lock = threading.Lock()
         self._polling = threading.Lock()  # one read-and-hand-on at a time (the poller, or a subscribe)
         self._pid = -1

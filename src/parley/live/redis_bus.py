@@ -34,7 +34,8 @@ from contextlib import suppress
 
 import redis
 
-from parley.live.bus import Delivery, ThreadEvent, TooManySubscribers, Warner, decode_event, encode_event
+from parley.live.bus import Delivery, ThreadEvent, TooManySubscribers, decode_event, encode_event, log
+from parley.logs import Warner
 
 PREFIX = "parley:live:"
 
@@ -172,7 +173,7 @@ class RedisBus:
         self._max_subscribers = max_subscribers
         self._queue_size = queue_size
         self._outbox_size = outbox_size
-        self.warner = Warner("Redis", warn_every)
+        self.warner = Warner(log, "live updates (Redis)", warn_every)
         self._lock = threading.Lock()
         self._subscribers: dict[ThreadKey, set[RedisSubscription]] = {}
         self._count = 0

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 
 from parley.db.machine import MachineFile
+from parley.logs import Warner
 
 log = logging.getLogger("parley.moderation")
 PRUNE_EVERY = 500  # records between two deletions of events too old to count
@@ -26,7 +26,7 @@ class MachineRateStore:
         self._file = file
         self._max_age = max_age
         self._records = 0
-        self._last_warning = -1e9
+        self._warner = Warner(log, "moderation rate event not stored")
 
     def recent(self, key: str, since: float) -> list[float]:
         with self._file.connection() as conn:
@@ -43,11 +43,7 @@ class MachineRateStore:
                 if self._records % PRUNE_EVERY == 0:
                     conn.execute("DELETE FROM rate_events WHERE ts < ?", (ts - self._max_age,))
         except (sqlite3.Error, OSError) as exc:
-            now = time.monotonic()
-            if now - self._last_warning >= 60:
-                self._last_warning = now
-                reason = type(exc).__name__
-                log.warning("moderation rate event not stored: the machine's shared file failed (%s)", reason)
+            self._warner.warn("the machine's shared file failed", exc)
 
     def forget(self, author: str) -> None:
         """Drop every key of this author: ``<author>``, ``<author>:…`` and ``<site>:<author>``."""

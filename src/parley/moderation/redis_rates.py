@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 
 import redis
+
+from parley.logs import Warner
 
 log = logging.getLogger("parley.moderation")
 PREFIX = "parley:mr:"
@@ -35,7 +36,7 @@ class RedisRateStore:
         self._client = client
         self._prefix = prefix
         self._max_age = max_age
-        self._last_warning = 0.0
+        self._warner = Warner(log, "moderation rate event not stored")
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = PREFIX, max_age: float = 2 * 86400) -> RedisRateStore:
@@ -55,10 +56,7 @@ class RedisRateStore:
         try:
             pipe.execute()
         except redis.RedisError as exc:
-            now = time.monotonic()
-            if now - self._last_warning >= 60:
-                self._last_warning = now
-                log.warning("moderation rate event not stored: Redis unavailable (%s)", type(exc).__name__)
+            self._warner.warn("Redis unavailable", exc)
 
     def forget(self, author: str) -> None:
         """Drop every key of this author: ``<author>``, ``<author>:…`` and ``<site>:<author>``

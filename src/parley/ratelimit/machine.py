@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 
 from parley.db.machine import MachineFile
+from parley.logs import Warner
 from parley.ratelimit.interfaces import Outcome, admits, counts_at, retry_after, window_index
 from parley.ratelimit.rules import Rule
 
@@ -27,8 +27,7 @@ PRUNE_EVERY = 1000  # hits between two deletions of dead counters
 class MachineRateLimiter:
     def __init__(self, file: MachineFile, *, warn_every: float = 60.0) -> None:
         self._file = file
-        self._warn_every = warn_every
-        self._last_warning = -1e9
+        self._warner = Warner(log, "rate limits not applied", warn_every)
         self._hits = 0
 
     def hit(self, key: str, rule: Rule, now: float) -> Outcome:
@@ -50,15 +49,9 @@ class MachineRateLimiter:
                 if self._hits % PRUNE_EVERY == 0:
                     conn.execute("DELETE FROM rate_counters WHERE expires <= ?", (now,))
         except (sqlite3.Error, OSError) as exc:
-            self._warn(exc)
+            self._warner.warn("the machine's shared file failed", exc)
             return Outcome(True)
         return Outcome(True)
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= self._warn_every:
-            self._last_warning = now
-            log.warning("rate limits not applied: the machine's shared file failed (%s)", type(exc).__name__)
 
     def close(self) -> None:
         self._file.close()

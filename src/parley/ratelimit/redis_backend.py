@@ -12,11 +12,11 @@ the key, which holds a hashed address). A broken limiter must not lock every rea
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import redis
 
+from parley.logs import Warner
 from parley.ratelimit.interfaces import Outcome, retry_after, window_index
 from parley.ratelimit.rules import Rule
 
@@ -40,8 +40,7 @@ class RedisRateLimiter:
     def __init__(self, client: redis.Redis[bytes], *, warn_every: float = 60.0) -> None:
         self._client = client
         self._script = client.register_script(_HIT)
-        self._warn_every = warn_every
-        self._last_warning = 0.0
+        self._warner = Warner(log, "rate limits not applied", warn_every)
 
     @classmethod
     def from_url(cls, url: str) -> RedisRateLimiter:
@@ -56,18 +55,12 @@ class RedisRateLimiter:
                 keys=[f"{base}{index}", f"{base}{index - 1}"], args=[rule.limit, repr(fraction), ttl_ms]
             )
         except redis.RedisError as exc:
-            self._warn(exc)
+            self._warner.warn("Redis unavailable", exc)
             return Outcome(True)
         allowed, previous, current = (int(x) for x in result)
         if allowed:
             return Outcome(True)
         return Outcome(False, retry_after(previous, current, fraction, rule))
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= self._warn_every:
-            self._last_warning = now
-            log.warning("rate limits not applied: Redis unavailable (%s)", type(exc).__name__)
 
     def close(self) -> None:
         self._client.close()
