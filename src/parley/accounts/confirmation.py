@@ -20,9 +20,8 @@ account is created), an expired one is refused, so neither can be replayed.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from parley.accounts import passwords, services
@@ -62,24 +61,39 @@ def access_pending(session: Session, secret: bytes, token: str, now: datetime) -
     return pending
 
 
-def pending_of(account: Account) -> Select[Any] | None:
-    """The sign-ups waiting for confirmation to ``account``'s address (None: it has no usable one).
-
-    A guest's address is stored as typed (never validated: it only finds the guest again), so one
-    that does not normalize cannot be the address of a sign-up, which always does."""
-    address = account.email_normalized
-    if address is None and account.email:
-        try:
-            address = services.normalize_email(account.email)
-        except ValidationFailed:
-            return None
-    if not address:
+def _address(account: Account) -> str | None:
+    """``account``'s address as sign-ups key it; None when it has none a sign-up could have. A
+    guest's or an imported author's address is stored as given (never validated), and one that
+    does not normalize cannot be a sign-up's, which always does."""
+    if account.email_normalized:
+        return account.email_normalized
+    if not account.email:
         return None
-    return (
-        select(PendingRegistration)
-        .where(PendingRegistration.email_normalized == address)
-        .order_by(PendingRegistration.id)
+    try:
+        return services.normalize_email(account.email)
+    except ValidationFailed:
+        return None
+
+
+def pending_for(session: Session, account: Account) -> list[PendingRegistration]:
+    """The sign-ups waiting for confirmation to ``account``'s address (for its export)."""
+    address = _address(account)
+    if address is None:
+        return []
+    query = select(PendingRegistration).where(PendingRegistration.email_normalized == address)
+    return list(session.scalars(query.order_by(PendingRegistration.id)))
+
+
+def do_forget_pending(session: Session, account: Account) -> int:
+    """Delete the sign-ups waiting for confirmation to ``account``'s address (its erasure);
+    returns how many."""
+    address = _address(account)
+    if address is None:
+        return 0
+    result = session.execute(
+        delete(PendingRegistration).where(PendingRegistration.email_normalized == address)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def do_purge_expired(session: Session, now: datetime) -> int:

@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from parley.accounts.confirmation import pending_of
-from parley.accounts.models import Account, NameChange, PendingRegistration
+from parley.accounts.confirmation import do_forget_pending
+from parley.accounts.models import Account, NameChange
 from parley.appeals.models import Appeal
 from parley.audit.services import do_audit
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Report, Vote
@@ -162,16 +162,7 @@ def do_erase_account(
         .values(reporter_id=None, reporter_contact=None, ip_hash=None)
     )
     session.execute(delete(ImportRef).where(ImportRef.kind == "author", ImportRef.target_id == account_id))
-    waiting = pending_of(account)
-    pending = (
-        session.execute(
-            delete(PendingRegistration).where(
-                PendingRegistration.id.in_(waiting.with_only_columns(PendingRegistration.id))
-            )
-        )
-        if waiting is not None
-        else None
-    )
+    pending = do_forget_pending(session, account)
 
     for thread_id in sorted(threads):
         bump_version(session, thread_id)
@@ -182,7 +173,7 @@ def do_erase_account(
         votes_removed=votes_removed,
         reports_detached=int(getattr(reports, "rowcount", 0) or 0),
         decisions_scrubbed=scrubbed,
-        pending_registrations=int(getattr(pending, "rowcount", 0) or 0),
+        pending_registrations=pending,
     )
     session.delete(account)  # sessions, tokens, SSO links, renames, notifications: ON DELETE CASCADE
     session.flush()

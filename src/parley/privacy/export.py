@@ -13,12 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parley.accounts.confirmation import pending_of
+from parley.accounts.confirmation import pending_for
 from parley.accounts.models import (
     Account,
     ApiToken,
     NameChange,
-    PendingRegistration,
     SessionRecord,
     SsoIdentity,
 )
@@ -45,8 +44,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _pending(session: Session, account: Account, sites: dict[int, str]) -> list[dict[str, Any]]:
     """Sign-ups to the account's address still waiting for their confirmation (never the hash)."""
-    query = pending_of(account)
-    rows: list[PendingRegistration] = list(session.scalars(query)) if query is not None else []
     return [
         {
             "name": p.name,
@@ -55,7 +52,7 @@ def _pending(session: Session, account: Account, sites: dict[int, str]) -> list[
             "created_at": _iso(p.created_at),
             "expires_at": _iso(p.expires_at),
         }
-        for p in rows
+        for p in pending_for(session, account)
     ]
 
 
