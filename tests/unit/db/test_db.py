@@ -111,9 +111,9 @@ def test_units_of_work_commit_or_roll_back(database: Database) -> None:
 def _queue_behind_a_held_unit(
     database: Database, units: list[Callable[[Session], None]]
 ) -> tuple[list[BaseException | None], list[bool]]:
-    """Run ``units[0]`` and, while it holds the writers' lock, start the others so they queue
-    behind it; returns each unit's exception (or None) and whether its row ``t(x = index)`` was
-    already readable by another connection when its ``write()`` returned."""
+    """Open ``units[0]``'s write unit and, while it holds the writers' lock, start the others so
+    they queue behind it, then let it run; returns each unit's exception (or None) and whether its
+    row ``t(x = index)`` was readable by another connection when its ``write()`` returned."""
     path = database.engine.url.database
     assert path
     holding, release = threading.Event(), threading.Event()
@@ -123,10 +123,10 @@ def _queue_behind_a_held_unit(
     def run(i: int) -> None:
         try:
             with database.write() as s:
-                units[i](s)
-                if i == 0:
+                if i == 0:  # holds the lock from here: write() took it on entry
                     holding.set()
                     assert release.wait(10)
+                units[i](s)
         except BaseException as exc:
             errors[i] = exc
         other = sqlite3.connect(path)
@@ -185,40 +185,11 @@ def test_a_failing_unit_in_a_batch_takes_back_only_its_own_work(database: Databa
 def test_a_failing_first_unit_leaves_the_queued_ones_alone(database: Database) -> None:
     with database.write() as s:
         s.execute(text("CREATE TABLE t (x INTEGER)"))
-
-    holding, release = threading.Event(), threading.Event()
-    outcome: dict[int, str] = {}
-
-    def first() -> None:
-        try:
-            with database.write() as s:
-                s.execute(text("INSERT INTO t VALUES (10)"))
-                holding.set()
-                release.wait(10)
-                raise RuntimeError("boom")
-        except RuntimeError:
-            outcome[10] = "failed"
-
-    def queued(x: int) -> None:
-        with database.write() as s:
-            s.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
-        outcome[x] = "stored"
-
-    t0 = threading.Thread(target=first)
-    t0.start()
-    assert holding.wait(10)
-    others = [threading.Thread(target=queued, args=(x,)) for x in (11, 12)]
-    for t in others:
-        t.start()
-    deadline = time.monotonic() + 10
-    while database._waiting < 2 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    for t in [t0, *others]:
-        t.join(10)
-    assert outcome == {10: "failed", 11: "stored", 12: "stored"}
+    errors, visible = _queue_behind_a_held_unit(database, [_fail(0), _insert(1), _insert(2)])
+    assert [type(e).__name__ if e else None for e in errors] == ["RuntimeError", None, None]
+    assert visible == [False, True, True]
     with database.read() as s:
-        assert sorted(s.execute(text("SELECT x FROM t WHERE x >= 10")).scalars()) == [11, 12]
+        assert sorted(s.execute(text("SELECT x FROM t")).scalars()) == [1, 2]
     database.dispose()
 
 
