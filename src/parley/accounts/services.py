@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -299,6 +299,15 @@ def guest_key(secret: bytes, name: str, email: str) -> str:
     return hmac.new(secret, b"guest:" + message, hashlib.sha256).hexdigest()
 
 
+# built once: constructing it per POST (the comparison, its coercion and a new cache key) cost more
+# than running it
+_GUEST_BY_KEY = (
+    select(Account)
+    .where(Account.guest_key == bindparam("b_key"), Account.kind == AccountKind.GUEST.value)
+    .limit(1)
+)
+
+
 def do_get_or_create_guest(
     session: Session,
     name: str,
@@ -325,9 +334,7 @@ def do_get_or_create_guest(
         raise name_taken(collision)
     key = guest_key(secret, name, email) if email else None
     if key is not None:
-        found = session.scalar(
-            select(Account).where(Account.guest_key == key, Account.kind == AccountKind.GUEST.value).limit(1)
-        )
+        found = session.scalar(_GUEST_BY_KEY, {"b_key": key})
         if found is not None:
             return found
     account = Account(
