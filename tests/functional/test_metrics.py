@@ -79,6 +79,19 @@ def test_metrics_content(app: FastAPI, client: TestClient) -> None:
         assert not any(k[0] == "parley_db_group_commit" for k in found)
 
 
+def test_phase_runs_of_a_post_are_counted_after_its_write_unit(app: FastAPI, client: TestClient) -> None:
+    """The phases' metrics (locks, histogram buckets) are recorded once the POST's write unit has
+    ended, so they do not hold up the writers queued behind it; every phase is still counted."""
+    from parley.db.database import _CHANGED  # set while a write unit of work runs
+
+    pipeline = app.state.registry.pipeline
+    seen: list[tuple[str, bool]] = []
+    pipeline.observers.append(lambda run: seen.append((run.phase, _CHANGED.get() is not None)))
+    assert post(client, "gemessen", "Ein Kommentar, dessen Phasen gezählt werden.").status_code == 201
+    assert [phase for phase, _ in seen] == pipeline.phase_names
+    assert not any(inside for _, inside in seen), seen
+
+
 def test_metrics_verdict_codes(app: FastAPI, client: TestClient) -> None:
     """A phase that gives a reason is counted under its code (the link phase on a spammy body)."""
     body = " ".join(f"https://spam{i}.example/x" for i in range(8))

@@ -349,7 +349,8 @@ def create_comment(
         body_ahead, memo = _prepare(ctx, site, payload)
     if memo is not None and holders:
         memo[HOLDERS] = holders
-    with reg.db.write() as session:
+    # the phases' metrics are recorded once the writers' lock is free again
+    with reg.pipeline.observed_after(memo), reg.db.write() as session:
         claim = None
         if idempotency_key is not None:
             key = idempotency.check_key(idempotency_key)

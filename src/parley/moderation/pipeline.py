@@ -14,7 +14,8 @@ import importlib
 import importlib.util
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from parley.moderation.context import ModerationContext
@@ -41,6 +42,11 @@ PREPARED_SECONDS = "pipeline.prepared_seconds"
 
 
 PhaseObserver = Callable[[PhaseRun], None]
+
+DEFERRED_RUNS = "pipeline.deferred_runs"
+"""Key in ``ctx.memo``: a list that :meth:`Pipeline.run` appends its phase runs to instead of
+telling the observers; the caller hands them on with :meth:`Pipeline.observe` once it is out of
+the write transaction (the observers' metrics need not hold up other writers)."""
 
 
 class Pipeline:
@@ -79,6 +85,27 @@ class Pipeline:
             spent[phase.name] = spent.get(phase.name, 0.0) + time.perf_counter() - t0
         return ctx.memo
 
+    def observe(self, runs: Sequence[PhaseRun]) -> None:
+        """Tell every observer of each phase run, in order."""
+        for run in runs:
+            for obs in self.observers:
+                obs(run)
+
+    @contextmanager
+    def observed_after(self, memo: dict[str, Any] | None) -> Iterator[None]:
+        """Runs of the pipeline on a context with ``memo`` inside the block are told to the
+        observers when the block ends (however it ends), not while the phases run."""
+        if memo is None:
+            yield
+            return
+        runs: list[PhaseRun] = []
+        memo[DEFERRED_RUNS] = runs
+        try:
+            yield
+        finally:
+            memo.pop(DEFERRED_RUNS, None)
+            self.observe(runs)
+
     def run(self, ctx: ModerationContext) -> Decision:
         prepared: dict[str, float] = ctx.memo.get(PREPARED_SECONDS) or {}
         reasons: list[Reason] = []
@@ -87,6 +114,7 @@ class Pipeline:
         runs: list[PhaseRun] = []
         versions: dict[str, str] = {}
         verdict = Verdict.PUBLISH
+        deferred: list[PhaseRun] | None = ctx.memo.get(DEFERRED_RUNS)
         for phase in self.phases:
             t0 = time.perf_counter()
             failed = False
@@ -113,8 +141,10 @@ class Pipeline:
             seconds = time.perf_counter() - t0 + prepared.get(phase.name, 0.0)
             run = PhaseRun(phase.name, seconds, failed, result.verdict, codes)
             runs.append(run)
-            for obs in self.observers:
-                obs(run)
+            if deferred is not None:
+                deferred.append(run)
+            else:
+                self.observe((run,))
             reasons.extend(result.reasons)
             scores.update(result.scores)
             tags.update(result.tags)
