@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from parley.accounts.models import Role
 from parley.app import create_app
@@ -99,6 +99,41 @@ def test_events_arrive_signed_and_carry_no_private_data(
     deliveries = hook_client.get(f"{BASE}/{listed[0]['id']}/deliveries", headers=headers).json()
     assert {d["status"] for d in deliveries} == {"delivered"}
     assert {d["response_status"] for d in deliveries} == {200}
+
+
+def test_a_post_reads_the_sites_webhooks_before_its_write_transaction(
+    hook_app: FastAPI, hook_client: TestClient, clock: FrozenClock, listener: Receiver
+) -> None:
+    """Which webhooks a site has is read on the POST's read session, not inside the writers' lock
+    (issue 7); the deliveries still go to the active hooks only (the write unit loads those rows)."""
+    from parley.db.database import _CHANGED  # set while a write unit of work runs
+
+    headers = admin_headers(hook_app, clock)
+    live = add_hook(hook_client, headers, listener.url, ["comment.created"]).json()["id"]
+    off = add_hook(hook_client, headers, listener.url, ["comment.created"]).json()["id"]
+    db = hook_app.state.registry.db
+    with db.write() as session:
+        hook = session.get(Webhook, off)
+        assert hook is not None
+        hook.active = False
+    read_in_unit: list[bool] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM webhooks WHERE webhooks.site_id" in " ".join(statement.split()):  # the site's hooks
+            read_in_unit.append(_CHANGED.get() is not None)
+
+    engines = {db.engine, db.write_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", spy)
+    try:
+        assert post(hook_client, "artikel-1", "Ein Kommentar").status_code == 201
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", spy)
+    assert read_in_unit == [False]
+    with db.read() as session:
+        queued = list(session.scalars(select(WebhookDelivery.webhook_id)))
+    assert queued == [live]
 
 
 def test_votes_reports_and_edits_are_events_too(

@@ -54,6 +54,7 @@ from parley.sites.policy import SiteSettings
 from parley.web.context import SESSION_COOKIE, RequestContext, context
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
+from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
@@ -345,12 +346,14 @@ def create_comment(
         guest = principal.account_id is None and principal.sso_claims is None
         reserved = ctx.site_cache.reserved_names(reading) if guest else None
         holders = _guest_name_holders(reading, payload.author_name) if guest else None
+        hooks = active_hook_ids(reading, site.id)  # most sites have none: no query in the lock
     with reg.cpu_turns:
         body_ahead, memo = _prepare(ctx, site, payload)
     if memo is not None and holders:
         memo[HOLDERS] = holders
     # the phases' metrics are recorded once the writers' lock is free again
     with reg.pipeline.observed_after(memo), reg.db.write() as session:
+        know_active_hooks(session, site.id, hooks)
         claim = None
         if idempotency_key is not None:
             key = idempotency.check_key(idempotency_key)
