@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from parley.errors import AppError, ErrorCode, RateLimited
 from parley.moderation.backends import author_key
@@ -23,6 +24,10 @@ def needs_statement(status_after: str) -> bool:
     return status_after in ("held", "rejected")
 
 
+_DECISIONS = cast(Table, ModerationDecision.__table__)
+_INSERT_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)
+
+
 def do_record_decision(
     session: Session,
     *,
@@ -34,24 +39,32 @@ def do_record_decision(
     now: datetime,
     trigger: str = "create",
 ) -> ModerationDecision:
-    """Store the pipeline's decision with every reason, score and model version."""
-    record = ModerationDecision(
-        site_id=site_id,
-        comment_id=comment_id,
-        verdict=decision.verdict.value,
-        status_before=status_before,
-        status_after=status_after,
-        reasons=[r.to_record() for r in decision.reasons],
-        scores=dict(decision.scores),
-        model_versions=dict(decision.model_versions),
-        actor_kind="system",
-        automated=True,
-        trigger=trigger,
-        statement_token=secrets.token_urlsafe(18) if needs_statement(status_after) else None,
-        created_at=now,
-    )
+    """Store the pipeline's decision with every reason, score and model version.
+
+    The row is written with one prebuilt ``INSERT … RETURNING id`` (every POST records one inside
+    the writers' lock, where the ORM's flush of a new object cost ~0.1 ms more); the record is then
+    put into ``session`` as the stored row, so a change made to it later is flushed as usual."""
+    values: dict[str, Any] = {
+        "site_id": site_id,
+        "comment_id": comment_id,
+        "verdict": decision.verdict.value,
+        "status_before": status_before,
+        "status_after": status_after,
+        "reasons": [r.to_record() for r in decision.reasons],
+        "scores": dict(decision.scores),
+        "model_versions": dict(decision.model_versions),
+        "actor_kind": "system",
+        "actor_id": None,
+        "reason_code": None,
+        "note": None,
+        "automated": True,
+        "trigger": trigger,
+        "statement_token": secrets.token_urlsafe(18) if needs_statement(status_after) else None,
+        "created_at": now,
+    }
+    record = ModerationDecision(id=session.execute(_INSERT_DECISION, values).scalar_one(), **values)
+    make_transient_to_detached(record)  # what was just stored, as if loaded
     session.add(record)
-    session.flush()
     if needs_statement(status_after) or status_before is not None:
         _audit_decision(session, record)
     return record
