@@ -26,6 +26,7 @@ from parley.comments.errors import (
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
 from parley.comments.threads import bump_version, is_open
+from parley.db.stored import add_as_stored
 from parley.errors import Forbidden
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
 from parley.moderation.models import ModerationDecision
@@ -182,25 +183,27 @@ def do_insert_comment(
     flags: dict[str, Any] | None = None,
 ) -> Comment:
     published = status == PUBLISHED
-    comment = Comment(
-        site_id=site.id,
-        thread_id=thread.id,
-        parent_id=parent.id if parent else None,
-        depth=(parent.depth + 1) if parent else 0,
-        author_id=author.id,
-        author_name=author.display_name,
-        body_source=body.source,
-        body_html=body.html,
-        body_text=body.text,
-        status=status,
-        published_at=now if published else None,
-        flags=flags or {},
-        ip_hash=ip_hash,
-        created_at=now,
-        updated_at=now,
+    comment = add_as_stored(  # without the ORM's flush: this runs inside the writers' lock
+        session,
+        Comment,
+        {
+            "site_id": site.id,
+            "thread_id": thread.id,
+            "parent_id": parent.id if parent else None,
+            "depth": (parent.depth + 1) if parent else 0,
+            "author_id": author.id,
+            "author_name": author.display_name,
+            "body_source": body.source,
+            "body_html": body.html,
+            "body_text": body.text,
+            "status": status,
+            "published_at": now if published else None,
+            "flags": flags or {},
+            "ip_hash": ip_hash,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
-    session.add(comment)
-    session.flush()
     # the path holds the comment's own id, known only now
     path = paths.child_path(parent.path if parent else "", comment.id)
     root_id = (parent.root_id or parent.id) if parent else comment.id

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
+from parley.db.stored import add_as_stored
 from parley.errors import AppError, ErrorCode, RateLimited
 from parley.moderation.backends import author_key
 from parley.moderation.context import ModerationContext
@@ -24,10 +24,6 @@ def needs_statement(status_after: str) -> bool:
     return status_after in ("held", "rejected")
 
 
-_DECISIONS = cast(Table, ModerationDecision.__table__)
-_INSERT_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)
-
-
 def do_record_decision(
     session: Session,
     *,
@@ -41,10 +37,9 @@ def do_record_decision(
 ) -> ModerationDecision:
     """Store the pipeline's decision with every reason, score and model version.
 
-    The row is written with one prebuilt ``INSERT … RETURNING id`` (every POST records one inside
-    the writers' lock, where the ORM's flush of a new object cost ~0.1 ms more); the record is then
-    put into ``session`` as the stored row, so a change made to it later is flushed as usual."""
-    values: dict[str, Any] = {
+    Written without the ORM's flush (:func:`~parley.db.stored.add_as_stored`: every POST records
+    one inside the writers' lock); the record is in ``session`` as stored, changes to it are flushed."""
+    values = {
         "site_id": site_id,
         "comment_id": comment_id,
         "verdict": decision.verdict.value,
@@ -54,17 +49,12 @@ def do_record_decision(
         "scores": dict(decision.scores),
         "model_versions": dict(decision.model_versions),
         "actor_kind": "system",
-        "actor_id": None,
-        "reason_code": None,
-        "note": None,
         "automated": True,
         "trigger": trigger,
         "statement_token": secrets.token_urlsafe(18) if needs_statement(status_after) else None,
         "created_at": now,
     }
-    record = ModerationDecision(id=session.execute(_INSERT_DECISION, values).scalar_one(), **values)
-    make_transient_to_detached(record)  # what was just stored, as if loaded
-    session.add(record)
+    record = add_as_stored(session, ModerationDecision, values)
     if needs_statement(status_after) or status_before is not None:
         _audit_decision(session, record)
     return record

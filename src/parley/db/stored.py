@@ -1,0 +1,69 @@
+"""Insert one row of a mapped class without the ORM's flush, and get the object as if loaded.
+
+A POST inserts a guest account, its comment and the moderation decision inside the writers' lock.
+The ORM's unit of work spent ~0.3 ms on each new object (flush planning, attribute history,
+post-fetch of the key); a prebuilt ``INSERT … RETURNING id`` with the column defaults filled in
+here costs about half. The object is then put into the session as the stored row
+(``make_transient_to_detached``), so it takes part in the session like a loaded one: the identity
+map finds it, and a later change to it is flushed as an UPDATE.
+
+Only for mapped classes whose defaults are plain Python values or callables (no server defaults,
+no ``onupdate``, one integer primary key ``id``): :func:`add_as_stored` refuses others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Insert, Table, insert
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
+from sqlalchemy.sql.schema import ColumnDefault
+
+M = TypeVar("M", bound=DeclarativeBase)
+
+
+@cache
+def _plan(model: type[DeclarativeBase]) -> tuple[Insert, tuple[tuple[str, Any, bool], ...]]:
+    """The prebuilt statement and, for every column but ``id``: its key, its default, whether the
+    default is a callable (SQLAlchemy wraps ``default=dict`` as a function of the context)."""
+    table = cast(Table, model.__table__)
+    if [c.name for c in table.primary_key.columns] != ["id"]:
+        raise TypeError(f"{model.__name__}: add_as_stored needs a single primary key column 'id'")
+    columns = []
+    for column in table.columns:
+        if column.server_default is not None or column.onupdate is not None:
+            raise TypeError(f"{model.__name__}.{column.name}: server-side defaults are not filled in here")
+        if column.name == "id":
+            continue
+        default = column.default
+        if default is None:
+            columns.append((column.key, None, False))
+        elif isinstance(default, ColumnDefault) and (default.is_scalar or default.is_callable):
+            columns.append((column.key, default.arg, default.is_callable))
+        else:
+            raise TypeError(f"{model.__name__}.{column.name}: unsupported default {default!r}")
+    return insert(table).returning(table.c.id), tuple(columns)
+
+
+def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
+    """Insert a ``model`` row with ``values`` (column keys; unnamed columns get their defaults) and
+    return the object, in ``session``, as stored. Attribute names must equal column keys."""
+    statement, columns = _plan(model)
+    row: dict[str, Any] = {}
+    for key, default, is_callable in columns:
+        if key in values:
+            row[key] = values[key]
+        elif is_callable:
+            row[key] = cast(Callable[[Any], Any], default)(None)
+        else:
+            row[key] = default
+    unknown = values.keys() - row.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no columns {sorted(unknown)}")
+    row["id"] = session.execute(statement, row).scalar_one()
+    obj = model(**row)
+    make_transient_to_detached(obj)  # what was just stored, as if loaded
+    session.add(obj)
+    return obj
