@@ -224,15 +224,33 @@ def test_sso_exchanges(attacker: TestClient) -> None:
     assert_flood(sent, n)
 
 
-def test_new_guest_identities(attacker: TestClient) -> None:
+def test_new_guest_identities(
+    attacker: TestClient, flood_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused before the writers' lock: a refused guest POST opens no write unit (with an
+    Idempotency-Key the limit is checked inside it, after the key's replay check)."""
     n = limit_of(Action.GUEST)
-    sent = []
+    sent: list[Response] = []
+    units: list[int] = []  # per write unit: how many requests had been answered when it opened
+    db = flood_app.state.registry.db
+    write = db.write
+
+    def counting_write() -> Any:
+        units.append(len(sent))
+        return write()
+
+    monkeypatch.setattr(db, "write", counting_write)
     for i in range(n + 3):
         body = {"body": f"Gastbeitrag Nummer {i}.", "author_name": f"Gast {i:03d}"}
         sent.append(attacker.post("/api/v1/threads/gaeste/comments", json=body))
         attacker.cookies.clear()
     assert [r.status_code for r in sent[:n]] == [201] * n
     assert_flood(sent, n)
+    assert units
+    assert max(units) < n  # the refused requests opened none
+    keyed = {"body": "Mit Schlüssel.", "author_name": "Gast mit Schlüssel"}
+    r = attacker.post("/api/v1/threads/gaeste/comments", json=keyed, headers={"Idempotency-Key": "k-1"})
+    assert r.status_code == 429
 
 
 def test_posts_with_the_default_moderation_policy(attacker: TestClient, flood_app: FastAPI) -> None:

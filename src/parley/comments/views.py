@@ -344,6 +344,8 @@ def create_comment(
         site = ctx.site(reading)
         principal = ctx.principal(reading, site)
         guest = principal.account_id is None and principal.sso_claims is None
+        if guest and idempotency_key is None:
+            enforce(ctx, Action.GUEST)  # a new guest identity; with a key, after the replay check
         reserved = ctx.site_cache.reserved_names(reading) if guest else None
         holders = _guest_name_holders(reading, payload.author_name) if guest else None
         hooks = active_hook_ids(reading, site.id)  # most sites have none: no query in the lock
@@ -363,7 +365,7 @@ def create_comment(
             if isinstance(found, idempotency.Stored):
                 return Response(found.body, status_code=found.status_code, media_type="application/json")
             claim = found
-        if guest:
+        if guest and claim is not None:
             enforce(ctx, Action.GUEST)  # a new guest identity (replays above are not counted)
         posted = do_post_comment(
             session,
