@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from parley.accounts.models import Account
+from parley.clock import FrozenClock
 from support.factories import bearer, post, register
 
 
@@ -114,13 +116,18 @@ def test_a_guests_name_is_looked_up_once_and_before_the_writers_lock(
             event.remove(engine, "before_cursor_execute", fn)
 
 
-def test_returning_guest_with_email_keeps_account(client: TestClient) -> None:
+def test_returning_guest_with_email_keeps_account(
+    app: FastAPI, client: TestClient, clock: FrozenClock
+) -> None:
     a = post(client, "g", "eins", author_name="Lisa", email="lisa@example.org").json()["session"][
         "account_id"
     ]
+    clock.advance(60)
     b = post(client, "g", "zwei", author_name="Lisa", email="LISA@example.org").json()["session"][
         "account_id"
     ]
+    with app.state.registry.db.read() as session:  # the new session's login time is stored
+        assert session.get(Account, a).last_login_at == clock.now()
     c = post(client, "g", "drei", author_name="Lisa", email="other@example.org").json()["session"][
         "account_id"
     ]
