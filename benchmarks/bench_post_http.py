@@ -1,7 +1,8 @@
 """POST throughput over HTTP, revisions against each other (issue 7): ``parley serve --workers 2``
-on a fresh SQLite database set up as ``make bench`` sets it up (``bench_api.prepare``: the ``bench``
-site, every moderation phase on), then peers.sh's POST workload: ``seed.py postfile`` creates 20
-threads and writes the request file, ``wrk`` with ``report.lua`` posts it at 16 connections.
+on a fresh SQLite database (``--db postgresql``: a private PostgreSQL server, started per round)
+set up as ``make bench`` sets it up (``bench_api.prepare``: the ``bench`` site, every moderation
+phase on), then peers.sh's POST workload: ``seed.py postfile`` creates 20 threads and writes the
+request file, ``wrk`` with ``report.lua`` posts it at 16 connections.
 
 Printed per revision and round: requests/s, p50 / p99, and the server's CPU milliseconds per POST
 (all its processes, from ``/proc``). Revisions are exported with ``git archive`` (``worktree`` is
@@ -10,6 +11,7 @@ here: ``make bench`` measures the ratio to Isso in one run; this script compares
 
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD,worktree --rounds 2
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --conns 64 --seconds 8
+    .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --db postgresql
 
 Not part of the test suite.
 """
@@ -38,13 +40,27 @@ from bench_api import (
     wait_idle,
     wrk,
 )
+from support.servers import PostgresServer
 
 
-def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: int) -> dict[str, Any]:
-    url = f"sqlite:///{tmp / 'parley.db'}"
-    run_prepare(url, tmp, src)
-    server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
-    server.start()
+def measure(
+    src: Path | None, tmp: Path, conns: int, seconds: float, workers: int, db: str = "sqlite"
+) -> dict[str, Any]:
+    pg = None
+    if db == "postgresql":
+        pg = PostgresServer().start()
+        pg.psql("CREATE DATABASE parley_bench")
+        url = pg.url("parley_bench")
+    else:
+        url = f"sqlite:///{tmp / 'parley.db'}"
+    try:
+        run_prepare(url, tmp, src)
+        server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
+        server.start()
+    except BaseException:
+        if pg is not None:
+            pg.stop()
+        raise
     try:
         assert server.proc is not None
         pid = server.proc.pid
@@ -82,6 +98,8 @@ def measure(src: Path | None, tmp: Path, conns: int, seconds: float, workers: in
         return result
     finally:
         server.stop()
+        if pg is not None:
+            pg.stop()
 
 
 def main() -> None:
@@ -91,11 +109,12 @@ def main() -> None:
     p.add_argument("--conns", type=int, default=16)
     p.add_argument("--seconds", type=float, default=6)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = p.parse_args()
     revs = args.compare.split(",")
     rates: dict[str, list[float]] = {rev: [] for rev in revs}
     for round_no, rev, src, tmp in alternated(revs, args.rounds, "bench-post-http-"):
-        r = measure(src, tmp, args.conns, args.seconds, args.workers)
+        r = measure(src, tmp, args.conns, args.seconds, args.workers, args.db)
         if "rps" not in r:
             print(f"round {round_no} {rev}: wrk failed: {r}", flush=True)
             continue
