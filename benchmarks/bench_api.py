@@ -487,6 +487,20 @@ def downgrade(url: str, data_dir: Path, src: Path, revision: str) -> None:
     subprocess.run([sys.executable, "-c", code, url, str(data_dir), revision], env=env, check=True)
 
 
+def bench_database(db: str, data_dir: Path, name: str = "parley_bench") -> tuple[str, PostgresServer | None]:
+    """The URL of a fresh database for a benchmark run: a SQLite file in ``data_dir``, or a new
+    database on a private PostgreSQL server started here (the caller stops it)."""
+    if db != "postgresql":
+        return f"sqlite:///{data_dir / 'parley.db'}", None
+    pg = PostgresServer().start()
+    try:
+        pg.psql(f"CREATE DATABASE {name}")
+    except BaseException:
+        pg.stop()
+        raise
+    return pg.url(name), pg
+
+
 def run_prepare(url: str, data_dir: Path, src: Path | None) -> None:
     env = dict(os.environ)
     if src is not None:
@@ -600,12 +614,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     pg: PostgresServer | None = None
     server: ParleyServer | None = None
     try:
-        if db == "postgresql":
-            pg = PostgresServer().start()
-            pg.psql("CREATE DATABASE parley_bench")
-            url = pg.url("parley_bench")
-        else:
-            url = f"sqlite:///{tmp / 'parley.db'}"
+        url, pg = bench_database(db, tmp)
         run_prepare(url, tmp, src)
         server = ParleyServer(url, tmp, workers=args.workers, env=server_env(src))
         server.start()

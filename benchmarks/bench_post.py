@@ -140,7 +140,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     import seed  # ../shared/bench/seed.py: the texts and authors peers.sh posts
     from sqlalchemy import event
 
-    from bench_api import BENCH_MODERATION
+    from bench_api import BENCH_MODERATION, bench_database
     from parley.app import create_app
     from parley.clock import SystemClock
     from parley.db import migrate
@@ -151,15 +151,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if args.model_dir:
         os.environ["PARLEY_MODEL_DIR"] = args.model_dir
     data_dir = Path(tempfile.mkdtemp(prefix="bench-post-"))
-    pg = None
-    if args.db == "postgresql":
-        from support.servers import PostgresServer
-
-        pg = PostgresServer().start()
-        pg.psql("CREATE DATABASE bench_post")
-        url = pg.url("bench_post")
-    else:
-        url = f"sqlite:///{data_dir}/parley.db"
+    url, pg = bench_database(args.db, data_dir, "bench_post")
     try:
         settings = settings_for(url, data_dir, default_site="bench", rate_limits_enabled=False)
         migrate.upgrade(settings)

@@ -34,25 +34,19 @@ from bench_api import (
     POST_TPL,
     ParleyServer,
     alternated,
+    bench_database,
     cpu_ms,
     run_prepare,
     server_env,
     wait_idle,
     wrk,
 )
-from support.servers import PostgresServer
 
 
 def measure(
     src: Path | None, tmp: Path, conns: int, seconds: float, workers: int, db: str = "sqlite"
 ) -> dict[str, Any]:
-    pg = None
-    if db == "postgresql":
-        pg = PostgresServer().start()
-        pg.psql("CREATE DATABASE parley_bench")
-        url = pg.url("parley_bench")
-    else:
-        url = f"sqlite:///{tmp / 'parley.db'}"
+    url, pg = bench_database(db, tmp)
     try:
         run_prepare(url, tmp, src)
         server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
