@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from parley.app import create_app
 from parley.clock import FrozenClock
 from parley.config import Settings
+from support.apps import inside_write_unit
 from support.factories import post
 
 LOCAL = ("127.0.0.1", 40000)
@@ -82,11 +83,9 @@ def test_metrics_content(app: FastAPI, client: TestClient) -> None:
 def test_phase_runs_of_a_post_are_counted_after_its_write_unit(app: FastAPI, client: TestClient) -> None:
     """The phases' metrics (locks, histogram buckets) are recorded once the POST's write unit has
     ended, so they do not hold up the writers queued behind it; every phase is still counted."""
-    from parley.db.database import _CHANGED  # set while a write unit of work runs
-
     pipeline = app.state.registry.pipeline
     seen: list[tuple[str, bool]] = []
-    pipeline.observers.append(lambda run: seen.append((run.phase, _CHANGED.get() is not None)))
+    pipeline.observers.append(lambda run: seen.append((run.phase, inside_write_unit())))
     assert post(client, "gemessen", "Ein Kommentar, dessen Phasen gezählt werden.").status_code == 201
     assert [phase for phase, _ in seen] == pipeline.phase_names
     assert not any(inside for _, inside in seen), seen

@@ -20,7 +20,7 @@ from parley.config import Settings
 from parley.jobs.services import run_due
 from parley.webhooks import signing
 from parley.webhooks.models import Webhook, WebhookDelivery
-from support.apps import checking_client
+from support.apps import checking_client, inside_write_unit
 from support.factories import bearer, make_account, make_api_token, make_site, post
 from support.receiver import Receiver, receiver
 
@@ -106,8 +106,6 @@ def test_a_post_reads_the_sites_webhooks_before_its_write_transaction(
 ) -> None:
     """Which webhooks a site has is read on the POST's read session, not inside the writers' lock
     (issue 7); the deliveries still go to the active hooks only (the write unit loads those rows)."""
-    from parley.db.database import _CHANGED  # set while a write unit of work runs
-
     headers = admin_headers(hook_app, clock)
     live = add_hook(hook_client, headers, listener.url, ["comment.created"]).json()["id"]
     off = add_hook(hook_client, headers, listener.url, ["comment.created"]).json()["id"]
@@ -120,7 +118,7 @@ def test_a_post_reads_the_sites_webhooks_before_its_write_transaction(
 
     def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if "FROM webhooks WHERE webhooks.site_id" in " ".join(statement.split()):  # the site's hooks
-            read_in_unit.append(_CHANGED.get() is not None)
+            read_in_unit.append(inside_write_unit())
 
     engines = {db.engine, db.write_engine}
     for engine in engines:

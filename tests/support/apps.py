@@ -77,6 +77,14 @@ def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
     application.state.registry.close()
 
 
+def inside_write_unit() -> bool:
+    """Whether the calling thread runs inside a ``Database.write()`` unit of work right now (what a
+    test checks to tell work inside the writers' lock from work outside it)."""
+    from parley.db.database import _CHANGED  # set for the duration of every write unit
+
+    return _CHANGED.get() is not None
+
+
 @pytest.fixture
 def db(app: FastAPI) -> Database:
     database: Database = app.state.registry.db
