@@ -35,6 +35,7 @@ from parley.accounts.models import (
     SessionRecord,
 )
 from parley.accounts.names import MAX_LENGTH, clean_display_name, name_skeleton
+from parley.db.direct import Direct
 from parley.db.stored import add_as_stored
 from parley.errors import ValidationFailed
 from parley.moderation import names as engine_names
@@ -243,9 +244,10 @@ class NewSession:
     csrf_token: str
 
 
-_INSERT_SESSION = insert(cast(Table, SessionRecord.__table__))
+# on the driver's cursor (parley.db.direct): a guest's POST runs them inside the writers' lock
+_INSERT_SESSION = Direct(insert(cast(Table, SessionRecord.__table__)))
 _ACCOUNTS = cast(Table, Account.__table__)
-_SET_LAST_LOGIN = (
+_SET_LAST_LOGIN = Direct(
     update(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("b_id")).values(last_login_at=bindparam("b_now"))
 )
 
@@ -254,8 +256,8 @@ def do_create_session(session: Session, account: Account, now: datetime, days: i
     """A login session for ``account`` (one INSERT; only the token's hash is stored)."""
     token = new_token("pst")
     csrf = secrets.token_urlsafe(24)
-    session.execute(
-        _INSERT_SESSION,
+    _INSERT_SESSION.run(
+        session,
         {
             "token_hash": hash_token(token),
             "account_id": account.id,
@@ -268,7 +270,7 @@ def do_create_session(session: Session, account: Account, now: datetime, days: i
     if account.last_login_at != now:  # a guest made for this session has it already
         # a statement, not a change to the object: the ORM's flush of it cost ~0.5 ms (a returning
         # guest's POST does this inside the writers' lock)
-        session.execute(_SET_LAST_LOGIN, {"b_id": account.id, "b_now": now})
+        _SET_LAST_LOGIN.run(session, {"b_id": account.id, "b_now": now})
         set_committed_value(account, "last_login_at", now)
     return NewSession(token, csrf)
 

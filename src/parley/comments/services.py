@@ -26,6 +26,7 @@ from parley.comments.errors import (
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
 from parley.comments.threads import bump_version, is_open
+from parley.db.direct import Direct
 from parley.db.stored import add_as_stored
 from parley.errors import Forbidden
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
@@ -207,7 +208,7 @@ def do_insert_comment(
     # the path holds the comment's own id, known only now
     path = paths.child_path(parent.path if parent else "", comment.id)
     root_id = (parent.root_id or parent.id) if parent else comment.id
-    session.execute(_SET_PATH, {"b_id": comment.id, "b_path": path, "b_root": root_id})
+    _SET_PATH.run(session, {"b_id": comment.id, "b_path": path, "b_root": root_id})
     set_committed_value(comment, "path", path)
     set_committed_value(comment, "root_id", root_id)
     if published:
@@ -235,7 +236,8 @@ _THREADS = cast(Table, Thread.__table__)
 _COMMENTS = cast(Table, Comment.__table__)
 
 # The statements of the write path, built once (a POST runs them all): only bound per call.
-_SET_PATH = (
+# (on the driver's cursor, parley.db.direct: they run inside the writers' lock)
+_SET_PATH = Direct(
     update(_COMMENTS)
     .where(_COMMENTS.c.id == bindparam("b_id"))
     .values(path=bindparam("b_path"), root_id=bindparam("b_root"))
@@ -245,15 +247,17 @@ _version = _THREADS.c.version + 1
 _count = _THREADS.c.comment_count + bindparam("b_delta", type_=Integer)
 _BUMP_THREAD = {
     # delta > 0: a comment became visible; < 0: one went away; 0: only the version moves
-    1: update(_THREADS)
-    .where(_thread_where)
-    .values(
-        version=_version,
-        comment_count=_count,
-        last_comment_at=bindparam("b_now", type_=_THREADS.c.last_comment_at.type),
+    1: Direct(
+        update(_THREADS)
+        .where(_thread_where)
+        .values(
+            version=_version,
+            comment_count=_count,
+            last_comment_at=bindparam("b_now", type_=_THREADS.c.last_comment_at.type),
+        )
     ),
-    -1: update(_THREADS).where(_thread_where).values(version=_version, comment_count=_count),
-    0: update(_THREADS).where(_thread_where).values(version=_version),
+    -1: Direct(update(_THREADS).where(_thread_where).values(version=_version, comment_count=_count)),
+    0: Direct(update(_THREADS).where(_thread_where).values(version=_version)),
 }
 _b_delta = bindparam("b_delta", type_=Integer)
 _MOVE_ANCESTORS = (
@@ -275,8 +279,8 @@ def _move_counters(session: Session, comment: Comment, delta: int, now: datetime
     one; the parent's reply count and every ancestor's descendant count in the other. Objects of
     this session that hold those counters are expired, so they reload what the database has.
     """
-    stmt = _BUMP_THREAD[(delta > 0) - (delta < 0)]
-    session.execute(stmt, {"b_thread": comment.thread_id, "b_delta": delta, "b_now": now})
+    params = {"b_thread": comment.thread_id, "b_delta": delta, "b_now": now}
+    _BUMP_THREAD[(delta > 0) - (delta < 0)].run(session, params)
     _expire(session, Thread, [comment.thread_id], ("version", "comment_count", "last_comment_at"))
     ancestors = paths.ancestor_ids(comment.path) if delta else []
     if ancestors:

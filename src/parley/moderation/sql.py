@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from parley.db.direct import Direct
 from parley.moderation.backends import AuthorStats
 from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
 from parley.moderation.models import CopyBand, CopySignature
@@ -30,33 +31,43 @@ from parley.moderation.names import NameHolder
 from parley.moderation.types import Verdict
 
 # Built once, on the tables (Core statements: no ORM compile step per execution; they autoflush
-# like ORM ones), so each is compiled once per dialect (and bucket count), then only bound.
+# like ORM ones), so each is compiled once per dialect (and bucket count), then only bound. A POST
+# runs the look-up and the inserts inside the writers' lock: on the driver's cursor
+# (parley.db.direct).
 _SIGNATURES = cast(Table, CopySignature.__table__)
 _BANDS = cast(Table, CopyBand.__table__)
-_CANDIDATES = (
-    select(
-        _SIGNATURES.c.comment_id,
-        _SIGNATURES.c.author_key,
-        _SIGNATURES.c.published_at,
-        _SIGNATURES.c.signature,
-        _SIGNATURES.c.wave_id,
+
+
+@cache
+def _candidates(buckets: int) -> Direct:
+    """The look-up for ``buckets`` buckets (one parameter each: Direct has no expanding lists)."""
+    bucket = _BANDS.c.bucket.type
+    return Direct(
+        select(
+            _SIGNATURES.c.comment_id,
+            _SIGNATURES.c.author_key,
+            _SIGNATURES.c.published_at,
+            _SIGNATURES.c.signature,
+            _SIGNATURES.c.wave_id,
+        )
+        .where(
+            _SIGNATURES.c.comment_id.in_(
+                select(_BANDS.c.comment_id).where(
+                    _BANDS.c.site_id == bindparam("site"),
+                    _BANDS.c.bucket.in_([bindparam(f"b{i}", type_=bucket) for i in range(buckets)]),
+                )
+            ),
+            _SIGNATURES.c.published_at >= bindparam("since", type_=_SIGNATURES.c.published_at.type),
+        )
+        .order_by(_SIGNATURES.c.comment_id)
     )
-    .where(
-        _SIGNATURES.c.comment_id.in_(
-            select(_BANDS.c.comment_id).where(
-                _BANDS.c.site_id == bindparam("site"),
-                _BANDS.c.bucket.in_(bindparam("buckets", expanding=True)),
-            )
-        ),
-        _SIGNATURES.c.published_at >= bindparam("since"),
-    )
-    .order_by(_SIGNATURES.c.comment_id)
-)
+
+
 # the writes of :meth:`SqlCopyIndex.add` (a POST runs them all)
 _DELETE_BANDS = delete(_BANDS).where(_BANDS.c.comment_id == bindparam("b_comment"))
 _DELETE_SIGNATURE = delete(_SIGNATURES).where(_SIGNATURES.c.comment_id == bindparam("b_comment"))
-_INSERT_SIGNATURE = insert(_SIGNATURES)
-_INSERT_BANDS = insert(_BANDS)
+_INSERT_SIGNATURE = Direct(insert(_SIGNATURES))
+_INSERT_BANDS = Direct(insert(_BANDS))
 
 
 @cache
@@ -97,10 +108,10 @@ class SqlCopyIndex:
         site_id = self._site_id(site)
         if site_id is None or not bands:
             return []
-        rows = self.session.execute(
-            _CANDIDATES,
-            {"site": site_id, "buckets": list(bands), "since": datetime.fromtimestamp(since, UTC)},
-        )
+        params: dict[str, Any] = {f"b{i}": bucket for i, bucket in enumerate(bands)}
+        params["site"] = site_id
+        params["since"] = datetime.fromtimestamp(since, UTC)
+        rows = _candidates(len(bands)).rows(self.session, params)
         return [
             CopyEntry(cid, author, published.timestamp(), signature_from_bytes(sig), wave)
             for cid, author, published, sig, wave in rows
@@ -119,8 +130,8 @@ class SqlCopyIndex:
             params = {"b_comment": comment_id}
             self.session.execute(_DELETE_BANDS, params)
             self.session.execute(_DELETE_SIGNATURE, params)
-        self.session.execute(
-            _INSERT_SIGNATURE,
+        _INSERT_SIGNATURE.run(
+            self.session,
             {
                 "comment_id": comment_id,
                 "site_id": site_id,
@@ -131,7 +142,7 @@ class SqlCopyIndex:
             },
         )
         rows = [{"site_id": site_id, "bucket": b, "comment_id": comment_id} for b in dict.fromkeys(bands)]
-        self.session.execute(_INSERT_BANDS, rows)
+        _INSERT_BANDS.run_many(self.session, rows)
 
     def forget(self, author: str) -> None:
         """Drop an erased author's signatures: they are derived from their words."""

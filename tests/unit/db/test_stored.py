@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Integer, String, create_engine, event, select, text
+from sqlalchemy import JSON, Integer, String, create_engine, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from parley.db.stored import add_as_stored
+from support.sqltrace import driver_statements
 
 
 class Base(DeclarativeBase):  # not parley's: these tables must not join the real schema
@@ -44,10 +45,9 @@ def session() -> Iterator[Session]:
 
 
 def test_the_row_is_stored_with_its_defaults_and_the_object_is_in_the_session(session: Session) -> None:
-    statements: list[str] = []
-    event.listen(session.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
-    first = add_as_stored(session, Note, {"title": "eins"})
-    second = add_as_stored(session, Note, {"title": "zwei", "votes": 3, "tags": {"a": 1}})
+    with driver_statements(session) as statements:
+        first = add_as_stored(session, Note, {"title": "eins"})
+        second = add_as_stored(session, Note, {"title": "zwei", "votes": 3, "tags": {"a": 1}})
     assert [s.split()[0] for s in statements] == ["INSERT", "INSERT"]  # no flush, no re-read
     assert (first.id, first.votes, first.state, first.tags, first.author) == (1, 0, "open", {}, None)
     assert (second.id, second.tags) == (2, {"a": 1})
@@ -60,11 +60,11 @@ def test_the_row_is_stored_with_its_defaults_and_the_object_is_in_the_session(se
         (2, "zwei", 3, "open", {"a": 1}, None),
         (3, "drei", 0, "open", {}, None),
     ]
-    statements.clear()
-    assert session.get(Note, 2) is second  # the identity map has it: no query
-    assert statements == []
-    second.state = "closed"  # a later change is flushed like any loaded object's
-    session.flush()
+    with driver_statements(session) as statements:
+        assert session.get(Note, 2) is second  # the identity map has it: no query
+        assert statements == []
+        second.state = "closed"  # a later change is flushed like any loaded object's
+        session.flush()
     assert [s.split()[0] for s in statements] == ["UPDATE"]
     assert session.execute(text("SELECT state FROM test_stored_notes WHERE id = 2")).scalar() == "closed"
 

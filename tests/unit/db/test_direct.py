@@ -1,0 +1,124 @@
+"""``parley.db.direct``: statements on the driver's cursor behave as ``session.execute`` would —
+same values both ways (dates, JSON), autoflush, SQLAlchemy's errors without the parameters, and
+the write unit's change mark — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from parley.accounts.models import SessionRecord
+from parley.clock import FrozenClock
+from parley.comments.models import Thread
+from parley.config import Settings
+from parley.db.database import Database
+from parley.db.direct import Direct
+from support.factories import make_account, make_site
+
+THREADS = cast(Table, Thread.__table__)
+BY_KEY = select(THREADS).where(THREADS.c.site_id == bindparam("site"), THREADS.c.key == bindparam("key"))
+INSERT_THREAD = insert(THREADS).returning(THREADS.c.id)
+BUMP = update(THREADS).where(THREADS.c.id == bindparam("b_id")).values(version=THREADS.c.version + 5)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+def _thread(site_id: int, key: str, clock: FrozenClock, **extra: Any) -> dict[str, Any]:
+    row = {
+        "site_id": site_id,
+        "key": key,
+        "title": "Titel",
+        "url": "",
+        "status": "open",
+        "closes_at": clock.now() + timedelta(days=3),
+        "settings": {"premoderate": True, "ä": [1, 2]},
+        "comment_count": 0,
+        "version": 0,
+        "created_at": clock.now(),
+        "last_comment_at": None,
+    }
+    return {**row, **extra}
+
+
+def test_rows_come_back_as_session_execute_gives_them(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    with db.write() as s:
+        new_id = Direct(INSERT_THREAD).scalar(s, _thread(site_id, "a", clock))
+        assert Direct(BUMP).run(s, {"b_id": new_id}) == 1  # the literal 5 is bound too
+        assert Direct(BUMP).run(s, {"b_id": -1}) == 0
+    with db.read() as s:
+        direct = Direct(BY_KEY).first(s, {"site": site_id, "key": "a"})
+        orm = s.execute(BY_KEY, {"site": site_id, "key": "a"}).first()
+        assert Direct(BY_KEY).first(s, {"site": site_id, "key": "b"}) is None
+    assert orm is not None
+    assert direct == tuple(orm)
+    assert direct[0] == new_id
+    assert direct[THREADS.c.keys().index("version")] == 5
+    assert direct[THREADS.c.keys().index("settings")] == {"premoderate": True, "ä": [1, 2]}
+    assert direct[THREADS.c.keys().index("closes_at")] == clock.now() + timedelta(days=3)
+
+
+def test_pending_orm_changes_are_flushed_first(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    with db.write() as s:
+        s.add(Thread(site_id=site_id, key="pending", created_at=clock.now()))
+        found = Direct(BY_KEY).first(s, {"site": site_id, "key": "pending"})
+    assert found is not None
+
+
+def test_driver_errors_are_sqlalchemys_without_the_parameters(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    with db.write() as s:
+        Direct(INSERT_THREAD).scalar(s, _thread(site_id, "doppelt", clock))
+    with pytest.raises(IntegrityError) as raised, db.write() as s:
+        Direct(INSERT_THREAD).scalar(s, _thread(site_id, "doppelt", clock, title="geheimer Titel"))
+    assert "geheimer" not in str(raised.value)
+    with db.read() as s:  # the failed unit took nothing with it
+        titles = s.execute(select(THREADS.c.title).where(THREADS.c.key == "doppelt")).scalars().all()
+    assert titles == ["Titel"]
+
+
+def test_only_statements_that_change_rows_readers_see_move_the_change_stamp(
+    db: Database, clock: FrozenClock
+) -> None:
+    site_id = make_site(db, clock, "direkt")
+    account_id = make_account(db, clock)
+    stamp = db.changes.current()
+    with db.write() as s:
+        Direct(BUMP).run(s, {"b_id": -1})  # matches nothing
+        Direct(BY_KEY).rows(s, {"site": site_id, "key": "a"})  # a read
+        Direct(insert(cast(Table, SessionRecord.__table__))).run(  # bookkeeping no reader sees
+            s,
+            {
+                "token_hash": "h" * 64,
+                "account_id": account_id,
+                "csrf_token": "c",
+                "created_at": clock.now(),
+                "expires_at": clock.now(),
+                "last_seen_at": clock.now(),
+            },
+        )
+    assert db.changes.current() == stamp
+    with db.write() as s:
+        Direct(INSERT_THREAD).scalar(s, _thread(site_id, "neu", clock))
+    assert db.changes.current() != stamp
+
+
+def test_statements_it_cannot_run_as_asked_are_refused(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    expanding = select(THREADS.c.id).where(THREADS.c.key.in_(bindparam("keys", expanding=True)))
+    with db.write() as s:
+        with pytest.raises(TypeError, match="expanding"):
+            Direct(expanding).rows(s, {"keys": ["a"]})
+        with pytest.raises(TypeError, match="needs a value"):  # a column default is not filled in
+            Direct(INSERT_THREAD).scalar(s, {"site_id": site_id, "key": "k"} | {"created_at": clock.now()})
