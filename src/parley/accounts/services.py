@@ -36,7 +36,7 @@ from parley.accounts.models import (
 )
 from parley.accounts.names import MAX_LENGTH, clean_display_name, name_skeleton
 from parley.db.direct import Direct
-from parley.db.stored import add_as_stored
+from parley.db.stored import add_as_stored, load_as_stored
 from parley.errors import ValidationFailed
 from parley.moderation import names as engine_names
 from parley.moderation.names import NameStatus, evaluate_name
@@ -311,10 +311,10 @@ def guest_key(secret: bytes, name: str, email: str) -> str:
 
 
 # built once: constructing it per POST (the comparison, its coercion and a new cache key) cost more
-# than running it
-_GUEST_BY_KEY = (
-    select(Account)
-    .where(Account.guest_key == bindparam("b_key"), Account.kind == AccountKind.GUEST.value)
+# than running it; run inside the writers' lock, so loaded without the ORM (parley.db.stored)
+_GUEST_BY_KEY = Direct(
+    select(_ACCOUNTS)
+    .where(_ACCOUNTS.c.guest_key == bindparam("b_key"), _ACCOUNTS.c.kind == AccountKind.GUEST.value)
     .limit(1)
 )
 
@@ -345,7 +345,7 @@ def do_get_or_create_guest(
         raise name_taken(collision)
     key = guest_key(secret, name, email) if email else None
     if key is not None:
-        found = session.scalar(_GUEST_BY_KEY, {"b_key": key})
+        found = load_as_stored(session, Account, _GUEST_BY_KEY, {"b_key": key})
         if found is not None:
             return found
     # stored without the ORM's flush (parley.db.stored): a new guest is made inside the writers' lock

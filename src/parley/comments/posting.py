@@ -102,7 +102,7 @@ def do_post_comment(
     :func:`services.prepare_moderation`'s work and the reserved names, when the caller has them
     from before the write transaction (as the API does); otherwise they are done here."""
     policy = site.policy()
-    thread = threads.do_get_or_create_thread(
+    thread = threads.do_get_or_create_post_thread(
         session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
     )
     parent = services.check_parent(session, thread, payload.parent_id)
@@ -148,5 +148,6 @@ def do_post_comment(
     )
     record = services.do_record_moderation(session, comment, decision, None, now, "create")
     do_record_outcome(mctx, decision, comment_id=comment.id, new_comment=True)
-    do_emit(session, site_id=site.id, kind="comment.created", data=comment_data(session, comment), now=now)
+    data = comment_data(session, comment, thread)
+    do_emit(session, site_id=site.id, kind="comment.created", data=data, now=now)
     return Posted(comment, decision, record, author, new_session)

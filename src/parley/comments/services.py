@@ -25,7 +25,7 @@ from parley.comments.errors import (
     InvalidParent,
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
-from parley.comments.threads import bump_version, is_open
+from parley.comments.threads import ThreadFacts, bump_version, is_open
 from parley.db.direct import Direct
 from parley.db.stored import add_as_stored
 from parley.errors import Forbidden
@@ -66,7 +66,7 @@ def author_info(account: Account, ip_hash: str | None, session_key: str | None) 
     )
 
 
-def thread_info(thread: Thread, now: datetime) -> ThreadInfo:
+def thread_info(thread: ThreadFacts, now: datetime) -> ThreadInfo:
     settings = thread.settings or {}
     premod = settings.get("premoderate")
     return ThreadInfo(
@@ -161,7 +161,7 @@ def prepare_moderation(
     return pipeline.prepare(draft)
 
 
-def check_parent(session: Session, thread: Thread, parent_id: int | None) -> Comment | None:
+def check_parent(session: Session, thread: ThreadFacts, parent_id: int | None) -> Comment | None:
     if parent_id is None:
         return None
     parent = session.get(Comment, parent_id)
@@ -174,7 +174,7 @@ def do_insert_comment(
     session: Session,
     *,
     site: Site,
-    thread: Thread,
+    thread: ThreadFacts,
     parent: Comment | None,
     author: Account,
     body: rendering.RenderedBody,
@@ -213,7 +213,7 @@ def do_insert_comment(
     set_committed_value(comment, "root_id", root_id)
     if published:
         _move_counters(session, comment, 1, now)
-        _emit_status(session, comment, CommentStatus.HELD.value, PUBLISHED, now)
+        _emit_status(session, comment, CommentStatus.HELD.value, PUBLISHED, now, thread)
     return comment
 
 
@@ -297,13 +297,15 @@ def _expire(session: Session, model: type[Any], ids: list[int], attrs: tuple[str
             session.expire(loaded, list(attrs))
 
 
-def _emit_status(session: Session, comment: Comment, old: str, new: str, now: datetime) -> None:
+def _emit_status(
+    session: Session, comment: Comment, old: str, new: str, now: datetime, thread: ThreadFacts | None = None
+) -> None:
     """Webhooks and notifications hear of visibility changes (``parley.webhooks.events``)."""
     kind = {PUBLISHED: "comment.published", CommentStatus.REJECTED.value: "comment.rejected"}.get(new)
     if kind is None and new == CommentStatus.HELD.value and old == PUBLISHED:
         kind = "comment.held"  # taken back from readers (reports, an edit): the author is told why
     if kind is not None:
-        data = {**comment_data(session, comment), "status_before": old}
+        data = {**comment_data(session, comment, thread), "status_before": old}
         do_emit(session, site_id=comment.site_id, kind=kind, data=data, now=now)
 
 

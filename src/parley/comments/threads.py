@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from sqlalchemy.orm.util import identity_key
 
 from parley.comments.errors import ThreadNotFound
 from parley.comments.models import Comment, Thread, ThreadStatus
+from parley.db.direct import Direct
 from parley.errors import ValidationFailed
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
@@ -109,6 +110,68 @@ def do_get_or_create_thread(
     return thread
 
 
+class ThreadFacts(Protocol):
+    """What writing a comment needs of its thread: a :class:`Thread`, or the :class:`PostThread`
+    row a POST reads (no ORM entity inside the writers' lock)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def site_id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def closes_at(self) -> datetime | None: ...
+    @property
+    def settings(self) -> dict[str, Any] | None: ...
+
+
+class PostThread(NamedTuple):
+    id: int
+    site_id: int
+    key: str
+    title: str
+    url: str
+    status: str
+    closes_at: datetime | None
+    settings: dict[str, Any] | None
+
+
+_T = cast(Table, Thread.__table__)
+_POST_THREAD = Direct(
+    select(*(_T.c[name] for name in PostThread._fields)).where(
+        _T.c.site_id == bindparam("site_id"), _T.c.key == bindparam("key")
+    )
+)
+
+
+def do_get_or_create_post_thread(
+    session: Session,
+    site: Site,
+    key: str,
+    now: datetime,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    policy: SiteSettings | None = None,
+) -> ThreadFacts:
+    """The thread a POST writes in, as :func:`do_get_or_create_thread` finds or makes it — but
+    when it exists and has the title and URL already (nearly every POST), as a plain row read on
+    the driver's cursor: this runs inside the writers' lock, where loading the ORM entity cost
+    ~0.9 ms (profiled) of a unit of ~6."""
+    key = check_thread_key(key)
+    found = _POST_THREAD.first(session, {"site_id": site.id, "key": key})
+    if found is not None:
+        row = PostThread(*found)
+        if not (title and not row.title) and not (url and not row.url):
+            return row
+    return do_get_or_create_thread(session, site, key, now, title=title, url=url, policy=policy)
+
+
 class ThreadView(Protocol):
     """What a read needs of a thread: a :class:`Thread`, or the plain row :func:`find_thread_view`
     returns (no ORM entity on the hottest read)."""
@@ -145,13 +208,20 @@ def find_thread_view(session: Session, site_id: int, key: str) -> ThreadView | N
     return cast(ThreadView | None, row)
 
 
-def is_open(thread: ThreadView, now: datetime) -> bool:
+class _OpenOrClosed(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def closes_at(self) -> datetime | None: ...
+
+
+def is_open(thread: _OpenOrClosed, now: datetime) -> bool:
     if thread.status != ThreadStatus.OPEN.value:
         return False
     return thread.closes_at is None or thread.closes_at > now
 
 
-def effective_status(thread: ThreadView, now: datetime) -> str:
+def effective_status(thread: _OpenOrClosed, now: datetime) -> str:
     return ThreadStatus.OPEN.value if is_open(thread, now) else ThreadStatus.CLOSED.value
 
 

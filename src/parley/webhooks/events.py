@@ -51,12 +51,14 @@ def do_emit(session: Session, *, site_id: int, kind: str, data: dict[str, Any], 
         listener(session, site_id, kind, data, now)
 
 
-def comment_data(session: Session, comment: Any) -> dict[str, Any]:
+def comment_data(session: Session, comment: Any, thread: Any = None) -> dict[str, Any]:
     """Public facts of a comment for event payloads: ids, no body, e-mail or IP hash — and no author
-    name either, so an erased author's name does not linger in delivery logs and notifications."""
+    name either, so an erased author's name does not linger in delivery logs and notifications.
+    ``thread``: the comment's thread (its ``key`` and ``url``), if the caller has it at hand."""
     from parley.comments.models import Thread
 
-    thread = session.get(Thread, comment.thread_id)
+    if thread is None or thread.id != comment.thread_id:
+        thread = session.get(Thread, comment.thread_id)
     return {
         "comment_id": comment.id,
         "parent_id": comment.parent_id,

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Integer, String, create_engine, select, text
+from sqlalchemy import JSON, Integer, String, bindparam, create_engine, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from parley.db.stored import add_as_stored
+from parley.db.direct import Direct
+from parley.db.stored import add_as_stored, load_as_stored
 from support.sqltrace import driver_statements
 
 
@@ -74,3 +75,33 @@ def test_unknown_columns_and_server_defaults_are_refused(session: Session) -> No
         add_as_stored(session, Note, {"title": "x", "colour": "blau"})
     with pytest.raises(TypeError, match="server-side defaults"):
         add_as_stored(session, Stamped, {})
+
+
+NOTES = Note.__table__
+BY_TITLE = Direct(select(NOTES).where(NOTES.c.title == bindparam("title")))
+
+
+def test_a_row_is_loaded_as_the_orm_would_load_it(session: Session) -> None:
+    add_as_stored(session, Note, {"title": "eins", "tags": {"k": [1]}})
+    session.commit()
+    session.expunge_all()
+    with driver_statements(session) as statements:
+        note = load_as_stored(session, Note, BY_TITLE, {"title": "eins"})
+        assert load_as_stored(session, Note, BY_TITLE, {"title": "keins"}) is None
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT"]
+    assert note is not None
+    assert (note.id, note.title, note.votes, note.state, note.tags) == (1, "eins", 0, "open", {"k": [1]})
+    assert session.get(Note, 1) is note  # in the identity map, as a query's result would be
+    assert load_as_stored(session, Note, BY_TITLE, {"title": "eins"}) is note  # the session's own object
+    note.votes = 7  # a change is flushed like any loaded object's
+    with driver_statements(session) as statements:
+        session.flush()
+    assert [s.split()[0] for s in statements] == ["UPDATE"]
+    assert session.execute(text("SELECT votes FROM test_stored_notes WHERE id = 1")).scalar() == 7
+
+
+def test_loading_needs_every_column(session: Session) -> None:
+    add_as_stored(session, Note, {"title": "eins"})
+    some = Direct(select(NOTES.c.id, NOTES.c.title))
+    with pytest.raises(TypeError, match="every column"):
+        load_as_stored(session, Note, some, {})
