@@ -175,30 +175,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         registry.pipeline.observers.append(observe)
         statements = [0]
-
-        def count(*_args: Any) -> None:
-            statements[0] += 1
-
-        if registry.db.is_sqlite:
-            # the driver's own trace: statements on parley.db.direct's path too (engine events
-            # see only SQLAlchemy's); COMMIT left out, as the engine events never saw it, and an
-            # executemany's rows (the same INSERT again at once; the trace shows the values
-            # bound) counted once, as they were
-            last = [""]
-
-            def trace(sql: str) -> None:
-                head = sql.partition(" VALUES ")[0]
-                if head != last[0] and not sql.startswith("COMMIT"):
-                    count()
-                last[0] = head
-
-            event.listen(
-                registry.db.write_engine,
-                "checkout",
-                lambda dbapi_conn, *_: dbapi_conn.set_trace_callback(trace),
-            )
-        else:  # PostgreSQL: SQLAlchemy's statements only (psycopg has no trace of its own)
-            event.listen(registry.db.write_engine, "before_cursor_execute", count)
+        event.listen(
+            registry.db.write_engine,
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
         rng = random.Random(7)
         threads = [f"bench-post-{i}" for i in range(20)]
         posts = []

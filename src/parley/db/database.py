@@ -347,32 +347,23 @@ UNSEEN_TABLES = frozenset(
 )
 
 
-def may_change_rows(statement: str) -> bool:
-    """Whether ``statement`` may change a row readers see: anything but a read or a write to
-    :data:`UNSEEN_TABLES`."""
-    if statement.lstrip()[:9].upper().startswith(_READS):
-        return False
-    target = _TARGET.match(statement)
-    return target is None or target.group(1).lower() not in UNSEEN_TABLES
-
-
-def note_change(cursor: Any) -> None:
-    """Mark the current write unit of work as changed if the statement just run on ``cursor``
-    (one that :func:`may_change_rows`) matched a row. Job polls and writes that match nothing leave
-    the change stamp alone, so readers' caches stay valid."""
-    box = _CHANGED.get()
-    if box is not None and not box[0] and getattr(cursor, "rowcount", -1) != 0:
-        box[0] = True
-
-
 def _note_change(
     conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
 ) -> None:
-    """Engine event: :func:`note_change` for the statements SQLAlchemy runs."""
+    """Engine event: mark the current write unit of work as changed when a statement may have
+    changed a row readers see (anything but a read or a write to :data:`UNSEEN_TABLES`, with a row
+    count other than 0). Job polls and writes that match nothing leave the change stamp alone, so
+    readers' caches stay valid."""
     box = _CHANGED.get()
-    if box is None or box[0] or not may_change_rows(statement):
+    if box is None or box[0]:
         return
-    note_change(cursor)
+    if statement.lstrip()[:9].upper().startswith(_READS):
+        return
+    target = _TARGET.match(statement)
+    if target is not None and target.group(1).lower() in UNSEEN_TABLES:
+        return
+    if getattr(cursor, "rowcount", -1) != 0:
+        box[0] = True
 
 
 def _open_lock_file(db_path: str) -> int:

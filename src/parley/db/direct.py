@@ -10,15 +10,17 @@ the returned columns with the dialect's result conversions. The SQL, the convers
 transaction are SQLAlchemy's; only the per-call machinery is left out.
 
 What stays the same as ``session.execute``: the session is flushed first (autoflush), driver
-errors are raised as SQLAlchemy's (``IntegrityError`` …, parameters hidden), and a statement that
-changes rows readers see marks the write unit as changed (:func:`parley.db.database.note_change`).
-What is not supported: expanding parameters (``IN`` lists: build one statement per list length)
-and engine events (``before_cursor_execute`` listeners do not see these statements).
+errors are raised as SQLAlchemy's (``IntegrityError`` …, parameters hidden), and the engine's
+``before_cursor_execute`` / ``after_cursor_execute`` listeners see every statement (with no
+execution context: ``None``) — so the write unit's change mark (``parley.db.database``) and the
+tests' statement spies work as before. ``after_cursor_execute`` comes once the rows are fetched:
+SQLite counts a ``RETURNING`` statement's rows only as they are read. Not supported: expanding
+parameters (``IN`` lists: build one statement per list length), listeners that rewrite statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,8 +29,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-
-from parley.db.database import may_change_rows, note_change
 
 Processor = Callable[[Any], Any] | None
 
@@ -41,7 +41,6 @@ class _Plan:
     # otherwise, and the dialect's conversion
     params: tuple[tuple[str, bool, Any, Processor], ...]
     results: tuple[Processor, ...]  # per returned column; () when none needs converting
-    changes: bool  # may change rows readers see (see database.note_change)
     dbapi_error: type[Exception]
 
 
@@ -82,7 +81,6 @@ class Direct:
             positional=compiled.positional,
             params=tuple(params),
             results=results if any(results) else (),
-            changes=may_change_rows(compiled.string),
             dbapi_error=dialect.loaded_dbapi.Error,
         )
 
@@ -99,24 +97,31 @@ class Direct:
         connection = session.connection()
         plan = self._plan(connection.dialect, tuple(values))
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = [self._bound(plan, row) for row in many] if many else self._bound(plan, values)
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, plan.sql, params, None, bool(many))
         try:
             if many:
-                cursor.executemany(plan.sql, [self._bound(plan, row) for row in many])
+                cursor.executemany(plan.sql, params)
             else:
-                cursor.execute(plan.sql, self._bound(plan, values))
+                cursor.execute(plan.sql, params)
         except plan.dbapi_error as error:
             raise DBAPIError.instance(
                 plan.sql, None, error, plan.dbapi_error, hide_parameters=True, dialect=connection.dialect
             ) from error
-        return plan, cursor
+        return connection, plan, cursor, params
+
+    @staticmethod
+    def _done(connection: Any, plan: _Plan, cursor: Any, params: Any, many: bool) -> None:
+        for listener in connection.dispatch.after_cursor_execute:
+            listener(connection, cursor, plan.sql, params, None, many)
+        cursor.close()
 
     def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run it; every returned row (``SELECT`` or ``RETURNING``) as a tuple."""
-        plan, cursor = self._execute(session, values, ())
+        connection, plan, cursor, params = self._execute(session, values, ())
         fetched = cursor.fetchall()
-        if plan.changes:  # after the fetch: SQLite counts a RETURNING statement's rows as it steps
-            note_change(cursor)
-        cursor.close()
+        self._done(connection, plan, cursor, params, False)
         if not plan.results:
             return [tuple(row) for row in fetched]
         return [
@@ -135,18 +140,7 @@ class Direct:
 
     def run(self, session: Session, values: Mapping[str, Any]) -> int:
         """Run a statement that returns nothing; the number of rows it matched."""
-        plan, cursor = self._execute(session, values, ())
-        if plan.changes:
-            note_change(cursor)
+        connection, plan, cursor, params = self._execute(session, values, ())
         count = int(cursor.rowcount)
-        cursor.close()
+        self._done(connection, plan, cursor, params, False)
         return count
-
-    def run_many(self, session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Run it once per row (the driver's ``executemany``); every row with the same names."""
-        batch = list(rows)
-        if batch:
-            plan, cursor = self._execute(session, batch[0], batch)
-            if plan.changes:
-                note_change(cursor)
-            cursor.close()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from parley.accounts.models import SessionRecord
@@ -122,3 +122,21 @@ def test_statements_it_cannot_run_as_asked_are_refused(db: Database, clock: Froz
             Direct(expanding).rows(s, {"keys": ["a"]})
         with pytest.raises(TypeError, match="needs a value"):  # a column default is not filled in
             Direct(INSERT_THREAD).scalar(s, {"site_id": site_id, "key": "k"} | {"created_at": clock.now()})
+
+
+def test_engine_listeners_see_the_statements(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    seen: list[tuple[str, str]] = []
+    engine = db.write_engine
+    before = lambda conn, cursor, sql, *a: seen.append(("before", sql.split()[0]))  # noqa: E731
+    after = lambda conn, cursor, sql, *a: seen.append(("after", sql.split()[0]))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        with db.write() as s:
+            Direct(BY_KEY).rows(s, {"site": site_id, "key": "a"})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    assert ("before", "SELECT") in seen
+    assert seen.index(("before", "SELECT")) + 1 == seen.index(("after", "SELECT"))
