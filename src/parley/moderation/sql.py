@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from parley.db.direct import Direct
@@ -67,17 +67,30 @@ def _candidates(buckets: int) -> Direct:
 _DELETE_BANDS = delete(_BANDS).where(_BANDS.c.comment_id == bindparam("b_comment"))
 _DELETE_SIGNATURE = delete(_SIGNATURES).where(_SIGNATURES.c.comment_id == bindparam("b_comment"))
 _INSERT_SIGNATURE = Direct(insert(_SIGNATURES))
-_INSERT_BANDS = Direct(insert(_BANDS))
 
 
 @cache
-def _holder_stmt() -> Select[Any]:
-    # built on first use: parley.accounts imports this module, so its models are not imported here
+def _insert_bands(count: int) -> Direct:
+    """One multi-row INSERT of a comment's ``count`` buckets (``k0`` …): one statement, not one per
+    bucket."""
+    rows: list[dict[str, Any]] = [
+        {"site_id": bindparam("b_site"), "bucket": bindparam(f"k{i}"), "comment_id": bindparam("b_comment")}
+        for i in range(count)
+    ]
+    return Direct(insert(_BANDS).values(rows))
+
+
+@cache
+def _holder_stmt() -> Direct:
+    # built on first use: parley.accounts imports this module, so its models are not imported here;
+    # on the driver's cursor: every guest's POST asks
     from parley.accounts.models import Account
 
     accounts = cast(Table, Account.__table__)
-    return select(accounts.c.display_name, accounts.c.id).where(
-        accounts.c.name_skeleton == bindparam("skeleton")
+    return Direct(
+        select(accounts.c.display_name, accounts.c.id).where(
+            accounts.c.name_skeleton == bindparam("skeleton")
+        )
     )
 
 
@@ -141,8 +154,12 @@ class SqlCopyIndex:
                 "wave_id": int(entry.wave_id),
             },
         )
-        rows = [{"site_id": site_id, "bucket": b, "comment_id": comment_id} for b in dict.fromkeys(bands)]
-        _INSERT_BANDS.run_many(self.session, rows)
+        buckets = list(dict.fromkeys(bands))
+        if buckets:
+            values: dict[str, Any] = {f"k{i}": bucket for i, bucket in enumerate(buckets)}
+            values["b_site"] = site_id
+            values["b_comment"] = comment_id
+            _insert_bands(len(buckets)).run(self.session, values)
 
     def forget(self, author: str) -> None:
         """Drop an erased author's signatures: they are derived from their words."""
@@ -185,7 +202,7 @@ class SqlNameRegistry:
         self.session = session
 
     def holder(self, skeleton: str) -> NameHolder | None:
-        row = self.session.execute(_holder_stmt(), {"skeleton": skeleton}).first()
+        row = _holder_stmt().first(self.session, {"skeleton": skeleton})
         return NameHolder(row[0], row[1]) if row is not None else None
 
     def claim(self, skeleton: str, holder: NameHolder) -> NameHolder | None:

@@ -6,13 +6,13 @@ import logging
 import secrets
 import time
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from parley.db.direct import Direct
 from parley.jobs.services import JobContext, PermanentFailure, do_enqueue, handler
 from parley.sites.models import Site
 from parley.web.responses import dumps
@@ -53,14 +53,17 @@ _ACTIVE = "webhooks.active"
 _AHEAD = "webhooks.active_ahead"
 
 
-@cache
-def _active_ids_stmt() -> Select[Any]:
-    hooks = cast(Table, Webhook.__table__)
-    return (
-        select(hooks.c.id)
-        .where(hooks.c.site_id == bindparam("site_id"), hooks.c.active.is_(True))
-        .order_by(hooks.c.id)
-    )
+_HOOKS = cast(Table, Webhook.__table__)
+# on the driver's cursor (parley.db.direct): every POST asks, most sites have no hooks
+_ACTIVE_IDS = Direct(
+    select(_HOOKS.c.id)
+    .where(_HOOKS.c.site_id == bindparam("site_id"), _HOOKS.c.active.is_(True))
+    .order_by(_HOOKS.c.id)
+)
+
+
+def _read_active_ids(session: Session, site_id: int) -> list[int]:
+    return [row[0] for row in _ACTIVE_IDS.rows(session, {"site_id": site_id})]
 
 
 def active_hook_ids(session: Session, site_id: int) -> list[int]:
@@ -78,7 +81,7 @@ def active_hook_ids(session: Session, site_id: int) -> list[int]:
         return ahead[site_id]
     txn = session.get_transaction()
     if txn is None:  # outside a transaction there is nothing to keep it for
-        return list(session.scalars(_active_ids_stmt(), {"site_id": site_id}))
+        return _read_active_ids(session, site_id)
     held = session.info.get(_ACTIVE)
     memo: dict[int, list[int]]
     if held is not None and held[0] is txn:
@@ -87,7 +90,7 @@ def active_hook_ids(session: Session, site_id: int) -> list[int]:
         memo = {}
         session.info[_ACTIVE] = (txn, memo)
     if site_id not in memo:
-        memo[site_id] = list(session.scalars(_active_ids_stmt(), {"site_id": site_id}))
+        memo[site_id] = _read_active_ids(session, site_id)
     return memo[site_id]
 
 
