@@ -11,6 +11,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from parley.accounts.models import SessionRecord
 from parley.clock import FrozenClock
@@ -140,3 +141,19 @@ def test_engine_listeners_see_the_statements(db: Database, clock: FrozenClock) -
         event.remove(engine, "after_cursor_execute", after)
     assert ("before", "SELECT") in seen
     assert seen.index(("before", "SELECT")) + 1 == seen.index(("after", "SELECT"))
+
+
+def test_statements_run_in_the_sessions_current_transaction(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    with Session(db.engine) as s:
+        for key in ("weg", "auch-weg"):  # each in a transaction of its own, each taken back
+            Direct(INSERT_THREAD).scalar(s, _thread(site_id, key, clock))
+            s.rollback()
+        with db.read() as other:
+            assert Direct(BY_KEY).first(other, {"site": site_id, "key": "weg"}) is None
+            assert Direct(BY_KEY).first(other, {"site": site_id, "key": "auch-weg"}) is None
+        Direct(INSERT_THREAD).scalar(s, _thread(site_id, "da", clock))
+        s.commit()
+        with db.read() as other:
+            assert Direct(BY_KEY).first(other, {"site": site_id, "key": "da"}) is not None
+        assert Direct(BUMP).run(s, {"b_id": -1}) == 0  # and again after the commit
