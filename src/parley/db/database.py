@@ -142,9 +142,13 @@ class Database:
             cur.execute("PRAGMA cache_size=-16000")
             cur.close()
 
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # on the driver: SQLAlchemy's execution path cost more than the statement (every read
+            # unit of work begins here)
+            conn.connection.driver_connection.execute(begin)
 
         return engine
 
