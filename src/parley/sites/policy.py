@@ -12,7 +12,7 @@ from parley.moderation.policy import ModerationPolicy
 class CallToAction(BaseModel):
     """The publisher's slot above the comments (e.g. a donation appeal)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = Field("", max_length=200)
     text: str = Field("", max_length=1000)
@@ -21,9 +21,10 @@ class CallToAction(BaseModel):
 
 
 class SiteSettings(BaseModel):
-    """Everything a publisher tunes per site. Defaults are right for a new site."""
+    """Everything a publisher tunes per site. Defaults are right for a new site. Frozen: a site's
+    validated settings are shared (``Site.policy``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     guests_allowed: bool = Field(True, description="Readers may comment without an account.")
     auto_create_threads: bool = Field(True, description="The first comment on an unknown key creates it.")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from parley.errors import ValidationFailed
+from parley.sites.models import Site
 from parley.sites.services import _deep_merge, check_site_input, check_site_settings, normalize_origin
 
 
@@ -62,3 +64,16 @@ def test_settings_merge_deeply() -> None:
         "moderation": {"max_length": 800, "links": {"max_links": 5}},
         "locale": "en",
     }
+
+
+def test_a_sites_policy_is_kept_while_its_settings_stay_equal() -> None:
+    site = Site(slug="s", name="S", settings={"guests_allowed": False})
+    first = site.policy()
+    assert site.policy() is first  # validated once
+    assert first.guests_allowed is False
+    site.settings = {"guests_allowed": True}  # a new value
+    assert site.policy().guests_allowed is True
+    site.settings["guests_allowed"] = False  # a change in place
+    assert site.policy().guests_allowed is False
+    with pytest.raises(ValidationError):  # shared, so frozen
+        first.guests_allowed = True  # type: ignore[misc]
