@@ -16,6 +16,8 @@ execution context: ``None``) — so the write unit's change mark (``parley.db.da
 tests' statement spies work as before. ``after_cursor_execute`` comes once the rows are fetched:
 SQLite counts a ``RETURNING`` statement's rows only as they are read. Not supported: expanding
 parameters (``IN`` lists: build one statement per list length), listeners that rewrite statements.
+A lost PostgreSQL connection is not marked invalid here as SQLAlchemy's path would mark it; the
+pool's check on the next checkout (``pool_pre_ping``) replaces it.
 """
 
 from __future__ import annotations
