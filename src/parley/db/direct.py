@@ -22,7 +22,7 @@ pool's check on the next checkout (``pool_pre_ping``) replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -108,37 +108,35 @@ class Direct:
             bound.append(processor(value) if processor is not None else value)
         return bound if plan.positional else dict(zip((p[0] for p in plan.params), bound, strict=True))
 
-    def _execute(self, session: Session, values: Mapping[str, Any], many: Sequence[Mapping[str, Any]]) -> Any:
+    def _execute(self, session: Session, values: Mapping[str, Any]) -> Any:
         if session.autoflush:
             session.flush()  # as session.execute would: pending ORM changes go first
         connection, driver = _connection(session)
         plan = self._plan(connection.dialect, tuple(values))
         cursor = driver.cursor()
-        params = [self._bound(plan, row) for row in many] if many else self._bound(plan, values)
+        params = self._bound(plan, values)
         for listener in connection.dispatch.before_cursor_execute:
-            listener(connection, cursor, plan.sql, params, None, bool(many))
+            listener(connection, cursor, plan.sql, params, None, False)
         try:
-            if many:
-                cursor.executemany(plan.sql, params)
-            else:
-                cursor.execute(plan.sql, params)
+            cursor.execute(plan.sql, params)
         except plan.dbapi_error as error:
+            cursor.close()
             raise DBAPIError.instance(
                 plan.sql, None, error, plan.dbapi_error, hide_parameters=True, dialect=connection.dialect
             ) from error
         return connection, plan, cursor, params
 
     @staticmethod
-    def _done(connection: Any, plan: _Plan, cursor: Any, params: Any, many: bool) -> None:
+    def _done(connection: Any, plan: _Plan, cursor: Any, params: Any) -> None:
         for listener in connection.dispatch.after_cursor_execute:
-            listener(connection, cursor, plan.sql, params, None, many)
+            listener(connection, cursor, plan.sql, params, None, False)
         cursor.close()
 
     def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run it; every returned row (``SELECT`` or ``RETURNING``) as a tuple."""
-        connection, plan, cursor, params = self._execute(session, values, ())
+        connection, plan, cursor, params = self._execute(session, values)
         fetched = cursor.fetchall()
-        self._done(connection, plan, cursor, params, False)
+        self._done(connection, plan, cursor, params)
         if not plan.results:
             return [tuple(row) for row in fetched]
         return [
@@ -157,7 +155,7 @@ class Direct:
 
     def run(self, session: Session, values: Mapping[str, Any]) -> int:
         """Run a statement that returns nothing; the number of rows it matched."""
-        connection, plan, cursor, params = self._execute(session, values, ())
+        connection, plan, cursor, params = self._execute(session, values)
         count = int(cursor.rowcount)
-        self._done(connection, plan, cursor, params, False)
+        self._done(connection, plan, cursor, params)
         return count
