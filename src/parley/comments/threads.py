@@ -110,14 +110,11 @@ def do_get_or_create_thread(
     return thread
 
 
-class ThreadFacts(Protocol):
-    """What writing a comment needs of its thread: a :class:`Thread`, or the :class:`PostThread`
-    row a POST reads (no ORM entity inside the writers' lock)."""
+class ThreadBasics(Protocol):
+    """What every form of a thread has: the ORM's :class:`Thread` and the plain rows below."""
 
     @property
     def id(self) -> int: ...
-    @property
-    def site_id(self) -> int: ...
     @property
     def key(self) -> str: ...
     @property
@@ -126,6 +123,14 @@ class ThreadFacts(Protocol):
     def status(self) -> str: ...
     @property
     def closes_at(self) -> datetime | None: ...
+
+
+class ThreadFacts(ThreadBasics, Protocol):
+    """What writing a comment needs of its thread: a :class:`Thread`, or the :class:`PostThread`
+    row a POST reads (no ORM entity inside the writers' lock)."""
+
+    @property
+    def site_id(self) -> int: ...
     @property
     def settings(self) -> dict[str, Any] | None: ...
 
@@ -172,22 +177,12 @@ def do_get_or_create_post_thread(
     return do_get_or_create_thread(session, site, key, now, title=title, url=url, policy=policy)
 
 
-class ThreadView(Protocol):
+class ThreadView(ThreadBasics, Protocol):
     """What a read needs of a thread: a :class:`Thread`, or the plain row :func:`find_thread_view`
     returns (no ORM entity on the hottest read)."""
 
     @property
-    def id(self) -> int: ...
-    @property
-    def key(self) -> str: ...
-    @property
     def title(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def closes_at(self) -> datetime | None: ...
     @property
     def comment_count(self) -> int: ...
     @property
@@ -208,20 +203,13 @@ def find_thread_view(session: Session, site_id: int, key: str) -> ThreadView | N
     return cast(ThreadView | None, row)
 
 
-class _OpenOrClosed(Protocol):
-    @property
-    def status(self) -> str: ...
-    @property
-    def closes_at(self) -> datetime | None: ...
-
-
-def is_open(thread: _OpenOrClosed, now: datetime) -> bool:
+def is_open(thread: ThreadBasics, now: datetime) -> bool:
     if thread.status != ThreadStatus.OPEN.value:
         return False
     return thread.closes_at is None or thread.closes_at > now
 
 
-def effective_status(thread: _OpenOrClosed, now: datetime) -> str:
+def effective_status(thread: ThreadBasics, now: datetime) -> str:
     return ThreadStatus.OPEN.value if is_open(thread, now) else ThreadStatus.CLOSED.value
 
 
