@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from parley.config import Settings
 from parley.db.changes import ChangeStamp, stamp_for
+from parley.db.direct import savepoints_on_the_driver
 
 BATCH_UNITS = 16
 """At most this many units share one SQLite write transaction."""
@@ -104,6 +105,8 @@ class Database:
             redis_url=settings.redis_url,
         )
         event.listen(self.write_engine, "after_cursor_execute", _note_change)
+        for engine in {self.engine, self.write_engine}:
+            savepoints_on_the_driver(engine)
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True)
 

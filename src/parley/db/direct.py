@@ -18,15 +18,19 @@ SQLite counts a ``RETURNING`` statement's rows only as they are read. Not suppor
 parameters (``IN`` lists: build one statement per list length), listeners that rewrite statements.
 A lost PostgreSQL connection is not marked invalid here as SQLAlchemy's path would mark it; the
 pool's check on the next checkout (``pool_pre_ping``) replaces it.
+
+:func:`savepoints_on_the_driver` does the same for the savepoints SQLAlchemy opens, releases and
+rolls back (every batched SQLite write unit has one, and every ``session.begin_nested()``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -34,19 +38,26 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
 _HELD = "parley.direct.connection"
+_SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SAVEPOINT_SQL = {
+    "do_savepoint": "SAVEPOINT {}",
+    "do_release_savepoint": "RELEASE SAVEPOINT {}",
+    "do_rollback_to_savepoint": "ROLLBACK TO SAVEPOINT {}",
+}
 
 
 def _connection(session: Session) -> tuple[Connection, Any]:
-    """The session's connection and its DBAPI connection, kept for the session's transaction (asking
-    the session each time cost ~50 µs a statement, profiled; the connection does not change within
-    a transaction, savepoints included)."""
-    transaction = session.get_transaction()
+    """The session's connection and its DBAPI connection, kept for the session's innermost
+    transaction (asking the session each time cost ~50 µs a statement, profiled). Inside
+    ``session.begin_nested()`` that is the nested one: asking the session for its connection there
+    opens the savepoint, which the statement must run in."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
     held = session.info.get(_HELD)
     if held is not None and transaction is not None and held[0] is transaction:
         return held[1], held[2]
-    connection = session.connection()  # begins the transaction if there is none
+    connection = session.connection()  # begins the transaction (or opens the savepoint) if not yet
     driver = connection.connection.driver_connection
-    session.info[_HELD] = (session.get_transaction(), connection, driver)
+    session.info[_HELD] = (session.get_nested_transaction() or session.get_transaction(), connection, driver)
     return connection, driver
 
 
@@ -159,3 +170,40 @@ class Direct:
         count = int(cursor.rowcount)
         self._done(connection, plan, cursor, params)
         return count
+
+
+def savepoints_on_the_driver(engine: Engine) -> None:
+    """Let ``engine``'s dialect open, release and roll back savepoints on the DBAPI connection.
+
+    SQLAlchemy runs each as a compiled statement through its whole execution path: a savepoint and
+    its release cost ~118 µs against ~11 µs on the driver (SQLite, micro-benchmark). The
+    connection's ``savepoint`` / ``release_savepoint`` / ``rollback_savepoint`` events still fire
+    (SQLAlchemy calls them before the dialect); ``before_cursor_execute`` listeners no longer see
+    these statements, as for ``COMMIT``. Driver errors are raised as SQLAlchemy's. A name that is
+    not a plain identifier (SQLAlchemy generates ``sa_savepoint_N``) takes SQLAlchemy's path.
+    """
+    dialect = engine.dialect
+    dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def on_the_driver(
+        template: str, fallback: Callable[[Connection, str], None]
+    ) -> Callable[[Connection, str], None]:
+        def run(connection: Connection, name: str) -> None:
+            if not _SAVEPOINT_NAME.match(name):
+                fallback(connection, name)
+                return
+            sql = template.format(name)
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+            except dbapi_error as error:
+                raise DBAPIError.instance(
+                    sql, None, error, dbapi_error, hide_parameters=True, dialect=dialect
+                ) from error
+            finally:
+                cursor.close()
+
+        return run
+
+    for method, template in _SAVEPOINT_SQL.items():
+        setattr(dialect, method, on_the_driver(template, getattr(dialect, method)))

@@ -6,6 +6,7 @@ and at most once per request.
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime
 from typing import Any
@@ -110,8 +111,9 @@ class RequestContext:
         peer = self.request.client.host if self.request.client else None
         return client_ip(peer, self.request.headers.get("x-forwarded-for"), self.settings.trusted_proxies)
 
-    @property
+    @functools.cached_property
     def ip_hash(self) -> str | None:
+        """Once per request: a POST needs it for the rate limits and for the comment (an HMAC)."""
         return hash_ip(self.settings.ip_key, self.client_ip)
 
     def site(self, session: Session) -> Site:

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, bindparam, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from parley.accounts.models import SessionRecord
@@ -157,3 +157,56 @@ def test_statements_run_in_the_sessions_current_transaction(db: Database, clock:
         with db.read() as other:
             assert Direct(BY_KEY).first(other, {"site": site_id, "key": "da"}) is not None
         assert Direct(BUMP).run(s, {"b_id": -1}) == 0  # and again after the commit
+
+
+def test_savepoints_run_on_the_driver_and_take_back_only_their_own_work(
+    db: Database, clock: FrozenClock
+) -> None:
+    site_id = make_site(db, clock, "direkt")
+    engine = db.write_engine
+    statements: list[str] = []
+    events: list[str] = []
+
+    def before(conn: Any, cursor: Any, sql: str, *a: Any) -> None:
+        statements.append(sql.split()[0].upper())
+
+    listeners = [
+        ("before_cursor_execute", before),
+        ("savepoint", lambda conn, name: events.append("savepoint")),
+        ("rollback_savepoint", lambda conn, name, context: events.append("rollback")),
+        ("release_savepoint", lambda conn, name, context: events.append("release")),
+    ]
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    try:
+        with db.write() as s:
+            Direct(INSERT_THREAD).scalar(s, _thread(site_id, "aussen", clock))
+            refused = False
+            try:
+                with s.begin_nested():
+                    Direct(INSERT_THREAD).scalar(s, _thread(site_id, "innen", clock))
+                    Direct(INSERT_THREAD).scalar(s, _thread(site_id, "innen", clock))  # the same key
+            except IntegrityError:
+                refused = True
+            with s.begin_nested():
+                Direct(INSERT_THREAD).scalar(s, _thread(site_id, "bleibt", clock))
+    finally:
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
+    assert refused
+    assert "SAVEPOINT" not in statements  # not through SQLAlchemy's execution path
+    assert "RELEASE" not in statements
+    assert events.count("savepoint") == 2
+    assert events.count("rollback") == 1
+    assert events.count("release") == 1
+    with db.read() as s:
+        keys = ("aussen", "innen", "bleibt")
+        kept = {k for k in keys if Direct(BY_KEY).first(s, {"site": site_id, "key": k})}
+    assert kept == {"aussen", "bleibt"}
+
+
+def test_a_savepoint_error_is_sqlalchemys(db: Database) -> None:
+    with db.write_engine.connect() as conn, conn.begin():
+        with pytest.raises(DBAPIError) as caught:
+            db.write_engine.dialect.do_release_savepoint(conn, "nie_geoeffnet")
+        assert "nie_geoeffnet" in str(caught.value.statement)
