@@ -57,7 +57,10 @@ class RateStore(Protocol):
         """Timestamps recorded under ``key`` at or after ``since``, ascending."""
         ...
 
-    def record(self, key: str, ts: float) -> None: ...
+    def record_each(self, keys: Sequence[str], ts: float) -> None:
+        """One event at ``ts`` under each of ``keys`` (a comment counts under several), stored
+        together: one transaction or round trip, inside the comment's write unit."""
+        ...
 
     def forget(self, author: str) -> None:
         """Drop the author's keys (GDPR erasure)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 
 from parley.db.machine import MachineFile
 from parley.logs import Warner
@@ -35,12 +36,12 @@ class MachineRateStore:
             ).fetchall()
         return [float(r[0]) for r in rows]
 
-    def record(self, key: str, ts: float) -> None:
+    def record_each(self, keys: Sequence[str], ts: float) -> None:
         try:
-            with self._file.connection() as conn:
-                conn.execute("INSERT INTO rate_events VALUES (?, ?)", (key, ts))
-                self._records += 1
-                if self._records % PRUNE_EVERY == 0:
+            with self._file.transaction() as conn:  # one transaction for the comment's keys
+                conn.executemany("INSERT INTO rate_events VALUES (?, ?)", [(key, ts) for key in keys])
+                before, self._records = self._records, self._records + len(keys)
+                if before // PRUNE_EVERY != self._records // PRUNE_EVERY:
                     conn.execute("DELETE FROM rate_events WHERE ts < ?", (ts - self._max_age,))
         except (sqlite3.Error, OSError) as exc:
             self._warner.warn("the machine's shared file failed", exc)

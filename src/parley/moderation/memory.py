@@ -141,13 +141,14 @@ class InMemoryRateStore:
             for key in mine:
                 del self._events[key]
 
-    def record(self, key: str, ts: float) -> None:
+    def record_each(self, keys: Sequence[str], ts: float) -> None:
         with self._lock:
-            times = self._events.setdefault(key, [])
-            insort(times, ts)
-            cut = bisect_left(times, times[-1] - self._max_age)
-            if cut:
-                del times[:cut]
+            for key in keys:
+                times = self._events.setdefault(key, [])
+                insort(times, ts)
+                cut = bisect_left(times, times[-1] - self._max_age)
+                if cut:
+                    del times[:cut]
 
 
 class InMemoryAuthorHistory:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 
 import redis
 
@@ -47,12 +48,13 @@ class RedisRateStore:
         pairs = self._client.zrangebyscore(self._prefix + key, since, "+inf", withscores=True)
         return [float(score) for _, score in pairs]
 
-    def record(self, key: str, ts: float) -> None:
-        name = self._prefix + key
-        pipe = self._client.pipeline(transaction=True)
-        pipe.zadd(name, {f"{ts!r}:{secrets.token_hex(6)}": ts})
-        pipe.zremrangebyscore(name, "-inf", f"({ts - self._max_age!r}")
-        pipe.expire(name, int(self._max_age) + 60)
+    def record_each(self, keys: Sequence[str], ts: float) -> None:
+        pipe = self._client.pipeline(transaction=True)  # one round trip for all of them
+        for key in keys:
+            name = self._prefix + key
+            pipe.zadd(name, {f"{ts!r}:{secrets.token_hex(6)}": ts})
+            pipe.zremrangebyscore(name, "-inf", f"({ts - self._max_age!r}")
+            pipe.expire(name, int(self._max_age) + 60)
         try:
             pipe.execute()
         except redis.RedisError as exc:

@@ -111,9 +111,7 @@ def do_record_outcome(
     wave: CommentKey | None = ctx.memo.get(WAVE)
     if not ctx.is_edit:
         if ctx.timed:
-            ts = ctx.now.timestamp()
-            for key in rate_keys(ctx):
-                backends.rates.record(key, ts)
+            backends.rates.record_each(rate_keys(ctx), ctx.now.timestamp())
         backends.history.record(author_key(ctx.author), decision.verdict)
     copies = ctx.policy.copies
     if (

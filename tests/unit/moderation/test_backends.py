@@ -95,10 +95,32 @@ def test_rate_store_contract(factory: Callable[[], RateStore]) -> None:
     store = factory()
     assert store.recent("k", 0) == []
     for ts in (10.0, 20.0, 30.0):
-        store.record("k", ts)
-    store.record("k", 25.0)  # out of order
+        store.record_each(["k"], ts)
+    store.record_each(["k"], 25.0)  # out of order
     assert store.recent("k", 20.0) == [20.0, 25.0, 30.0]
     assert store.recent("other", 0) == []
+    store.record_each(["s:acct:1", "s:ip:ab", "s:thread:t"], 40.0)  # a comment's keys, together
+    store.record_each(["s:acct:1", "s:thread:t"], 41.0)
+    assert [store.recent(k, 0) for k in ("s:acct:1", "s:ip:ab", "s:thread:t")] == [
+        [40.0, 41.0],
+        [40.0],
+        [40.0, 41.0],
+    ]
+    assert store.recent("k", 0) == [10.0, 20.0, 25.0, 30.0]
+
+
+def test_the_machine_store_prunes_old_events_when_a_comment_crosses_the_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("parley.moderation.machine_rates.PRUNE_EVERY", 4)
+    path = Path(tempfile.mkdtemp(prefix="parley-machine-")) / "p.db.shared"
+    store = MachineRateStore(MachineFile(path), max_age=100.0)
+    store.record_each(["a", "b", "c"], 1.0)  # 3 events: no prune yet
+    store.record_each(["a", "b", "c"], 50.0)  # 6: crossed 4, but nothing is older than 100 s
+    assert store.recent("a", 0) == [1.0, 50.0]
+    store.record_each(["a", "b"], 500.0)  # 8: crossed 8, events before 400 go
+    assert [store.recent(k, 0) for k in ("a", "b", "c")] == [[500.0], [500.0], []]
+    store.close()
 
 
 @pytest.mark.parametrize("factory", RATE_STORES)
@@ -107,7 +129,7 @@ def test_rate_store_forget_contract(factory: Callable[[], RateStore]) -> None:
     store = factory()
     keys = ["news:acct:1", "blog:acct:1", "acct:1", "acct:1:thread:x", "news:acct:10", "news:ip:ab"]
     for key in keys:
-        store.record(key, 1.0)
+        store.record_each([key], 1.0)
     store.forget("acct:1")
     assert [k for k in keys if store.recent(k, 0)] == ["news:acct:10", "news:ip:ab"]
 

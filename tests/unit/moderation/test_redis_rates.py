@@ -30,8 +30,8 @@ def test_events_recorded_on_one_instance_count_on_the_other(redis_server: RedisS
     two = RedisRateStore.from_url(redis_server.url, prefix=prefix)
     try:
         for _ in range(3):
-            one.record("site:acct:1", 100.0)  # the same instant counts three times
-        two.record("site:acct:1", 101.0)
+            one.record_each(["site:acct:1"], 100.0)  # the same instant counts three times
+        two.record_each(["site:acct:1"], 101.0)
         assert two.recent("site:acct:1", 100.0) == [100.0, 100.0, 100.0, 101.0]
         assert one.recent("site:acct:1", 100.5) == [101.0]
     finally:
@@ -42,8 +42,8 @@ def test_events_recorded_on_one_instance_count_on_the_other(redis_server: RedisS
 def test_old_events_are_dropped_and_keys_expire(redis_server: RedisServer, prefix: str) -> None:
     store = RedisRateStore.from_url(redis_server.url, prefix=prefix, max_age=100.0)
     try:
-        store.record("k", 10.0)
-        store.record("k", 200.0)  # 10.0 is now older than max_age
+        store.record_each(["k"], 10.0)
+        store.record_each(["k"], 200.0)  # 10.0 is now older than max_age
         assert store.recent("k", 0) == [200.0]
         assert 0 < store._client.ttl(prefix + "k") <= 160
     finally:
@@ -53,8 +53,8 @@ def test_old_events_are_dropped_and_keys_expire(redis_server: RedisServer, prefi
 def test_forget_takes_glob_characters_literally(redis_server: RedisServer, prefix: str) -> None:
     store = RedisRateStore.from_url(redis_server.url, prefix=prefix)
     try:
-        store.record("news:guest:a*b", 1.0)
-        store.record("news:guest:axxb", 1.0)
+        store.record_each(["news:guest:a*b"], 1.0)
+        store.record_each(["news:guest:axxb"], 1.0)
         store.forget("guest:a*b")  # a guest's name may hold * ? [ ]
         assert store.recent("news:guest:axxb", 0) == [1.0]
         assert store.recent("news:guest:a*b", 0) == []
@@ -69,7 +69,7 @@ def test_redis_down_reads_raise_and_writes_log(caplog: pytest.LogCaptureFixture)
     try:
         with pytest.raises(redis.RedisError):  # the rate phase fails open and records why
             store.recent("k", 0)
-        store.record("site:ip:secret-hash", 1.0)  # the comment is stored already: no exception
+        store.record_each(["site:ip:secret-hash"], 1.0)  # the comment is stored already: no exception
     finally:
         store.close()
     assert "Redis unavailable" in caplog.text
