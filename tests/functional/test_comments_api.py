@@ -83,7 +83,8 @@ def test_a_guests_name_is_looked_up_once_and_before_the_writers_lock(
     app: FastAPI, client: TestClient
 ) -> None:
     """The guest check and the names phase both ask who holds the name; the answer is read once,
-    on the read engine, so the writers' lock is not held for it (issue 7)."""
+    on SQLite on the read engine, so the writers' lock is not held for it (issue 7). PostgreSQL has
+    one engine and no writers' lock: read once in the write transaction."""
     register(client, name="Sektglas Grünling")
     db = app.state.registry.db
     engines = {"read": db.engine, "write": db.write_engine}
