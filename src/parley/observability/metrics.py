@@ -108,6 +108,7 @@ class Metrics:
         )
         self._phase_children: dict[str, tuple[Counter, Histogram]] = {}
         self._verdict_children: dict[tuple[str, str, str], Counter] = {}
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_phase(self, run: PhaseRun) -> None:
         # Every comment runs ~15 phases: the labelled children are looked up once per phase and
@@ -131,8 +132,17 @@ class Metrics:
             counter.inc()
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method, route, str(status)).inc()
-        self.http_seconds.labels(method, route).observe(seconds)
+        # per request, reads from the front cache included (~0.1 ms each): the children are kept as
+        # for the phases (~10 µs → ~4 µs); methods, route templates and statuses are few
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.http_requests.labels(method, route, str(status)),
+                self.http_seconds.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def cache_lookup(self, view: str, *, hit: bool) -> None:
         self.cache_requests.labels(view, "hit" if hit else "miss").inc()
