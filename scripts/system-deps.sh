@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages Parley's tests and scale-out scripts use, when they are missing:
 # PostgreSQL (server binaries), Chromium (browser tests), Redis (multi-instance tests), nginx (the
-# proxy in front of several instances, scripts/cluster.sh).
+# proxy in front of several instances, scripts/cluster.sh), wrk (the load generator of `make bench`).
 # Idempotent: installs nothing when everything is there. Needs root for apt-get.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || tr
 command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if ((${#missing[@]} == 0)); then
   exit 0
