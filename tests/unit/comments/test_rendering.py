@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from parley.comments.rendering import normalize_source, render
+from parley.comments.rendering import _markdown, _plain_html, normalize_source, render
 
 
 def test_normalize_source() -> None:
@@ -61,3 +63,57 @@ def test_plain_text_of_blocks() -> None:
     body = render("Absatz eins.\n\n> Zitat\n\n- a\n- b")
     assert body.text == "Absatz eins.\n\nZitat\n\na\nb"
     assert render("&amp; &lt;").text == "& <"
+
+
+# every character the fast path accepts, and the ones next to them that start markup
+_ALPHABET = "aZßé1 \n.,;!?'\"()%+=#/-–…€*_[]<>&:@~`\\\tw\u00a0"
+
+
+# mostly what the fast path takes, to reach its corners (a domain needs a TLD: "x.com", "a.de")
+_NEAR_PLAIN = "acdemoxZ1 \n.-+=#/()\"'"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.text(alphabet=_ALPHABET, max_size=40), st.text(alphabet=_NEAR_PLAIN, max_size=40)))
+def test_the_fast_path_writes_what_markdown_it_writes(source: str) -> None:
+    """A source without markup skips the parser; whenever it does, the HTML is byte for byte the
+    parser's (and nothing in it is a link)."""
+    source = normalize_source(source)
+    fast = _plain_html(source)
+    if fast is not None:
+        md = _markdown()
+        tokens = md.parse(source)
+        assert fast == md.renderer.render(tokens, md.options, {})
+        assert not any(c.type == "link_open" for t in tokens for c in t.children or ())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Ersuche diesen Beitrag nicht wieder zu zensieren!",
+        "Das stimmt so nicht. Die Zahlen (2023) sagen etwas anderes, „leider“ …",
+        "Erster Absatz.\n\nZweiter Absatz, mit Zeile\nund noch einer – 100 % sicher?",
+    ],
+)
+def test_plain_comments_take_the_fast_path(source: str) -> None:
+    assert _plain_html(source) is not None
+    body = render(source)
+    assert body.links == ()
+    assert body.html.startswith("<p>")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "siehe derstandard.at",
+        "**fett**",
+        "- Liste",
+        "1. Punkt",
+        "a_b_c",
+        "Zeile  \nZeile",
+        "//localhost",
+        "mail an a@b",
+    ],
+)
+def test_sources_that_may_hold_markup_go_to_the_parser(source: str) -> None:
+    assert _plain_html(source) is None
