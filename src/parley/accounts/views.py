@@ -75,15 +75,7 @@ def _session_response(ctx: RequestContext, account: Account, new: NewSession, st
         "csrf_token": new.csrf_token,
     }
     response = JSONResponse(body, status_code=status)
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.token,
-        max_age=ctx.settings.session_days * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=ctx.settings.secure_cookies,
-        path="/",
-    )
+    ctx.set_session_cookie(response, new.token)
     return response
 
 

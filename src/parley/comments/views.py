@@ -51,7 +51,7 @@ from parley.moderation.sql import SqlNameRegistry
 from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
-from parley.web.context import SESSION_COOKIE, RequestContext, context
+from parley.web.context import RequestContext, context
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
 from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
@@ -401,7 +401,7 @@ def create_comment(
         reg.events.publish(_event(posted.comment, "comment.published"))
     response = Response(encoded, status_code=201, media_type="application/json")
     if posted.new_session is not None:
-        set_session_cookie(response, ctx, posted.new_session.token)
+        ctx.set_session_cookie(response, posted.new_session.token)
     return response
 
 
@@ -453,18 +453,6 @@ def _event(comment: Any, kind: str, **data: Any) -> ThreadEvent:
         thread_id=comment.thread_id,
         kind=kind,
         data={"id": comment.id, "parent_id": comment.parent_id, **data},
-    )
-
-
-def set_session_cookie(response: Response, ctx: RequestContext, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=ctx.settings.session_days * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=ctx.settings.secure_cookies,
-        path="/",
     )
 
 

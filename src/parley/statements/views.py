@@ -243,7 +243,7 @@ def statement_login(
     except AppError as exc:
         return _page(ctx, token, status=exc.status, message=exc.message, headers=exc.headers)
     response = RedirectResponse(f"/statements/{token}", status_code=303)
-    forms.set_session_cookie(response, ctx, new.token)
+    ctx.set_session_cookie(response, new.token)
     return response
 
 

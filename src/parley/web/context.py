@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from parley import i18n
@@ -150,6 +150,18 @@ class RequestContext:
 
     def url(self, path: str) -> str:
         return self.settings.public_url.rstrip("/") + path
+
+    def set_session_cookie(self, response: Response, token: str) -> None:
+        """The session cookie as every login sets it (API, workspace, a guest's first comment)."""
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=self.settings.session_days * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.secure_cookies,
+            path="/",
+        )
 
 
 def _equal(a: str, b: str) -> bool:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlsplit
 
-from fastapi.responses import Response
-
 from parley.accounts.errors import CsrfFailed
 from parley.errors import ValidationFailed
-from parley.web.context import SESSION_COOKIE, RequestContext
+from parley.web.context import RequestContext
 from parley.web.inputs import has_unstorable
 
 
@@ -63,15 +61,3 @@ def ids(values: list[str], field: str = "ids", limit: int = 500) -> list[int]:
             raise ValidationFailed([{"field": field, "code": "invalid", "message": "not an id"}])
         out.append(n)
     return list(dict.fromkeys(out))
-
-
-def set_session_cookie(response: Response, ctx: RequestContext, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=ctx.settings.session_days * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=ctx.settings.secure_cookies,
-        path="/",
-    )

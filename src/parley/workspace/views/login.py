@@ -77,7 +77,7 @@ def login(
             headers=exc.headers or None,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    forms.set_session_cookie(response, ctx, new.token)
+    ctx.set_session_cookie(response, new.token)
     return response
 
 
