@@ -65,7 +65,8 @@ _MARKUP = re.compile(r"_|\.\w|//|(?:^|\n)(?:[-+#=]|\d)| \n|\n ")
 
 def _plain_html(source: str) -> str | None:
     """markdown-it's HTML for a source without Markdown (the common comment), without parsing it:
-    ~30 µs against ~250 µs. None when the source may hold markup: then the parser decides.
+    ~23 µs against ~194 µs for peers.sh's texts (under load). None when the source may hold markup:
+    then the parser decides.
     ``tests/unit/comments/test_rendering.py`` compares both on generated sources."""
     if _PLAIN.fullmatch(source) is None or _MARKUP.search(source) is not None:
         return None
