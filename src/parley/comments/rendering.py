@@ -61,6 +61,7 @@ def normalize_source(source: str) -> str:
 # spaces at a paragraph's ends).
 _PLAIN = re.compile(r"[\w \n.,;!?'\"()%+=#/$€§°–—…„“”‚‘’«»-]*")
 _MARKUP = re.compile(r"_|\.\w|//|(?:^|\n)(?:[-+#=]|\d)| \n|\n ")
+_PARAGRAPHS = re.compile(r"\n{2,}")
 
 
 def _plain_html(source: str) -> str | None:
@@ -75,9 +76,6 @@ def _plain_html(source: str) -> str | None:
         if paragraph:
             parts.append("<p>" + escapeHtml(paragraph).replace("\n", "<br />\n") + "</p>\n")
     return "".join(parts)
-
-
-_PARAGRAPHS = re.compile(r"\n{2,}")
 
 
 def render(source: str) -> RenderedBody:

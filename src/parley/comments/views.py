@@ -340,10 +340,10 @@ def create_comment(
     # Before the write lock: who posts (read only), the rendered body and the pipeline's text-only
     # work (normalizing, fingerprint, the models' scores) — the costly pure part of a POST, which
     # then does not hold up other writers. Everything that decides runs in the write transaction.
-    # The name holder and the webhooks are read ahead on SQLite only, to keep them out of its
-    # writers' lock; PostgreSQL has none, and reading them in the write transaction spares a
-    # read transaction of its own (a pooled connection's ping, BEGIN and ROLLBACK: three round trips).
-    ahead = reg.db.is_sqlite
+    # The name holder and the webhooks are read ahead only where writers take turns (SQLite's
+    # writers' lock); PostgreSQL reads them in the write transaction, which spares a read
+    # transaction of its own (a pooled connection's ping, BEGIN and ROLLBACK: three round trips).
+    ahead = reg.db.writers_take_turns
     with reg.db.read() as reading:
         site = ctx.site(reading)
         principal = ctx.principal(reading, site)
@@ -359,10 +359,6 @@ def create_comment(
     with reg.pipeline.observed_after(memo), reg.db.write() as session:
         if hooks is not None:
             know_active_hooks(session, site.id, hooks)
-        if guest and not ahead:
-            holders = _guest_name_holders(session, payload.author_name)
-        if memo is not None and holders:
-            memo[HOLDERS] = holders  # the guest check and the names phase share one look-up
         claim = None
         if idempotency_key is not None:
             key = idempotency.check_key(idempotency_key)
@@ -374,6 +370,10 @@ def create_comment(
             claim = found
         if guest and claim is not None:
             enforce(ctx, Action.GUEST)  # a new guest identity (replays above are not counted)
+        if guest and not ahead:  # after the replay check: a replay needs no look-up
+            holders = _guest_name_holders(session, payload.author_name)
+        if memo is not None and holders:
+            memo[HOLDERS] = holders  # the guest check and the names phase share one look-up
         posted = do_post_comment(
             session,
             site=site,

@@ -114,6 +114,12 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    @property
+    def writers_take_turns(self) -> bool:
+        """Write units run one at a time (SQLite's writers' lock): work that can be done before
+        :meth:`write` should be, so the lock is held for less."""
+        return self._write_lock is not None
+
     def _sqlite_engine(self, url: str, *, immediate: bool) -> Engine:
         engine = create_engine(
             url,

@@ -32,7 +32,7 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -51,14 +51,18 @@ def _connection(session: Session) -> tuple[Connection, Any]:
     transaction (asking the session each time cost ~50 µs a statement, profiled). Inside
     ``session.begin_nested()`` that is the nested one: asking the session for its connection there
     opens the savepoint, which the statement must run in."""
-    transaction = session.get_nested_transaction() or session.get_transaction()
+    transaction = _innermost(session)
     held = session.info.get(_HELD)
     if held is not None and transaction is not None and held[0] is transaction:
         return held[1], held[2]
     connection = session.connection()  # begins the transaction (or opens the savepoint) if not yet
     driver = connection.connection.driver_connection
-    session.info[_HELD] = (session.get_nested_transaction() or session.get_transaction(), connection, driver)
+    session.info[_HELD] = (_innermost(session), connection, driver)
     return connection, driver
+
+
+def _innermost(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 @dataclass(frozen=True, slots=True)
