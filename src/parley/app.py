@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from parley import __version__
 from parley.clock import Clock
@@ -23,6 +24,8 @@ from parley.web.compression import GzipMiddleware
 from parley.web.frontcache import FrontCacheMiddleware
 from parley.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from parley.web.responses import JSONResponse
+
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 DOMAINS: tuple[str, ...] = (
     "parley.accounts.views",
@@ -83,6 +86,8 @@ def create_app(
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
+        # Off, FastAPI does not look for OpenTelemetry providers on every request (~9 µs each)
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     app.state.registry = registry
     problems.install(app)

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python log level.")
     access_log: bool = Field(False, description="uvicorn access log (paths only; never bodies or IPs).")
     docs_enabled: bool = Field(True, description="Serve /api/v1/docs (the OpenAPI schema is always served).")
+    opentelemetry: bool = Field(
+        False,
+        description="FastAPI's own OpenTelemetry spans, metrics and logs, exported by the providers you "
+        "configure (e.g. `opentelemetry-instrument parley serve`). Off: no request asks for them.",
+    )
 
     # --- background work -------------------------------------------------------------------------
     jobs_in_process: bool = Field(

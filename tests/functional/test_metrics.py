@@ -122,3 +122,29 @@ def test_metrics_token_and_trusted_proxy(token_app: FastAPI) -> None:
     # a trusted proxy passing an internet client on: refused; passing a local one: allowed
     assert proxy.get("/metrics", headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 404
     assert proxy.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_fastapi_opentelemetry_only_when_enabled(
+    settings: Settings, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """Off (the default), no request asks OpenTelemetry for its providers; on, FastAPI's own
+    telemetry looks for them as it does without Parley."""
+    from opentelemetry import trace
+
+    asked: list[object] = []
+    real = trace.get_tracer_provider
+
+    def counting() -> trace.TracerProvider:
+        asked.append(None)
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", counting)
+    application = create_app(settings.model_copy(update={"opentelemetry": enabled}), clock=clock)
+    try:
+        with TestClient(application) as c:
+            for _ in range(3):
+                assert c.get("/healthz").status_code == 200
+    finally:
+        application.state.registry.close()
+    assert (len(asked) >= 3) is enabled
