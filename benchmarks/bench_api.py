@@ -19,7 +19,10 @@ Per database, one run:
    database served by the code with and without commit 929c462 (public reads on the event loop vs.
    in the thread pool), first page at 64 connections and the 1,000-comment thread at 16,
    alternated A/B/A/B; at ``--read-modes-rev`` (default: the last commit before the response
-   cache, which would otherwise answer both from memory).
+   cache, which would otherwise answer both from memory);
+7. ``--post-rounds`` (default 2) more POST rounds beside Isso, each on a fresh database and server:
+   peers.sh with only the 10-comment thread read. ``run_all.py`` reports the median of the POST
+   ratios of all runs in which Isso posted beside Parley, and each of them.
 
 The server runs the committed code (``--src HEAD``, a ``git archive`` export), not the working tree
 that others edit while a run lasts; ``--src worktree`` runs the working tree.
@@ -668,6 +671,9 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
         log(f"{db}: raw-ASGI ceilings for Parley's bytes ({uptime()})")
         result["ceilings"] = measure_ceilings(bodies, plan, seconds)
         result["ceiling_bytes"] = {str(k): v.stat().st_size for k, v in bodies.items()}
+        result["post_rounds"] = [
+            post_round(db, n, args.post_rounds, src, args.workers, env) for n in range(args.post_rounds)
+        ]
     finally:
         if server is not None:
             server.stop()
@@ -677,6 +683,35 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     result["uptime_end"] = uptime()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     return result
+
+
+def post_round(
+    db: str, n: int, rounds: int, src: Path | None, workers: int, env: dict[str, str]
+) -> dict[str, Any]:
+    """One more POST round beside Isso, on a fresh database and server (a second seeding into the
+    same site would post copies of the first one's texts, which the copy phase rightly holds):
+    peers.sh with only the 10-comment thread read, ~1.5 minutes. This machine's speed drifts by a
+    third within minutes, so the ratio of two 4-second runs moves a lot; rounds give a median."""
+    log(f"{db}: POST round {n + 1} of {rounds} beside Isso ({uptime()})")
+    round_env = {k: v for k, v in env.items() if k != "SKIP_ISSO"}
+    round_env.update({"SIZES": "10", "SKIP_CEILINGS": "1"})
+    tmp = Path(tempfile.mkdtemp(prefix="parley-bench-round-"))
+    url, pg = bench_database(db, tmp)
+    server: ParleyServer | None = None
+    try:
+        run_prepare(url, tmp, src)
+        server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
+        server.start()
+        assert server.proc is not None
+        lines, _ = run_peers(server, server.proc.pid, round_env)
+    finally:
+        if server is not None:
+            server.stop()
+        if pg is not None:
+            pg.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    rows = parse_peers(lines)
+    return {"uptime": uptime(), "peers": {k: v for k, v in rows.items() if "/post-new/" in k}}
 
 
 def seed_url(tpl: str, thread: str) -> str:
@@ -710,6 +745,12 @@ def main() -> int:
     parser.add_argument("--compare-read-modes", action="store_true", help="event loop vs. thread pool")
     parser.add_argument(
         "--read-modes-rev", default=READ_MODES_BASE, help="code for --compare-read-modes (same schema)"
+    )
+    parser.add_argument(
+        "--post-rounds",
+        type=int,
+        default=2,
+        help="more peers.sh rounds of POSTs beside Isso after the full run (each ~1.5 min)",
     )
     parser.add_argument("--json", type=Path, help="write the results here (run_all.py reads them)")
     args = parser.parse_args()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -129,19 +130,11 @@ def summarize(db: dict[str, Any], isso_src: dict[str, Any]) -> dict[str, Any]:
     posts = []
     for conns in (16, 64):
         p = peers.get(f"parley/post-new/c{conns}")
-        i = isso_peers.get(f"isso/post-new/c{conns}")
         if p:
-            posts.append(
-                {
-                    "conns": conns,
-                    "parley_rps": p["rps"],
-                    "isso_rps": i["rps"] if i else None,
-                    "x_isso": _ratio(p["rps"], i["rps"]) if i else None,
-                    "p99_ms": p["p99_ms"],
-                    "errors": p["errors"],
-                    "cpu_ms": p.get("cpu_ms_per_req"),
-                }
-            )
+            rounds = db.get("post_rounds", [])
+            # Isso of the other database's run only when no round measured it beside this one
+            i = isso_peers.get(f"isso/post-new/c{conns}") if isso_src is db or not rounds else None
+            posts.append(_post_summary(conns, p, i, rounds))
     s["post"] = posts
     s["mix"] = db.get("mix")
     s["memory"] = {
@@ -188,6 +181,35 @@ def summarize(db: dict[str, Any], isso_src: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
+def _post_summary(
+    conns: int, main: dict[str, Any], isso_main: dict[str, Any] | None, rounds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The POST figures at ``conns``. Each ratio is Parley's req/s over Isso's from one peers.sh run
+    (the full run when Isso ran in it, then each POST round); the summary is their median, and every
+    ratio is kept (the machine's speed drifts by a third within minutes)."""
+    key = f"post-new/c{conns}"
+    runs = [(main, isso_main)]
+    runs += [(r["peers"].get(f"parley/{key}"), r["peers"].get(f"isso/{key}")) for r in rounds]
+    parley = [p for p, _ in runs if p]
+    pairs = [(p, i) for p, i in runs if p and i]
+    ratios = [p["rps"] / i["rps"] for p, i in pairs if i["rps"]]
+    return {
+        "conns": conns,
+        "parley_rps": _median([p["rps"] for p in parley]),
+        "isso_rps": _median([i["rps"] for _, i in pairs]),
+        "x_isso": _median(ratios),
+        "x_isso_runs": ratios,
+        "p99_ms": _median([p["p99_ms"] for p in parley]),
+        "errors": sum(p["errors"] for p in parley),
+        "cpu_ms": _median([p["cpu_ms_per_req"] for p in parley if p.get("cpu_ms_per_req")]),
+        "isso_cpu_ms": _median([i["cpu_ms_per_req"] for _, i in pairs if i.get("cpu_ms_per_req")]),
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def summaries(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with_isso = next((r for r in results if any(k.startswith("isso/") for k in r.get("peers", {}))), None)
     out = []
@@ -207,7 +229,8 @@ FLAT_HEAD = ["view=flat", "conns", "Parley req/s", "Isso req/s", "× Isso", "× 
 FLAT_HEAD += ["raw-ASGI req/s (same bytes)", "of ceiling", "p99 ms", "KB"]
 PAGE_HEAD = ["first page of 10,000", "conns", "req/s", "p50 ms", "p99 ms", "errors"]
 PAGE_HEAD += ["Isso p50 ms", "Isso p99 ms"]
-POST_HEAD = ["POST (all phases)", "conns", "Parley req/s", "Isso req/s", "× Isso", "p99 ms", "CPU ms/req"]
+POST_HEAD = ["POST (all phases)", "conns", "Parley req/s", "Isso req/s", "× Isso (median)"]
+POST_HEAD += ["× Isso, each run", "p99 ms", "CPU ms/req", "Isso CPU ms/req"]
 MIX_HEAD = ["95/5 mix", "conns", "req/s", "p50 ms", "p99 ms", "errors", "SSE readers", "events per reader"]
 
 
@@ -247,8 +270,10 @@ def post_row(r: dict[str, Any]) -> list[str]:
         _fmt(r["parley_rps"]),
         _fmt(r["isso_rps"]),
         _x(r["x_isso"]),
+        " / ".join(_x(x) for x in r.get("x_isso_runs", [])) or "–",
         _fmt(r["p99_ms"]),
         _fmt(r["cpu_ms"]),
+        _fmt(r.get("isso_cpu_ms")),
     ]
 
 
