@@ -10,6 +10,8 @@ What runs (about 30 minutes on the 2-core machine; each step is ``benchmarks/ben
    machine, a quarter of an hour earlier, load recorded for both. ``ISSO_EACH=1`` measures Isso
    again in step 2 (+8 minutes: its 1,000- and 10,000-comment threads cost it seconds of CPU per
    request, which peers.sh waits out).
+3. In each part, two more POST rounds beside Isso on fresh databases (``bench_api.py
+   --post-rounds``): the POST ratio is the median of every run's ratio in which Isso posted too.
 
 The other benchmarks (classifiers, import, moderation) are not part of ``make bench``: see
 ``benchmarks/README.md``. Results land in ``benchmarks/results/`` (``bench-<UTC stamp>.json``);
