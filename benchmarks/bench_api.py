@@ -675,14 +675,19 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             post_round(db, n, args.post_rounds, src, args.workers, env) for n in range(args.post_rounds)
         ]
     finally:
-        if server is not None:
-            server.stop()
-        if pg is not None:
-            pg.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(server, pg, tmp)
     result["uptime_end"] = uptime()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     return result
+
+
+def clean_up(server: ParleyServer | None, pg: PostgresServer | None, tmp: Path) -> None:
+    """Stop what a part or a round started and remove its directory."""
+    if server is not None:
+        server.stop()
+    if pg is not None:
+        pg.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def post_round(
@@ -705,11 +710,7 @@ def post_round(
         assert server.proc is not None
         lines, _ = run_peers(server, server.proc.pid, round_env)
     finally:
-        if server is not None:
-            server.stop()
-        if pg is not None:
-            pg.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(server, pg, tmp)
     rows = parse_peers(lines)
     return {"uptime": uptime(), "peers": {k: v for k, v in rows.items() if "/post-new/" in k}}
 

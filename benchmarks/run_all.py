@@ -192,8 +192,8 @@ def _post_summary(
     key = f"post-new/c{conns}"
     runs = [(main, isso_main)]
     runs += [(r["peers"].get(f"parley/{key}"), r["peers"].get(f"isso/{key}")) for r in rounds]
-    parley = [p for p, _ in runs if p]
     pairs = [(p, i) for p, i in runs if p and i]
+    parley = [p for p, _ in pairs] or [main]  # Parley's figures from the same runs as the ratios
     ratios = [p["rps"] / i["rps"] for p, i in pairs if i["rps"]]
     return {
         "conns": conns,
