@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -63,6 +63,13 @@ def _connection(session: Session) -> tuple[Connection, Any]:
 
 def _innermost(session: Session) -> SessionTransaction | None:
     return session.get_nested_transaction() or session.get_transaction()
+
+
+def _as_sqlalchemys(
+    error: Exception, sql: str, dbapi_error: type[Exception], dialect: Dialect
+) -> StatementError:
+    """A driver error as SQLAlchemy's execution path raises it (``IntegrityError`` …), parameters hidden."""
+    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True, dialect=dialect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +143,7 @@ class Direct:
             cursor.execute(plan.sql, params)
         except plan.dbapi_error as error:
             cursor.close()
-            raise DBAPIError.instance(
-                plan.sql, None, error, plan.dbapi_error, hide_parameters=True, dialect=connection.dialect
-            ) from error
+            raise _as_sqlalchemys(error, plan.sql, plan.dbapi_error, connection.dialect) from error
         return connection, plan, cursor, params
 
     @staticmethod
@@ -201,9 +206,7 @@ def savepoints_on_the_driver(engine: Engine) -> None:
             try:
                 cursor.execute(sql)
             except dbapi_error as error:
-                raise DBAPIError.instance(
-                    sql, None, error, dbapi_error, hide_parameters=True, dialect=dialect
-                ) from error
+                raise _as_sqlalchemys(error, sql, dbapi_error, dialect) from error
             finally:
                 cursor.close()
 
