@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from parley.db.direct import Direct
@@ -40,8 +40,21 @@ _BANDS = cast(Table, CopyBand.__table__)
 
 @cache
 def _candidates(buckets: int) -> Direct:
-    """The look-up for ``buckets`` buckets (one parameter each: Direct has no expanding lists)."""
+    """The look-up for ``buckets`` buckets (one parameter each: Direct has no expanding lists).
+
+    One ``UNION ALL`` arm per bucket, each an equality on the primary key's two leading columns
+    (site, bucket): a probe of the index whatever the planner knows. As ``bucket IN (…)`` beside
+    ``site_id = …``, PostgreSQL chose, while the table had no statistics yet (a new database, the
+    first minutes of a site), an index range over the site's every bucket with the buckets as a
+    filter: 6,064 rows read for a look-up that found none, 1.4 ms and growing with each comment.
+    """
     bucket = _BANDS.c.bucket.type
+    probes = [
+        select(_BANDS.c.comment_id).where(
+            _BANDS.c.site_id == bindparam("site"), _BANDS.c.bucket == bindparam(f"b{i}", type_=bucket)
+        )
+        for i in range(buckets)
+    ]
     return Direct(
         select(
             _SIGNATURES.c.comment_id,
@@ -51,12 +64,7 @@ def _candidates(buckets: int) -> Direct:
             _SIGNATURES.c.wave_id,
         )
         .where(
-            _SIGNATURES.c.comment_id.in_(
-                select(_BANDS.c.comment_id).where(
-                    _BANDS.c.site_id == bindparam("site"),
-                    _BANDS.c.bucket.in_([bindparam(f"b{i}", type_=bucket) for i in range(buckets)]),
-                )
-            ),
+            _SIGNATURES.c.comment_id.in_(union_all(*probes)),
             _SIGNATURES.c.published_at >= bindparam("since", type_=_SIGNATURES.c.published_at.type),
         )
         .order_by(_SIGNATURES.c.comment_id)
