@@ -61,8 +61,8 @@ def test_the_look_up_probes_its_buckets_only(db: Database) -> None:
         compiled = lookup.statement.compile(dialect=conn.dialect)
         if conn.dialect.name == "sqlite":
             params = tuple(values[name] for name in compiled.positiontup or ())
-            explained = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
-            plan = [str(row[-1]) for row in explained]
+            steps = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
+            plan = [str(row[-1]) for row in steps]
             probes = [step for step in plan if "moderation_copy_bands" in step]
             assert probes, plan
             assert all("(site_id=? AND bucket=?)" in step for step in probes), plan
@@ -86,7 +86,7 @@ def test_the_look_up_probes_its_buckets_only(db: Database) -> None:
                 "EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), values
             ).scalar_one()
             scans = list(_band_scans(explained["Plan"]))
-            assert scans, explained
+            assert any(scan["Actual Loops"] for scan in scans), explained  # the probes ran
             for scan in scans:  # none of the random buckets is stored: every probe reads nothing
                 assert scan["Actual Rows"] == 0, scans
                 assert scan.get("Rows Removed by Filter", 0) == 0, scans
