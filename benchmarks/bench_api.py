@@ -449,6 +449,31 @@ def run_peers(server: ParleyServer, pid: int, env: dict[str, str]) -> tuple[list
     return lines, max(runs, key=lambda p: int(p.name)) if runs else None
 
 
+def post_statuses(url: str, run_dir: Path | None) -> dict[str, int]:
+    """How moderation decided the comments of peers.sh's POST workload (its 20 ``-p`` threads, both
+    connection counts, each thread's first comment included), by status. Every wrk run of it starts
+    at the top of the same request file, so the 64-connection run posts the 16-connection run's
+    texts again, which the copy phase holds: the share of held POSTs says how much of that work the
+    ratio carries (Isso stores them again)."""
+    if run_dir is None:
+        return {}
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT c.status, count(*) FROM comments c JOIN threads t ON t.id = c.thread_id "
+                    "WHERE t.key LIKE :pattern GROUP BY c.status"
+                ),
+                {"pattern": f"parley-{run_dir.name}-p%"},
+            ).all()
+    finally:
+        engine.dispose()
+    return {str(status): int(n) for status, n in rows}
+
+
 # ------------------------------------------------------------------------------- one database
 
 
@@ -627,6 +652,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
         lines, run_dir = run_peers(server, pid, env)
         result["peers"] = parse_peers(lines)
         result["peers_run"] = str(run_dir) if run_dir else None
+        result["post_statuses"] = post_statuses(url, run_dir)
         result["memory_after_peers"] = memory(pid)
         result["uptime_after_peers"] = uptime()
         threads: dict[str, str] = {}
@@ -708,11 +734,16 @@ def post_round(
         server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
         server.start()
         assert server.proc is not None
-        lines, _ = run_peers(server, server.proc.pid, round_env)
+        lines, run_dir = run_peers(server, server.proc.pid, round_env)
+        statuses = post_statuses(url, run_dir)
     finally:
         clean_up(server, pg, tmp)
     rows = parse_peers(lines)
-    return {"uptime": uptime(), "peers": {k: v for k, v in rows.items() if "/post-new/" in k}}
+    return {
+        "uptime": uptime(),
+        "peers": {k: v for k, v in rows.items() if "/post-new/" in k},
+        "post_statuses": statuses,
+    }
 
 
 def seed_url(tpl: str, thread: str) -> str:

@@ -138,6 +138,9 @@ def summarize(db: dict[str, Any], isso_src: dict[str, Any]) -> dict[str, Any]:
             i = isso_peers.get(f"isso/post-new/c{conns}") if isso_src is db or not rounds else None
             posts.append(_post_summary(conns, p, i, rounds))
     s["post"] = posts
+    # the full run's, then each round's: comments of the POST workload by status
+    rounds = db.get("post_rounds", [])
+    s["post_statuses"] = [db.get("post_statuses")] + [r.get("post_statuses") for r in rounds]
     s["mix"] = db.get("mix")
     s["memory"] = {
         "parley_workers_after_peers": [
@@ -304,6 +307,24 @@ def goal_row(g: dict[str, Any], markdown: bool) -> list[str]:
     return [g["goal"], f"{value} ({g['basis']})", verdict]
 
 
+def post_statuses_line(runs: list[dict[str, int] | None]) -> str:
+    """Which share of Parley's POSTs moderation held, per run (both connection counts together)."""
+    parts = []
+    for statuses in runs:
+        if not statuses:
+            continue
+        total = sum(statuses.values())
+        held = total - statuses.get("published", 0)
+        parts.append(f"{held:,} of {total:,} ({held / total * 100:.0f} %)")
+    if not parts:
+        return ""
+    return (
+        "Parley's POST comments moderation did not publish, each run (both connection counts; the "
+        "64-connection run re-posts the 16-connection run's texts, which the copy phase holds): "
+        + " / ".join(parts)
+    )
+
+
 def render(sums: list[dict[str, Any]], markdown: bool) -> str:
     lines: list[str] = []
 
@@ -335,6 +356,9 @@ def render(sums: list[dict[str, Any]], markdown: bool) -> str:
                 lines.append("")
         table(PAGE_HEAD, [page_row(r) for r in s["page"]])
         table(POST_HEAD, [post_row(r) for r in s["post"]])
+        held = post_statuses_line(s.get("post_statuses") or [])
+        if held:
+            lines += [held, ""]
         m = s["mix"]
         if m and "rps" in m:
             table(MIX_HEAD, [mix_row(m)])
