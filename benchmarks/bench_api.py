@@ -532,6 +532,25 @@ def bench_database(db: str, data_dir: Path, name: str = "parley_bench") -> tuple
     return pg.url(name), pg
 
 
+def serve_fresh(
+    db: str, data_dir: Path, src: Path | None, workers: int
+) -> tuple[str, PostgresServer | None, ParleyServer]:
+    """A fresh database prepared as ``make bench`` prepares it (:func:`run_prepare`) and ``parley
+    serve`` on it, started; should either fail, what was started is stopped again. The caller
+    stops the server and the PostgreSQL server (:func:`clean_up`)."""
+    url, pg = bench_database(db, data_dir)
+    server: ParleyServer | None = None
+    try:
+        run_prepare(url, data_dir, src)
+        server = ParleyServer(url, data_dir, workers=workers, env=server_env(src))
+        server.start()
+        assert server.proc is not None
+    except BaseException:
+        clean_up(server, pg, None)
+        raise
+    return url, pg, server
+
+
 def run_prepare(url: str, data_dir: Path, src: Path | None) -> None:
     env = dict(os.environ)
     if src is not None:
@@ -645,10 +664,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     pg: PostgresServer | None = None
     server: ParleyServer | None = None
     try:
-        url, pg = bench_database(db, tmp)
-        run_prepare(url, tmp, src)
-        server = ParleyServer(url, tmp, workers=args.workers, env=server_env(src))
-        server.start()
+        url, pg, server = serve_fresh(db, tmp, src, args.workers)
         assert server.proc is not None
         pid = server.proc.pid
         log(f"{db}: parley serve pid {pid} on {server.url}; {uptime()}")
@@ -710,13 +726,14 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def clean_up(server: ParleyServer | None, pg: PostgresServer | None, tmp: Path) -> None:
-    """Stop what a part or a round started and remove its directory."""
+def clean_up(server: ParleyServer | None, pg: PostgresServer | None, tmp: Path | None) -> None:
+    """Stop what a part or a round started and remove its directory (if given)."""
     if server is not None:
         server.stop()
     if pg is not None:
         pg.cleanup()
-    shutil.rmtree(tmp, ignore_errors=True)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def post_round(
@@ -730,12 +747,10 @@ def post_round(
     round_env = {k: v for k, v in env.items() if k != "SKIP_ISSO"}
     round_env.update({"SIZES": "10", "SKIP_CEILINGS": "1"})
     tmp = Path(tempfile.mkdtemp(prefix="parley-bench-round-"))
-    url, pg = bench_database(db, tmp)
+    pg: PostgresServer | None = None
     server: ParleyServer | None = None
     try:
-        run_prepare(url, tmp, src)
-        server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
-        server.start()
+        url, pg, server = serve_fresh(db, tmp, src, workers)
         assert server.proc is not None
         lines, run_dir = run_peers(server, server.proc.pid, round_env)
         statuses = post_statuses(url, run_dir)

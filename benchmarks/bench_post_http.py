@@ -32,12 +32,10 @@ from bench_api import (
     BENCH,
     BODY_TPL,
     POST_TPL,
-    ParleyServer,
     alternated,
-    bench_database,
+    clean_up,
     cpu_ms,
-    run_prepare,
-    server_env,
+    serve_fresh,
     wait_idle,
     wrk,
 )
@@ -46,15 +44,7 @@ from bench_api import (
 def measure(
     src: Path | None, tmp: Path, conns: int, seconds: float, workers: int, db: str = "sqlite"
 ) -> dict[str, Any]:
-    url, pg = bench_database(db, tmp)
-    try:
-        run_prepare(url, tmp, src)
-        server = ParleyServer(url, tmp, workers=workers, env=server_env(src))
-        server.start()
-    except BaseException:
-        if pg is not None:
-            pg.stop()
-        raise
+    _, pg, server = serve_fresh(db, tmp, src, workers)
     try:
         assert server.proc is not None
         pid = server.proc.pid
@@ -91,9 +81,7 @@ def measure(
             result["sys_share"] = round(system / max(1, user + system), 2)
         return result
     finally:
-        server.stop()
-        if pg is not None:
-            pg.stop()
+        clean_up(server, pg, None)
 
 
 def main() -> None:

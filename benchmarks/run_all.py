@@ -130,16 +130,15 @@ def summarize(db: dict[str, Any], isso_src: dict[str, Any]) -> dict[str, Any]:
         if k.startswith("parley/get-page-t10000/")
     ]
     posts = []
+    rounds = db.get("post_rounds", [])
     for conns in (16, 64):
         p = peers.get(f"parley/post-new/c{conns}")
         if p:
-            rounds = db.get("post_rounds", [])
             # Isso of the other database's run only when no round measured it beside this one
             i = isso_peers.get(f"isso/post-new/c{conns}") if isso_src is db or not rounds else None
             posts.append(_post_summary(conns, p, i, rounds))
     s["post"] = posts
     # the full run's, then each round's: comments of the POST workload by status
-    rounds = db.get("post_rounds", [])
     s["post_statuses"] = [db.get("post_statuses")] + [r.get("post_statuses") for r in rounds]
     s["mix"] = db.get("mix")
     s["memory"] = {
@@ -197,7 +196,7 @@ def _post_summary(
     runs += [(r["peers"].get(f"parley/{key}"), r["peers"].get(f"isso/{key}")) for r in rounds]
     pairs = [(p, i) for p, i in runs if p and i]
     parley = [p for p, _ in pairs] or [main]  # Parley's figures from the same runs as the ratios
-    ratios = [p["rps"] / i["rps"] for p, i in pairs if i["rps"]]
+    ratios = [x for x in (_ratio(p["rps"], i["rps"]) for p, i in pairs) if x is not None]
     return {
         "conns": conns,
         "parley_rps": _median([p["rps"] for p in parley]),
