@@ -26,6 +26,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,7 +105,11 @@ class MachineFile:
         conn = sqlite3.connect(
             self.path, timeout=self.busy_ms / 1000, isolation_level=None, check_same_thread=False
         )
-        conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._switch_to_wal(conn)
+        except BaseException:
+            conn.close()
+            raise
         conn.execute("PRAGMA synchronous=OFF")  # bookkeeping: losing it to a power cut forgives, no more
         conn.execute(f"PRAGMA busy_timeout={int(self.busy_ms)}")
         conn.execute("BEGIN IMMEDIATE")
@@ -129,6 +134,27 @@ class MachineFile:
             conn.close()
             raise
         return conn
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> None:
+        """``PRAGMA journal_mode=WAL``, retried while another process holds the file.
+
+        The switch of a new file (still in rollback-journal mode) needs the exclusive lock, taken
+        over the shared lock its own read holds. When another process opening the file at the same
+        time holds its write lock, SQLite answers ``SQLITE_BUSY`` at once instead of calling the
+        busy handler (waiting could deadlock): workers started together lost that race (the rate
+        limiter then failed open). The other opener finishes in microseconds and the file is then in
+        WAL mode for good, so the switch is retried until the busy time is spent."""
+        deadline = time.monotonic() + self.busy_ms / 1000
+        pause = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
