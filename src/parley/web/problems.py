@@ -7,12 +7,14 @@ failures and ``retry_after`` for rate limits. Nothing internal (stack traces, SQ
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -34,6 +36,29 @@ _STATUS_CODES: dict[int, tuple[ErrorCode, str]] = {
     422: (ErrorCode.VALIDATION_FAILED, "The request has invalid fields."),
     429: (ErrorCode.RATE_LIMITED, "Too many requests. Please wait a moment."),
 }
+
+
+UNAVAILABLE_TITLE = (
+    "The service is briefly unavailable. Nothing you sent was stored half-way; please try again."
+)
+UNAVAILABLE_RETRY_SECONDS = 5
+_SQLITE_TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve just now — PostgreSQL stopped, restarting or
+    out of reach, a connection lost, a deadlock or serialization failure, the pool exhausted, SQLite
+    busy past its timeout — rather than that the request or the code is wrong (a missing table is
+    SQLite's ``OperationalError`` too, and stays a 500)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc.orig, sqlite3.Error):
+        return (getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_TRANSIENT
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
 class FieldErrorOut(BaseModel):
@@ -193,8 +218,7 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         return problem(request, status=exc.status_code, code=code, title=title, headers=headers or None)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
+    def _internal(request: Request) -> Response:
         # never echo the exception: it may hold SQL, bodies or addresses
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
@@ -203,3 +227,32 @@ def install(app: FastAPI) -> None:
             code=ErrorCode.INTERNAL_ERROR,
             title="Something went wrong on our side. Nothing you sent was stored half-way.",
         )
+
+    def _unavailable(request: Request, exc: BaseException) -> Response:
+        # the driver's class names what failed; its message may hold a host, never needed here
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        log.warning("database unavailable on %s %s (%s)", request.method, request.url.path, cause)
+        return problem(
+            request,
+            status=503,
+            code=ErrorCode.SERVICE_UNAVAILABLE,
+            title=UNAVAILABLE_TITLE,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+            extra={"retry_after": UNAVAILABLE_RETRY_SECONDS},
+        )
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc):
+            return _unavailable(request, exc)
+        return _internal(request)
+
+    # raised by a route: answered here, without the traceback the outermost handler logs
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.add_exception_handler(kind, _database)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # raised by a middleware (the front cache reads the database too) ends here
+        if database_unavailable(exc):
+            return _unavailable(request, exc)
+        return _internal(request)
