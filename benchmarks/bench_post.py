@@ -7,7 +7,9 @@ hold nothing), and the requests go straight to the ASGI app from this process, s
 server's own work is counted: the CPU time of the whole process (event loop and thread pool) around
 each request. Bodies, names and e-mail addresses are ``../shared/bench/seed.py``'s, 20 threads,
 each request a new guest (no cookie), as in ``peers.sh``'s POST workload; ``--mode same`` reposts
-as one returning guest (session cookie and CSRF header).
+as one returning guest (session cookie and CSRF header); ``--mode repost`` sends the measured
+requests once before, unmeasured, and then measures them again — the copies the copy phase holds,
+as in peers.sh's 64-connection run, which repeats the 16-connection run's request file.
 
 Printed: median / mean / p90 CPU ms per POST, SQL statements per POST, the median of every
 moderation phase (the pipeline's own timings), and with ``--steps`` the mean CPU ms of each step
@@ -191,7 +193,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         driver = AsgiDriver(app)
 
         def post(path: str, payload: dict[str, Any]) -> int:
-            if args.mode == "new":
+            if args.mode != "same":  # a new guest
                 driver.cookies.clear()
             status, body = driver.post(path, payload)
             if args.mode == "same" and status == 201 and "session" in (data := json.loads(body)):
@@ -201,6 +203,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for path, payload in posts[: args.warmup]:  # creates the threads, loads the models
             if post(path, payload) != 201:
                 raise SystemExit(f"warm-up POST failed on {path}")
+        if args.mode == "repost":  # the same requests once before, unmeasured: these are copies now
+            for path, payload in posts[args.warmup :]:
+                post(path, payload)
         phases.clear()
         held = [0.0]
         write = registry.db.write
@@ -327,7 +332,11 @@ def main() -> None:
     p.add_argument("--posts", type=int, default=400)
     p.add_argument("--warmup", type=int, default=40)
     p.add_argument(
-        "--mode", choices=("new", "same"), default="new", help="a new guest per POST, or one returning guest"
+        "--mode",
+        choices=("new", "same", "repost"),
+        default="new",
+        help="a new guest per POST, one returning guest, or the measured requests sent once before "
+        "(as peers.sh's 64-connection run repeats the 16-connection run's: the copy phase holds them)",
     )
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--model-dir", help="where the classifier models are (default: as the server looks)")
