@@ -7,7 +7,7 @@ hold nothing), and the requests go straight to the ASGI app from this process, s
 server's own work is counted: the CPU time of the whole process (event loop and thread pool) around
 each request. Bodies, names and e-mail addresses are ``../shared/bench/seed.py``'s, 20 threads,
 each request a new guest (no cookie), as in ``peers.sh``'s POST workload; ``--mode same`` reposts
-as one returning guest (session cookie and CSRF header); ``--mode repost`` sends the measured
+as one returning guest under one name (session cookie and CSRF header); ``--mode repost`` sends the measured
 requests once before, unmeasured, and then measures them again — the copies the copy phase holds,
 as in peers.sh's 64-connection run, which repeats the 16-connection run's request file.
 
@@ -185,8 +185,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         rng = random.Random(7)
         threads = [f"bench-post-{i}" for i in range(20)]
         posts = []
+        regular = seed.author(rng, 500)
         for n in range(args.warmup + args.posts):
             name, email = seed.author(rng, 500)
+            if args.mode == "same":  # a returning guest keeps its name (a new one each time is a rename)
+                name, email = regular
             text = seed.make_text(rng)
             payload = {"body": text, "author_name": name, "email": email, "title": "Benchmark POST article"}
             posts.append((f"/api/v1/threads/{threads[n % len(threads)]}/comments", payload))
