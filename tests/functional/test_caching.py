@@ -14,13 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from parley.app import create_app
 from parley.cache.memory import MemoryCache
 from parley.clock import FrozenClock
 from parley.config import Settings
 from parley.db.database import Database
-from support.apps import TEST_MODERATION, checking_client
-from support.factories import bearer, guest_session, make_comments, make_site, post
+from support.apps import checking_client, make_test_app
+from support.factories import bearer, guest_session, make_comments, post
 from support.servers import RedisServer
 from support.workspace import moderator
 
@@ -291,15 +290,7 @@ def redis_cache_server() -> Iterator[RedisServer]:
 def redis_app(
     settings: Settings, clock: FrozenClock, redis_cache_server: RedisServer, tmp_path: Path
 ) -> Iterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"redis_url": redis_cache_server.url}), clock=clock)
-    make_site(
-        application.state.registry.db,
-        clock,
-        "test",
-        name="Testzeitung",
-        allowed_origins=["http://testserver"],
-        settings={"moderation": TEST_MODERATION},
-    )
+    application = make_test_app(settings.model_copy(update={"redis_url": redis_cache_server.url}), clock)
     application.state.registry.cache.clear()
     yield application
     application.state.registry.close()

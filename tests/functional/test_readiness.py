@@ -16,8 +16,7 @@ from parley.app import create_app
 from parley.clock import FrozenClock
 from parley.config import Settings
 from parley.db import migrate
-from support.apps import TEST_MODERATION, settings_for
-from support.factories import make_site
+from support.apps import make_test_app, settings_for
 from support.servers import PostgresServer, RedisServer, pg_bindir
 
 
@@ -65,15 +64,7 @@ def test_the_api_answers_503_while_postgresql_is_down_and_stores_nothing(
 ) -> None:
     settings = settings_for(own_pg.url("postgres"), tmp_path, jobs_in_process=False)
     migrate.upgrade(settings)
-    app = create_app(settings, clock=clock)
-    make_site(
-        app.state.registry.db,
-        clock,
-        "test",
-        name="Testzeitung",
-        allowed_origins=["http://testserver"],
-        settings={"moderation": TEST_MODERATION},
-    )
+    app = make_test_app(settings, clock)
     url = "/api/v1/threads/{}/comments"
     try:
         # a middleware's database error reaches the outermost handler, which re-raises to the server

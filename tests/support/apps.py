@@ -62,8 +62,8 @@ def checking_client(app: FastAPI, **kw: object) -> TestClient:
 TEST_MODERATION = {"rate": {"enabled": False}, "classifier": {"enabled": False}}
 
 
-@pytest.fixture
-def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+def make_test_app(settings: Settings, clock: FrozenClock) -> FastAPI:
+    """The app ``parley serve`` would build on ``settings``, with the tests' site ``test``."""
     application = create_app(settings, clock=clock)
     make_site(
         application.state.registry.db,
@@ -73,6 +73,12 @@ def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
         allowed_origins=["http://testserver"],
         settings={"moderation": TEST_MODERATION},
     )
+    return application
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+    application = make_test_app(settings, clock)
     yield application
     application.state.registry.close()
 
