@@ -1,7 +1,8 @@
 """Render every error as ``application/problem+json`` (RFC 9457) with a stable ``code``.
 
 ``{"type", "title", "status", "code", "detail"}`` plus ``errors`` (per-field) for validation
-failures and ``retry_after`` for rate limits. Nothing internal (stack traces, SQL, bodies) leaks.
+failures and ``retry_after`` for rate limits and a database that cannot serve just now (503).
+Nothing internal (stack traces, SQL, bodies) leaks.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ class ProblemOut(BaseModel):
     """An error (RFC 9457 problem details). Branch on ``code``; show ``title``/``detail``.
 
     Some problems carry more members: ``errors`` (per-field, ``validation_failed``), ``retry_after``
-    (``rate_limited``, also as the Retry-After header), ``collides_with`` (``name_taken``) and the
-    like; clients must ignore members they do not know.
+    (``rate_limited`` and ``service_unavailable``, also as the Retry-After header), ``collides_with``
+    (``name_taken``) and the like; clients must ignore members they do not know.
     """
 
     model_config = ConfigDict(extra="allow", title="Problem")
