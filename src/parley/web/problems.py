@@ -242,18 +242,13 @@ def install(app: FastAPI) -> None:
             extra={"retry_after": UNAVAILABLE_RETRY_SECONDS},
         )
 
-    async def _database(request: Request, exc: Exception) -> Response:
-        if database_unavailable(exc):
-            return _unavailable(request, exc)
-        return _internal(request)
-
-    # raised by a route: answered here, without the traceback the outermost handler logs
-    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
-        app.add_exception_handler(kind, _database)
-
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        # raised by a middleware (the front cache reads the database too) ends here
         if database_unavailable(exc):
             return _unavailable(request, exc)
         return _internal(request)
+
+    # A database error raised by a route is answered by its class's handler, without the traceback
+    # the outermost handler (``Exception``: whatever a middleware raised, the front cache reads the
+    # database too) logs after answering.
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, Exception):
+        app.add_exception_handler(kind, _unexpected)
