@@ -12,6 +12,7 @@ here: ``make bench`` measures the ratio to Isso in one run; this script compares
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD,worktree --rounds 2
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --conns 64 --seconds 8
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --db postgresql
+    .venv/bin/python benchmarks/bench_post_http.py --compare worktree --setting 'write_turns=0|2|8'
 
 Not part of the test suite.
 """
@@ -35,6 +36,7 @@ from bench_api import (
     alternated,
     clean_up,
     cpu_ms,
+    in_turn,
     serve_fresh,
     wait_idle,
     wrk,
@@ -42,9 +44,15 @@ from bench_api import (
 
 
 def measure(
-    src: Path | None, tmp: Path, conns: int, seconds: float, workers: int, db: str = "sqlite"
+    src: Path | None,
+    tmp: Path,
+    conns: int,
+    seconds: float,
+    workers: int,
+    db: str = "sqlite",
+    settings: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    _, pg, server = serve_fresh(db, tmp, src, workers)
+    _, pg, server = serve_fresh(db, tmp, src, workers, settings)
     try:
         assert server.proc is not None
         pid = server.proc.pid
@@ -92,25 +100,55 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=6)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[|VALUE…]",
+        help="a server setting (PARLEY_NAME); with several values separated by '|', each value is a "
+        "variant of every revision, alternated like the revisions (repeatable)",
+    )
     args = p.parse_args()
     revs = args.compare.split(",")
-    rates: dict[str, list[float]] = {rev: [] for rev in revs}
+    variants = settings_variants(args.setting)
+    rates: dict[str, list[float]] = {}
     for round_no, rev, src, tmp in alternated(revs, args.rounds, "bench-post-http-"):
-        r = measure(src, tmp, args.conns, args.seconds, args.workers, args.db)
-        if "rps" not in r:
-            print(f"round {round_no} {rev}: wrk failed: {r}", flush=True)
-            continue
-        rates[rev].append(r["rps"])
-        print(
-            f"round {round_no} {rev}: {r['rps']} req/s, "
-            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
-            f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
-            f"errors {r['errors']}",
-            flush=True,
-        )
-    for rev, values in rates.items():
-        if values:
-            print(f"{rev}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
+        for i, (label, settings) in in_turn(list(enumerate(variants)), round_no - 1):
+            name = f"{rev} {label}".strip()
+            data_dir = tmp / f"variant{i}"
+            data_dir.mkdir()
+            r = measure(src, data_dir, args.conns, args.seconds, args.workers, args.db, settings)
+            if "rps" not in r:
+                print(f"round {round_no} {name}: wrk failed: {r}", flush=True)
+                continue
+            rates.setdefault(name, []).append(r["rps"])
+            print(
+                f"round {round_no} {name}: {r['rps']} req/s, "
+                f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+                f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
+                f"errors {r['errors']}",
+                flush=True,
+            )
+    for name, values in rates.items():
+        print(f"{name}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
+
+
+def settings_variants(given: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """``--setting`` values as (label, ``PARLEY_*`` variables): one variant per combination of the
+    values given with ``|``; a single variant with no label when none has several."""
+    variants: list[tuple[str, dict[str, str]]] = [("", {})]
+    for item in given:
+        name, _, values = item.partition("=")
+        if not name or not values:
+            raise SystemExit(f"--setting {item!r}: expected NAME=VALUE")
+        env = "PARLEY_" + name.upper()
+        options = values.split("|")
+        variants = [
+            ((f"{label} {name}={v}" if len(options) > 1 else label).strip(), {**base, env: v})
+            for label, base in variants
+            for v in options
+        ]
+    return variants
 
 
 if __name__ == "__main__":
