@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `parley serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `parley serve` binds to.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes for `parley serve`.")
+    write_turns: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="Readers' write requests (post, edit, delete, vote on, report a comment) a worker "
+        "handles at once; the rest wait their turn on the event loop without holding a thread. "
+        "Unset: 2 on PostgreSQL (one runs Python while the other waits for the server), no limit on "
+        "SQLite (its writers queue for one lock anyway). 0: no limit.",
+    )
     machine_shared_state: bool = Field(
         False,
         description="Without redis_url, keep live events, rate limits and flood counts in a file beside "

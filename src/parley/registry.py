@@ -27,6 +27,7 @@ from parley.moderation.pipeline import Pipeline, build_pipeline
 from parley.moderation.sql import SqlAuthorHistory, SqlCopyIndex, SqlNameRegistry
 from parley.observability.metrics import Metrics
 from parley.ratelimit import RateLimits
+from parley.web.turns import WriteTurns
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Registry:
     """Cache keys whose answer a view is building in the thread pool right now (on the event loop
     only): readers of the same key wait for that build's entry (None if it failed) instead of
     starting their own."""
+    write_turns: WriteTurns = field(default_factory=lambda: WriteTurns(0))
+    """Readers' write requests let in at once in this process (``parley.web.turns``)."""
     cpu_turns: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
     """CPU-bound request work done outside the database's write lock (a POST's rendering and the
     pipeline's text-only work) takes turns, one request at a time per process. Left to compete
@@ -65,6 +68,7 @@ class Registry:
             events=build_event_bus(settings),
             rates=build_rate_store(settings),
             limits=RateLimits.from_settings(settings),
+            write_turns=WriteTurns.from_settings(settings),
             cache=build_cache(settings),
             front=FrontIndex(recheck_seconds=settings.cache_recheck_seconds if settings.cache_enabled else 0),
         )

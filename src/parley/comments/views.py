@@ -51,7 +51,7 @@ from parley.moderation.sql import SqlNameRegistry
 from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
-from parley.web.context import RequestContext, context
+from parley.web.context import WRITE_TURN, RequestContext, context
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
 from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
@@ -328,6 +328,7 @@ async def list_replies(
     status_code=201,
     response_model=CreatedOut,
     responses=WRITE_ERRORS,
+    dependencies=[WRITE_TURN],
 )
 def create_comment(
     ctx: Ctx,
@@ -498,7 +499,9 @@ def _require_active_account(ctx: RequestContext, session: Any, site: Site) -> Ac
     return account
 
 
-@router.patch("/comments/{comment_id}", response_model=CreatedOut, responses=WRITE_ERRORS)
+@router.patch(
+    "/comments/{comment_id}", response_model=CreatedOut, responses=WRITE_ERRORS, dependencies=[WRITE_TURN]
+)
 def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Response:
     """Edit your comment within the site's edit window. The edit is moderated again."""
     reg = ctx.registry
@@ -539,7 +542,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
     return JSONResponse({"comment": item, "reasons": reasons, "statement_url": url})
 
 
-@router.delete("/comments/{comment_id}", status_code=204, responses=WRITE_ERRORS)
+@router.delete("/comments/{comment_id}", status_code=204, responses=WRITE_ERRORS, dependencies=[WRITE_TURN])
 def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
     """Delete your comment (within the edit window). Staff may delete any comment of their site."""
     with ctx.registry.db.write() as session:
@@ -555,7 +558,9 @@ def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/comments/{comment_id}/vote", response_model=VoteOut, responses=WRITE_ERRORS)
+@router.put(
+    "/comments/{comment_id}/vote", response_model=VoteOut, responses=WRITE_ERRORS, dependencies=[WRITE_TURN]
+)
 def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     """Vote up (1), down (-1) or take your vote back (0). One vote per account per comment."""
     with ctx.registry.db.write() as session:
@@ -577,6 +582,7 @@ def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     status_code=201,
     response_model=ReportOut,
     responses={200: {"model": ReportOut, "description": "You had reported it already"}, **WRITE_ERRORS},
+    dependencies=[WRITE_TURN],
 )
 def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
     """Report a comment to the moderators (a notice under DSA Art. 16). Anyone may report."""

@@ -106,6 +106,13 @@ class Metrics:
             ["count"],
             registry=self.registry,
         )
+        self.write_turns = Gauge(
+            "parley_write_turns",
+            "Readers' write requests of this process let in now (running) and waiting for a turn "
+            "(waiting); the limit per process (limit, 0: none). Read at scrape time.",
+            ["state"],
+            registry=self.registry,
+        )
         self._phase_children: dict[str, tuple[Counter, Histogram]] = {}
         self._verdict_children: dict[tuple[str, str, str], Counter] = {}
         self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}

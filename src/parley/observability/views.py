@@ -85,6 +85,10 @@ def _read_gauges(registry: Registry) -> None:
             metrics.db_pool.labels(name, "size").set(pool.size())
             metrics.db_pool.labels(name, "checked_out").set(pool.checkedout())
             metrics.db_pool.labels(name, "overflow").set(max(0, pool.overflow()))
+    turns = registry.write_turns
+    metrics.write_turns.labels("running").set(turns.running)
+    metrics.write_turns.labels("waiting").set(turns.waiting)
+    metrics.write_turns.labels("limit").set(turns.limit)
     if registry.db.is_sqlite:
         metrics.db_group_commit.labels("transactions").set(registry.db.batches)
         metrics.db_group_commit.labels("units").set(registry.db.batched_units)

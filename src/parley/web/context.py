@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from parley import i18n
@@ -183,3 +184,15 @@ async def context(request: Request) -> RequestContext:
     request a trip to the thread pool and back: FastAPI runs plain functions there, dependencies
     included."""
     return get_context(request)
+
+
+async def _write_turn(request: Request) -> AsyncIterator[None]:
+    registry: Registry = request.app.state.registry
+    async with registry.write_turns.turn():
+        yield
+
+
+WRITE_TURN = Depends(_write_turn, scope="function")
+"""A route's dependency for the readers' write requests: the view runs in a write turn
+(:mod:`parley.web.turns`), taken before it gets a thread and given back when it returns, before the
+response is sent."""

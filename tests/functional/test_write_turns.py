@@ -1,0 +1,124 @@
+"""Write turns: past ``write_turns`` the readers' write requests of a worker wait on the event loop,
+holding no thread, and are let in as turns free up; nothing they sent is lost.
+
+The running requests are held inside their turn by the registry's ``cpu_turns`` (which every POST
+takes before its write unit), so the test sees the queue as a stream of POSTs on a slow database
+would make it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from parley.comments.models import Comment
+from parley.config import Settings
+from parley.db.database import Database
+from parley.web.context import _write_turn
+from parley.web.turns import WriteTurns
+
+N = 4
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"write_turns": 1})
+
+
+def wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def threads_in_use(client: TestClient) -> int:
+    """Threads of the app's pool that requests hold now (on the app's event loop)."""
+
+    async def borrowed() -> int:
+        return int(anyio.to_thread.current_default_thread_limiter().borrowed_tokens)
+
+    assert client.portal is not None
+    return client.portal.call(borrowed)
+
+
+def post_all(client: TestClient, thread: str) -> tuple[list[Any], list[threading.Thread]]:
+    results: list[Any] = [None] * N
+
+    def send(i: int) -> None:
+        results[i] = client.post(
+            f"/api/v1/threads/{thread}/comments",
+            json={"body": f"Beitrag Nummer {i} zur Sache", "author_name": f"Leserin {i}"},
+        )
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(N)]
+    for t in threads:
+        t.start()
+    return results, threads
+
+
+def test_past_the_limit_posts_wait_without_a_thread_and_all_are_stored(
+    app: FastAPI, client: TestClient, db: Database
+) -> None:
+    turns: WriteTurns = app.state.registry.write_turns
+    assert turns.limit == 1
+    cpu_turns = app.state.registry.cpu_turns
+    cpu_turns.acquire()  # the POST let in stops there, inside its turn
+    try:
+        results, threads = post_all(client, "warteschlange")
+        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+        time.sleep(0.2)
+        assert (turns.running, turns.waiting) == (1, N - 1)  # nobody slipped past the limit meanwhile
+        assert threads_in_use(client) == 1  # the waiting ones hold no thread
+    finally:
+        cpu_turns.release()
+    for t in threads:
+        t.join(30)
+    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
+    assert (turns.running, turns.waiting) == (0, 0)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Comment)) == N
+
+
+@pytest.mark.parametrize("limit", [0, N])
+def test_at_or_without_a_limit_every_post_is_let_in(
+    app: FastAPI, client: TestClient, db: Database, limit: int
+) -> None:
+    turns: WriteTurns = app.state.registry.write_turns
+    turns.limit = limit  # set before the first request: its semaphore is made with the limit
+    cpu_turns = app.state.registry.cpu_turns
+    cpu_turns.acquire()
+    try:
+        results, threads = post_all(client, f"ohne-grenze-{limit}")
+        wait_for(lambda: (turns.running, turns.waiting) == (N, 0), "every POST let in")
+    finally:
+        cpu_turns.release()
+    for t in threads:
+        t.join(30)
+    assert [r.status_code for r in results] == [201] * N
+
+
+def test_the_readers_writes_take_turns_and_nothing_else_does(app: FastAPI) -> None:
+    gated, writes = set(), 0
+    for rc in iter_route_contexts(app.routes):
+        dependant = getattr(rc, "dependant", None)
+        methods = set(getattr(rc, "methods", None) or ())
+        writes += bool(methods & {"POST", "PUT", "PATCH", "DELETE"})
+        if dependant is not None and any(d.call is _write_turn for d in dependant.dependencies):
+            gated |= {(method, rc.path) for method in methods}
+    assert writes > 20, "the enumeration of routes is broken"  # accounts, workspace, admin … are not gated
+    assert gated == {
+        ("POST", "/api/v1/threads/{thread_key:path}/comments"),
+        ("PATCH", "/api/v1/comments/{comment_id}"),
+        ("DELETE", "/api/v1/comments/{comment_id}"),
+        ("PUT", "/api/v1/comments/{comment_id}/vote"),
+        ("POST", "/api/v1/comments/{comment_id}/reports"),
+    }
