@@ -47,7 +47,7 @@ class Registry:
     """Cache keys whose answer a view is building in the thread pool right now (on the event loop
     only): readers of the same key wait for that build's entry (None if it failed) instead of
     starting their own."""
-    write_turns: WriteTurns = field(default_factory=lambda: WriteTurns(0))
+    write_turns: WriteTurns = field(default_factory=lambda: WriteTurns(0))  # no limit
     """Readers' write requests let in at once in this process (``parley.web.turns``)."""
     cpu_turns: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
     """CPU-bound request work done outside the database's write lock (a POST's rendering and the

@@ -1,5 +1,5 @@
 """Write turns (``parley.web.turns``): at most ``limit`` holders, the rest wait in arrival order on
-the event loop; 0 lets everyone in; the default depends on the database."""
+the event loop; 0 (the default) lets everyone in."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from parley.config import Settings
-from parley.web.turns import POSTGRESQL_DEFAULT, WriteTurns
+from parley.web.turns import WriteTurns
 
 
 async def _hold(turns: WriteTurns, name: str, entered: list[str], leave: asyncio.Event) -> None:
@@ -102,21 +102,11 @@ def test_one_process_may_run_several_event_loops_one_after_another() -> None:
     assert asyncio.run(crowded()) == ["0", "1", "2"]
 
 
-@pytest.mark.parametrize(
-    ("url", "given", "expected"),
-    [
-        ("sqlite:///x.db", None, 0),
-        ("postgresql://parley@localhost/parley", None, POSTGRESQL_DEFAULT),
-        ("postgresql://parley@localhost/parley", 0, 0),
-        ("postgresql://parley@localhost/parley", 6, 6),
-        ("sqlite:///x.db", 3, 3),
-    ],
-)
-def test_the_limit_follows_the_setting_or_the_database(
-    url: str, given: int | None, expected: int, tmp_path: Path
-) -> None:
-    settings = Settings(database_url=url, data_dir=tmp_path, write_turns=given)
-    assert WriteTurns.from_settings(settings).limit == expected
+@pytest.mark.parametrize("url", ["sqlite:///x.db", "postgresql://parley@localhost/parley"])
+def test_the_limit_is_the_setting_and_off_by_default(url: str, tmp_path: Path) -> None:
+    assert WriteTurns.from_settings(Settings(database_url=url, data_dir=tmp_path)).limit == 0
+    given = Settings(database_url=url, data_dir=tmp_path, write_turns=2)
+    assert WriteTurns.from_settings(given).limit == 2
 
 
 def test_the_setting_refuses_a_negative_limit(tmp_path: Path) -> None:
