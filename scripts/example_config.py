@@ -1,7 +1,7 @@
 """Write ``parley.example.toml`` from the Settings model (every option, its doc and default).
 
 Run: .venv/bin/python scripts/example_config.py > parley.example.toml
-A contract test checks that the committed file lists every setting.
+``tests/contract/test_example_config.py`` checks that the committed file is this output.
 """
 
 from __future__ import annotations
