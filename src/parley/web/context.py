@@ -193,6 +193,6 @@ async def _write_turn(request: Request) -> AsyncIterator[None]:
 
 
 WRITE_TURN = Depends(_write_turn, scope="function")
-"""A route's dependency for the readers' write requests: the view runs in a write turn
-(:mod:`parley.web.turns`), taken before it gets a thread and given back when it returns, before the
-response is sent."""
+"""The dependency of the readers' write requests while a limit is set (``comments.views.includeme``
+adds it to their router): the view runs in a write turn (:mod:`parley.web.turns`), taken before it
+gets a thread and given back when it returns, before the response is sent."""
