@@ -20,7 +20,7 @@ from parley.clock import Clock
 from parley.config import Settings, load_settings
 from parley.registry import Registry
 from parley.web import problems
-from parley.web.compression import GzipMiddleware
+from parley.web.compression import CompressionMiddleware
 from parley.web.frontcache import FrontCacheMiddleware
 from parley.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from parley.web.responses import JSONResponse
@@ -102,7 +102,9 @@ def create_app(
     app.add_middleware(FrontCacheMiddleware)
     for name in DOMAINS:
         importlib.import_module(name).includeme(app)
-    app.add_middleware(GzipMiddleware, min_bytes=settings.compress_min_bytes)
+    app.add_middleware(
+        CompressionMiddleware, min_bytes=settings.compress_min_bytes, brotli=settings.compress_brotli
+    )
     # added last = outermost: the size limit applies before anything reads the body
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

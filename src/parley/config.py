@@ -194,7 +194,16 @@ class Settings(BaseSettings):
         "while it fetches the new one.",
     )
     compress_min_bytes: int = Field(
-        1024, ge=0, le=2**30, description="Responses at least this large go out gzip-compressed if accepted."
+        1024,
+        ge=0,
+        le=2**30,
+        description="Responses at least this large go out compressed (Brotli or gzip) if the client "
+        "accepts it.",
+    )
+    compress_brotli: bool = Field(
+        True,
+        description="Offer Brotli beside gzip. Cached thread views then store both (each made once per "
+        "thread version); off saves that CPU where a CDN in front re-encodes anyway.",
     )
     metrics_token: SecretStr | None = Field(
         None,

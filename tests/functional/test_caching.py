@@ -6,10 +6,11 @@ logged-in ones, whose pages never reach the shared cache, and the Redis-backed c
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import brotli
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -36,11 +37,14 @@ def texts(response: Any) -> list[str]:
     return [c["html"] for c in response.json()["comments"]]
 
 
-def raw_body(app: FastAPI, path: str) -> bytes:
-    """The bytes on the wire for a gzip-accepting client (not decoded)."""
+def raw_body(app: FastAPI, path: str, accept: str = "gzip") -> bytes:
+    """The bytes on the wire for a client that accepts ``accept`` (not decoded)."""
     plain = TestClient(app, base_url="http://testserver")  # no lifespan: the fixture owns the app
-    with plain.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r:
+    with plain.stream("GET", path, headers={"Accept-Encoding": accept}) as r:
         return b"".join(r.iter_raw())
+
+
+DECODE: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.decompress, "br": brotli.decompress}
 
 
 def hits(app: FastAPI, view: str = "thread") -> float:
@@ -242,36 +246,77 @@ def test_logged_in_pages_are_private_and_never_shared(app: FastAPI, client: Test
     assert cookie.json()["comments"][0]["my_vote"] == 0
 
 
-def test_gzip_for_large_pages_with_its_own_etag(app: FastAPI, client: TestClient) -> None:
+@pytest.mark.parametrize(
+    ("accept", "coding", "suffix"),
+    [("gzip", "gzip", '-gz"'), ("gzip, deflate, br", "br", '-br"'), ("br;q=0.5, gzip", "gzip", '-gz"')],
+)
+def test_large_pages_are_compressed_with_their_own_etag(
+    app: FastAPI, client: TestClient, accept: str, coding: str, suffix: str
+) -> None:
     make_comments(app.state.registry.db, app.state.registry.clock, "big", 30, text="Ein langer Text {i} " * 5)
     plain = client.get(URL.format("big"), headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
-    zipped = client.get(URL.format("big"), headers={"Accept-Encoding": "gzip"})
-    assert zipped.headers["content-encoding"] == "gzip"
+    zipped = client.get(URL.format("big"), headers={"Accept-Encoding": accept})
+    assert zipped.headers["content-encoding"] == coding
     assert zipped.json() == plain.json()  # httpx decoded it
     assert zipped.headers["etag"] != plain.headers["etag"]
-    assert zipped.headers["etag"].endswith('-gz"')
+    assert zipped.headers["etag"] == plain.headers["etag"][:-1] + suffix
     r = client.get(
-        URL.format("big"), headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]}
+        URL.format("big"), headers={"Accept-Encoding": accept, "If-None-Match": zipped.headers["etag"]}
     )
     assert r.status_code == 304
-    assert gzip.decompress(raw_body(app, URL.format("big"))) == plain.content
+    assert r.headers["etag"] == zipped.headers["etag"]
+    on_the_wire = raw_body(app, URL.format("big"), accept)
+    assert DECODE[coding](on_the_wire) == plain.content  # exactly one layer
+
+
+@pytest.mark.parametrize("accept", ["gzip", "br", "gzip, br", "identity"])
+def test_logged_in_pages_are_compressed_in_the_coding_asked_for(
+    app: FastAPI, client: TestClient, accept: str
+) -> None:
+    make_comments(app.state.registry.db, app.state.registry.clock, "big", 30, text="Ein langer Text {i} " * 5)
+    auth = bearer(guest_session(client))
+    plain = client.get(URL.format("big"), headers={**auth, "Accept-Encoding": "identity"})
+    r = client.get(URL.format("big"), headers={**auth, "Accept-Encoding": accept})
+    assert r.headers["cache-control"] == "private, no-cache"
+    coding = {"gzip": "gzip", "identity": None}.get(accept, "br")
+    assert r.headers.get("content-encoding") == coding
+    assert r.json() == plain.json()
+    if coding is not None:
+        assert r.headers["etag"] == plain.headers["etag"][:-1] + {"br": '-br"', "gzip": '-gz"'}[coding]
+
+
+def test_brotli_can_be_turned_off(settings: Settings, clock: FrozenClock) -> None:
+    application = make_test_app(settings.model_copy(update={"compress_brotli": False}), clock)
+    try:
+        make_comments(application.state.registry.db, clock, "big", 30, text="Ein langer Text {i} " * 5)
+        with checking_client(application) as c:
+            for path in (URL.format("big"), "/api/v1/openapi.json"):
+                r = c.get(path, headers={"Accept-Encoding": "br, gzip"})
+                assert r.headers["content-encoding"] == "gzip", path
+                assert "content-encoding" not in c.get(path, headers={"Accept-Encoding": "br"}).headers
+    finally:
+        application.state.registry.close()
 
 
 def test_other_large_responses_are_compressed_but_not_event_streams(client: TestClient) -> None:
     r = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"})
     assert r.headers["content-encoding"] == "gzip"
     assert "accept-encoding" in r.headers["vary"].lower()
+    r = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "gzip, br"})
+    assert r.headers["content-encoding"] == "br"
+    assert r.json()["openapi"]  # httpx decoded it
     small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers
 
 
-def test_embed_js_is_not_compressed_twice(app: FastAPI, client: TestClient) -> None:
-    r = client.get("/embed.js", headers={"Accept-Encoding": "gzip"})
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+def test_embed_js_is_not_compressed_twice(app: FastAPI, client: TestClient, coding: str) -> None:
+    r = client.get("/embed.js", headers={"Accept-Encoding": coding})
     assert r.status_code == 200
-    assert r.headers["content-encoding"] == "gzip"
-    script = gzip.decompress(raw_body(app, "/embed.js"))  # exactly one layer: JavaScript inside
-    assert not script.startswith(b"\x1f\x8b")
+    assert r.headers["content-encoding"] == coding
+    script = DECODE[coding](raw_body(app, "/embed.js", coding))  # exactly one layer: JavaScript inside
+    assert script.startswith(b"(function (w, d) {")
 
 
 # --- the same behaviour with the cache in Redis -----------------------------------------------------

@@ -29,6 +29,19 @@ def test_embed_js_is_gzipped_cacheable_and_cookieless(client: TestClient) -> Non
     assert int(r.headers["content-length"]) <= BUDGET_GZIP_BYTES
 
 
+def test_embed_js_in_brotli_for_browsers_that_accept_it(client: TestClient) -> None:
+    r = client.get("/embed.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert r.headers["content-encoding"] == "br"
+    assert r.headers["etag"].endswith('-br"')
+    assert "w.Parley = {" in r.text  # httpx decoded the Brotli
+    gz = client.get("/embed.js", headers={"Accept-Encoding": "gzip"})
+    assert int(r.headers["content-length"]) < int(gz.headers["content-length"])
+    assert r.text == gz.text
+    again = client.get("/embed.js", headers={"Accept-Encoding": "br", "If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["etag"] == r.headers["etag"]
+
+
 def test_embed_js_revalidates_with_its_etag(client: TestClient) -> None:
     first = client.get("/embed.js", headers={"Accept-Encoding": "gzip"})
     again = client.get(

@@ -8,14 +8,14 @@ Two audiences, two policies:
 - Logged-in readers see their own held comments and their votes: never stored, ``private,
   no-cache`` (a browser may keep it but must revalidate; a CDN must not keep it at all).
 
-Both get a strong ``ETag`` (a hash of the bytes of the representation sent; the gzip one differs)
-and a ``304 Not Modified`` without body when ``If-None-Match`` names it.
+Both get a strong ``ETag`` (a hash of the identity bytes; the Brotli and gzip representations
+carry their own, see :mod:`parley.web.encodings`) and a ``304 Not Modified`` without body when
+``If-None-Match`` names any of them.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +26,7 @@ from starlette.responses import Response
 from parley.cache.interfaces import CachedResponse
 from parley.config import Settings
 from parley.web.context import SESSION_COOKIE
+from parley.web.encodings import CODINGS, Coding, encode, negotiate, tagged
 from parley.web.responses import dumps
 
 # What changes a thread view: credentials (logged-in view), the site chosen by Origin or header,
@@ -33,7 +34,6 @@ from parley.web.responses import dumps
 # which no shared cache keeps.
 VARY_PUBLIC = "Accept-Encoding, Authorization, Cookie, Origin, X-Parley-Site"
 VARY_PRIVATE = VARY_PUBLIC + ", Accept-Language"
-GZIP_LEVEL = 6  # zlib's default: level 9 costs twice the CPU for ~1% smaller thread JSON
 
 
 def has_credentials(request: Request) -> bool:
@@ -49,30 +49,15 @@ def cache_key(kind: str, *parts: Any) -> str:
     return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
 
 
-def make_entry(body: bytes, compress_min_bytes: int) -> CachedResponse:
+def make_entry(body: bytes, compress_min_bytes: int, codings: tuple[Coding, ...] = CODINGS) -> CachedResponse:
+    """The entry for ``body``: its ETag and, when it is at least ``compress_min_bytes`` long, its
+    bytes in each of ``codings``, made once here for every reader of this version."""
     etag = '"' + base64.urlsafe_b64encode(hashlib.blake2b(body, digest_size=15).digest()).decode() + '"'
-    gz = gzip.compress(body, GZIP_LEVEL, mtime=0) if len(body) >= compress_min_bytes else None
-    return CachedResponse(body=body, etag=etag, gzip=gz)
-
-
-def accepts_gzip(request: Request) -> bool:
-    """``gzip`` listed in Accept-Encoding without ``q=0``."""
-    return gzip_accepted(request.headers.get("accept-encoding", ""))
-
-
-def gzip_accepted(accept_encoding: str) -> bool:
-    """:func:`accepts_gzip` on the header's value."""
-    for part in accept_encoding.split(","):
-        token, _, params = part.strip().partition(";")
-        if token.strip().lower() in ("gzip", "x-gzip", "*"):
-            q = params.replace(" ", "").lower()
-            if q.startswith("q="):
-                try:
-                    return float(q[2:]) > 0
-                except ValueError:
-                    return False
-            return True
-    return False
+    if len(body) < compress_min_bytes:
+        return CachedResponse(body=body, etag=etag)
+    gz = encode(body, "gzip") if "gzip" in codings else None
+    br = encode(body, "br") if "br" in codings else None
+    return CachedResponse(body=body, etag=etag, gzip=gz, br=br)
 
 
 def if_none_match(request: Request, etags: tuple[str, ...]) -> bool:
@@ -104,6 +89,15 @@ def cache_control(settings: Settings, *, public: bool) -> str:
     )
 
 
+# the codings an entry can be sent in, by which it stores (Brotli, gzip)
+_OFFERED: dict[tuple[bool, bool], tuple[Coding, ...]] = {
+    (True, True): ("br", "gzip"),
+    (True, False): ("br",),
+    (False, True): ("gzip",),
+    (False, False): (),
+}
+
+
 def plan(
     entry: CachedResponse,
     settings: Settings,
@@ -113,21 +107,23 @@ def plan(
     public: bool,
 ) -> tuple[int, bytes | None, dict[str, str]]:
     """``(status, body, headers)`` of the answer to a read of ``entry``: 304 (no body) when
-    If-None-Match names it, else 200 with the gzip bytes when accepted and worth it. Shared by the
+    If-None-Match names any representation of it, else 200 with the Brotli or gzip bytes when
+    accepted and stored (the client's preference, Brotli on a tie). Shared by the
     views (:func:`respond`) and the front of the cache (:mod:`parley.cache.front`), so both send
     the same bytes and headers."""
-    use_gzip = entry.gzip is not None and gzip_accepted(accept_encoding)
+    coding = negotiate(accept_encoding, _OFFERED[entry.br is not None, entry.gzip is not None])
     out = {
-        "ETag": entry.gzip_etag if use_gzip else entry.etag,
+        "ETag": tagged(entry.etag, coding),
         "Cache-Control": cache_control(settings, public=public),
         "Vary": VARY_PUBLIC if public else VARY_PRIVATE,
     }
-    if none_match(if_none_match_header, (entry.etag, entry.gzip_etag)):
+    tags = (entry.etag, tagged(entry.etag, "gzip"), tagged(entry.etag, "br"))
+    if none_match(if_none_match_header, tags):
         return 304, None, out
-    if use_gzip:
-        assert entry.gzip is not None
-        out["Content-Encoding"] = "gzip"
-        return 200, entry.gzip, out
+    encoded = entry.encoded(coding)
+    if coding is not None and encoded is not None:
+        out["Content-Encoding"] = coding
+        return 200, encoded, out
     return 200, entry.body, out
 
 
@@ -139,7 +135,7 @@ def respond(
     public: bool,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """The 200 (gzip when accepted and worth it) or the 304 for ``entry``."""
+    """The 200 (compressed when accepted and stored) or the 304 for ``entry``."""
     status, body, out = plan(
         entry,
         settings,

@@ -11,44 +11,64 @@ from typing import Protocol
 class CachedResponse:
     """One JSON response, stored once per thread version.
 
-    ``gzip`` is the same body compressed (None for small bodies, which are sent as they are), so a
-    hot thread is compressed once per change instead of once per reader. ``etag`` is the strong
-    validator of the identity body; the gzip representation's is derived from it (RFC 9110 8.8.3:
-    a different encoding is a different representation).
+    ``gzip`` and ``br`` are the same body compressed (None for small bodies, which are sent as they
+    are), so a hot thread is compressed once per change instead of once per reader. ``etag`` is the
+    strong validator of the identity body; each coding's is derived from it
+    (:func:`parley.web.encodings.tagged`: a different encoding is a different representation).
     """
 
     body: bytes
     etag: str
     gzip: bytes | None = None
+    br: bytes | None = None
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzip or b"") + len(self.etag)
+        return len(self.body) + len(self.gzip or b"") + len(self.br or b"") + len(self.etag)
 
-    @property
-    def gzip_etag(self) -> str:
-        return self.etag[:-1] + '-gz"'
+    def encoded(self, coding: str | None) -> bytes | None:
+        """The body in ``coding`` ("br", "gzip"), if stored; None for the identity body."""
+        if coding == "br":
+            return self.br
+        if coding == "gzip":
+            return self.gzip
+        return None
 
     def pack(self) -> bytes:
-        """Bytes for a shared store: three length-prefixed fields."""
+        """Bytes for a shared store: a format byte, then four length-prefixed fields (an absent
+        coding has length 0 and its flag bit clear)."""
         etag = self.etag.encode("ascii")
         gz = self.gzip if self.gzip is not None else b""
-        flag = 1 if self.gzip is not None else 0
-        return struct.pack("!BHII", flag, len(etag), len(self.body), len(gz)) + etag + self.body + gz
+        br = self.br if self.br is not None else b""
+        flags = _FORMAT | (_GZIP if self.gzip is not None else 0) | (_BR if self.br is not None else 0)
+        head = struct.pack(_HEAD, flags, len(etag), len(self.body), len(gz), len(br))
+        return head + etag + self.body + gz + br
 
     @classmethod
     def unpack(cls, data: bytes) -> CachedResponse:
-        """The inverse of :meth:`pack`; ``ValueError`` on anything else."""
-        head = struct.calcsize("!BHII")
-        if len(data) < head:
+        """The inverse of :meth:`pack`; ``ValueError`` on anything else (an entry of an older
+        format included: the caller rebuilds it)."""
+        size = struct.calcsize(_HEAD)
+        if len(data) < size:
             raise ValueError("truncated cache entry")
-        flag, n_etag, n_body, n_gz = struct.unpack_from("!BHII", data)
-        if len(data) != head + n_etag + n_body + n_gz:
+        flags, n_etag, n_body, n_gz, n_br = struct.unpack_from(_HEAD, data)
+        if flags & _FORMAT_MASK != _FORMAT or len(data) != size + n_etag + n_body + n_gz + n_br:
             raise ValueError("malformed cache entry")
-        etag = data[head : head + n_etag].decode("ascii")
-        body = data[head + n_etag : head + n_etag + n_body]
-        gz = data[head + n_etag + n_body :] if flag else None
-        return cls(body=body, etag=etag, gzip=gz)
+        at = size + n_etag
+        etag = data[size:at].decode("ascii")
+        body = data[at : at + n_body]
+        at += n_body
+        gz = data[at : at + n_gz] if flags & _GZIP else None
+        at += n_gz
+        br = data[at : at + n_br] if flags & _BR else None
+        return cls(body=body, etag=etag, gzip=gz, br=br)
+
+
+_HEAD = "!BHIII"  # flags, then the lengths of the ETag, the body, the gzip and the Brotli bytes
+_GZIP = 0x01
+_BR = 0x02
+_FORMAT_MASK = 0xF0
+_FORMAT = 0x20  # format 2 (format 1, before Brotli, had no format bits and a 13-byte head)
 
 
 class ResponseCache(Protocol):

@@ -52,6 +52,7 @@ from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import WRITE_TURN, RequestContext, context
+from parley.web.encodings import CODINGS, Coding, negotiate
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
 from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
@@ -206,7 +207,7 @@ async def list_comments(
                 p["statement_url"] = ctx.url(f"/statements/{token}") if token else None
             body["own_pending"] = pending
     if big:
-        entry = await run_in_threadpool(_encode, ctx, body)
+        entry = await run_in_threadpool(_encode, ctx, body, key is not None)
         return _store(ctx, key, entry, "thread", until)
     return _fresh(ctx, key, body, until=until)
 
@@ -269,19 +270,26 @@ def _build_whole_thread(
 ) -> CachedResponse:
     """An anonymous reader's whole thread, read and encoded (one trip to the thread pool)."""
     body["comments"] = _flat_comments(session, thread_id, None)
-    return _encode(ctx, body)
+    return _encode(ctx, body, shared=True)
 
 
-def _encode(ctx: RequestContext, body: Any) -> CachedResponse:
-    """``body`` as JSON, with its ETag and, when large enough, its compressed bytes."""
-    return make_entry(dumps(body), ctx.settings.compress_min_bytes)
+def _encode(ctx: RequestContext, body: Any, shared: bool) -> CachedResponse:
+    """``body`` as JSON, with its ETag and, when large enough, its compressed bytes: in every
+    coding offered when the entry is ``shared`` (cached for all readers), else only in the one this
+    request gets (a logged-in reader's view is made for one response)."""
+    settings = ctx.settings
+    offered: tuple[Coding, ...] = CODINGS if settings.compress_brotli else ("gzip",)
+    if not shared:
+        chosen = negotiate(ctx.request.headers.get("accept-encoding"), offered)
+        offered = (chosen,) if chosen is not None else ()
+    return make_entry(dumps(body), settings.compress_min_bytes, offered)
 
 
 def _fresh(
     ctx: RequestContext, key: str | None, body: Any, view: str = "thread", until: datetime | None = None
 ) -> Response:
     """Encode ``body``; store it under ``key`` when it is the anonymous view (``key`` set)."""
-    return _store(ctx, key, _encode(ctx, body), view, until)
+    return _store(ctx, key, _encode(ctx, body, key is not None), view, until)
 
 
 def _store(

@@ -2,8 +2,8 @@
 
 ``/embed.js`` keeps one URL across releases, so it is cached for an hour and revalidated with a
 strong ETag (a 304 costs a round trip, no body). ``/embed.<digest>.js`` names one exact build and is
-cached for a year (``immutable``). Both are sent gzipped when the browser accepts it, allow any
-origin to load them (``Access-Control-Allow-Origin: *``, ``Cross-Origin-Resource-Policy:
+cached for a year (``immutable``). Both are sent Brotli-compressed or gzipped, as the browser
+accepts, allow any origin to load them (``Access-Control-Allow-Origin: *``, ``Cross-Origin-Resource-Policy:
 cross-origin``) and carry no cookies.
 """
 
@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from parley import __version__
 from parley.embed.bundle import Bundle, bundle
 from parley.embed.cors import CorsMiddleware
+from parley.web.encodings import CODINGS, negotiate
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,15 +28,16 @@ def _etag_matches(header: str | None, b: Bundle) -> bool:
     if not header:
         return False
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or b.etag in tags or b.etag_gzip in tags
+    return "*" in tags or any(b.encoded(coding)[1] in tags for coding in (None, *CODINGS))
 
 
 def serve_bundle(request: Request, b: Bundle, cache_control: str) -> Response:
-    gzip_ok = "gzip" in request.headers.get("accept-encoding", "").lower()
+    coding = negotiate(request.headers.get("accept-encoding"))
+    body, etag = b.encoded(coding)
     headers = {
         "Cache-Control": cache_control,
-        # a strong tag per representation (identity and gzip bytes differ)
-        "ETag": b.etag_gzip if gzip_ok else b.etag,
+        # a strong tag per representation (identity, Brotli and gzip bytes differ)
+        "ETag": etag,
         "Vary": "Accept-Encoding",
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
@@ -43,10 +45,8 @@ def serve_bundle(request: Request, b: Bundle, cache_control: str) -> Response:
     }
     if _etag_matches(request.headers.get("if-none-match"), b):
         return Response(status_code=304, headers=headers)
-    body = b.body
-    if gzip_ok:
-        body = b.gzipped
-        headers["Content-Encoding"] = "gzip"
+    if coding is not None:
+        headers["Content-Encoding"] = coding
     return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 

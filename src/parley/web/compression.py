@@ -1,32 +1,29 @@
-"""gzip for large responses, as pure ASGI middleware.
+"""Brotli and gzip for large responses, as pure ASGI middleware.
 
-Starlette's ``GZipMiddleware`` would do, but it compresses what it should not here: it rewrites
-nothing for strong ETags (a gzip body under the identity body's ETag breaks conditional requests
-through caches) and it buffers event streams. This one:
+Starlette's ``GZipMiddleware`` would do for gzip, but it compresses what it should not here: it
+rewrites nothing for strong ETags (a gzip body under the identity body's ETag breaks conditional
+requests through caches) and it buffers event streams. This one:
 
-- compresses only when the client accepts gzip, the body is at least ``min_bytes``, the status is
-  200, and the media type is text-like (JSON, HTML, CSS, JavaScript, XML, plain text, metrics);
+- compresses only when the client accepts Brotli or gzip (:func:`parley.web.encodings.negotiate`:
+  the client's preference, Brotli on a tie), the body is at least ``min_bytes``, the status is 200,
+  and the media type is text-like (JSON, HTML, CSS, JavaScript, XML, plain text, metrics);
 - leaves alone responses that set ``Content-Encoding`` themselves (``/embed.js`` ships
-  pre-compressed; the cached thread views store their gzip once per thread version), that say
+  pre-compressed; the cached thread views store their codings once per thread version), that say
   ``Cache-Control: no-transform``, and ``text/event-stream`` (SSE must flush event by event);
 - compresses a streamed body chunk by chunk once it passes ``min_bytes`` (an audit export is
   never held in memory whole);
-- suffixes a strong ``ETag`` with ``-gz`` (a different representation) and adds
+- suffixes a strong ``ETag`` with ``-br`` or ``-gz`` (a different representation) and adds
   ``Vary: Accept-Encoding``.
-
-Brotli is not used: it needs another native dependency, and the CDN in front can re-encode.
 """
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley.cache.http import GZIP_LEVEL
+from parley.web.encodings import CODINGS, Coding, StreamEncoder, encode, negotiate, tagged
 
 _TYPES = (
     b"application/json",
@@ -43,29 +40,25 @@ _TYPES = (
 )
 
 
-def _accepts_gzip(headers: Headers) -> bool:
-    for part in headers.get("accept-encoding", "").split(","):
-        token, _, params = part.strip().partition(";")
-        if token.strip().lower() in ("gzip", "*"):
-            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
-
-
-class GzipMiddleware:
-    def __init__(self, app: ASGIApp, min_bytes: int = 1024) -> None:
+class CompressionMiddleware:
+    def __init__(self, app: ASGIApp, min_bytes: int = 1024, *, brotli: bool = True) -> None:
         self.app = app
         self.min_bytes = min_bytes
+        self.offered: tuple[Coding, ...] = CODINGS if brotli else ("gzip",)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _accepts_gzip(Headers(scope=scope)):
+        coding = None
+        if scope["type"] == "http":
+            coding = negotiate(Headers(scope=scope).get("accept-encoding"), self.offered)
+        if coding is None:
             await self.app(scope, receive, send)
             return
         start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False
-        stream: Any = None  # a zlib compressor once a streamed body turned out large
+        stream: StreamEncoder | None = None  # once a streamed body turned out large
 
-        async def gzip_send(message: Message) -> None:
+        async def compressing_send(message: Message) -> None:
             nonlocal start, passthrough, stream
             if passthrough:
                 await send(message)
@@ -83,26 +76,26 @@ class GzipMiddleware:
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if stream is not None:  # streaming: compress chunk by chunk, never hold the whole body
-                out = stream.compress(body) + (b"" if more else stream.flush())
+                out = stream.chunk(body, last=not more)
                 await send({"type": "http.response.body", "body": out, "more_body": more})
                 return
             if not more and not chunks:
-                await self._finish(send, start, body)
+                await self._finish(send, start, body, coding)
                 return
             chunks.append(body)
             if sum(map(len, chunks)) >= self.min_bytes:  # large and still coming: stream it out
-                stream = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-                headers = self._encoded_headers(start)
+                stream = StreamEncoder(coding)
+                headers = self._encoded_headers(start, coding)
                 del headers["content-length"]
                 await send({**start, "headers": headers.raw})
-                out = stream.compress(b"".join(chunks)) + (b"" if more else stream.flush())
+                out = stream.chunk(b"".join(chunks), last=not more)
                 chunks.clear()
                 await send({"type": "http.response.body", "body": out, "more_body": more})
                 return
             if not more:
-                await self._finish(send, start, b"".join(chunks))
+                await self._finish(send, start, b"".join(chunks), coding)
 
-        await self.app(scope, receive, gzip_send)
+        await self.app(scope, receive, compressing_send)
 
     def _eligible(self, message: Message) -> bool:
         if message["status"] != 200:
@@ -119,12 +112,12 @@ class GzipMiddleware:
         return ctype in _TYPES
 
     @staticmethod
-    def _encoded_headers(start: Message) -> MutableHeaders:
+    def _encoded_headers(start: Message, coding: Coding) -> MutableHeaders:
         headers = MutableHeaders(raw=list(start.get("headers", [])))
-        headers["Content-Encoding"] = "gzip"
+        headers["Content-Encoding"] = coding
         etag = headers.get("etag")
-        if etag and etag.endswith('"') and not etag.startswith("W/"):
-            headers["ETag"] = etag[:-1] + '-gz"'
+        if etag:
+            headers["ETag"] = tagged(etag, coding)
         vary = headers.get("vary")
         if vary is None:
             headers["Vary"] = "Accept-Encoding"
@@ -132,14 +125,14 @@ class GzipMiddleware:
             headers["Vary"] = vary + ", Accept-Encoding"
         return headers
 
-    async def _finish(self, send: Send, start: Message, body: bytes) -> None:
+    async def _finish(self, send: Send, start: Message, body: bytes, coding: Coding) -> None:
         """A body that came whole (or small): compress it in one go if it is large enough."""
         if len(body) < self.min_bytes:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        body = gzip.compress(body, GZIP_LEVEL)
-        headers = self._encoded_headers(start)
+        body = encode(body, coding)
+        headers = self._encoded_headers(start, coding)
         headers["Content-Length"] = str(len(body))
         out: dict[str, Any] = {**start, "headers": headers.raw}
         await send(out)

@@ -27,14 +27,14 @@ def cache(request: pytest.FixtureRequest) -> Iterator[ResponseCache]:
     store.close()
 
 
-def entry(text: str, gz: bytes | None = None) -> CachedResponse:
-    return CachedResponse(body=text.encode(), etag=f'"{text}"', gzip=gz)
+def entry(text: str, gz: bytes | None = None, br: bytes | None = None) -> CachedResponse:
+    return CachedResponse(body=text.encode(), etag=f'"{text}"', gzip=gz, br=br)
 
 
 def test_miss_then_hit(cache: ResponseCache) -> None:
     assert cache.get("thread:a") is None
-    cache.set("thread:a", entry("eins", b"\x1f\x8bzip"))
-    assert cache.get("thread:a") == entry("eins", b"\x1f\x8bzip")
+    cache.set("thread:a", entry("eins", b"\x1f\x8bzip", b"\x0bbrotli"))
+    assert cache.get("thread:a") == entry("eins", b"\x1f\x8bzip", b"\x0bbrotli")
     assert cache.get("thread:b") is None
 
 
@@ -46,12 +46,13 @@ def test_overwrite_and_clear(cache: ResponseCache) -> None:
     assert cache.get("k") is None
 
 
-def test_empty_bodies_and_no_gzip_survive(cache: ResponseCache) -> None:
+def test_empty_bodies_and_no_codings_survive(cache: ResponseCache) -> None:
     cache.set("leer", CachedResponse(body=b"", etag='"e"', gzip=None))
     got = cache.get("leer")
     assert got is not None
     assert got.body == b""
     assert got.gzip is None
+    assert got.br is None
 
 
 def test_ping(cache: ResponseCache) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import gzip
 
+import brotli
 import pytest
 from starlette.requests import Request
 
 from parley.cache.http import (
-    accepts_gzip,
     cache_control,
     cache_key,
     has_credentials,
     if_none_match,
     make_entry,
+    plan,
 )
 from parley.config import Settings
 
@@ -35,28 +36,70 @@ def test_keys_are_short_stable_and_change_with_any_part() -> None:
 def test_entries_compress_only_when_large() -> None:
     small = make_entry(b"{}", 1024)
     assert small.gzip is None
+    assert small.br is None
     big = make_entry(b'{"x": "' + b"a" * 5000 + b'"}', 1024)
     assert big.gzip is not None
+    assert big.br is not None
     assert gzip.decompress(big.gzip) == big.body
+    assert brotli.decompress(big.br) == big.body
     assert big.etag != make_entry(b"{}", 1024).etag
     assert make_entry(big.body, 1024) == big  # deterministic (mtime 0): instances agree on ETags
+    assert make_entry(big.body, 1024, ("gzip",)).br is None
+
+
+BIG = make_entry(b'{"comments": "' + b"ein Kommentar " * 400 + b'"}', 1024)
 
 
 @pytest.mark.parametrize(
-    ("header", "expected"),
+    ("accept", "coding"),
     [
-        ("gzip", True),
-        ("gzip, deflate, br", True),
-        ("br;q=1.0, gzip;q=0.8", True),
-        ("gzip;q=0", False),
-        ("identity", False),
-        ("*", True),
-        ("gzip;q=abc", False),
-        ("", False),
+        ("gzip, deflate, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("gzip;q=0", None),
+        ("", None),
+        ("identity", None),
+        ("*", "br"),
+        ("*;q=0.5, br;q=0", "gzip"),
     ],
 )
-def test_accepts_gzip(header: str, expected: bool) -> None:
-    assert accepts_gzip(request(accept_encoding=header)) is expected
+def test_plan_sends_the_coding_the_client_prefers(accept: str, coding: str | None) -> None:
+    status, body, headers = plan(
+        BIG, Settings(), accept_encoding=accept, if_none_match_header=None, public=True
+    )
+    assert status == 200
+    assert body is not None
+    assert headers.get("Content-Encoding") == coding
+    decoded = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[coding](body)
+    assert decoded == BIG.body
+    suffix = {"br": '-br"', "gzip": '-gz"', None: '"'}[coding]
+    assert headers["ETag"].endswith(suffix)
+    assert headers["ETag"].startswith(BIG.etag[:-1])
+    assert "Accept-Encoding" in headers["Vary"]
+
+
+def test_plan_answers_304_for_any_representations_tag() -> None:
+    for tag in (BIG.etag, BIG.etag[:-1] + '-gz"', BIG.etag[:-1] + '-br"'):
+        status, body, headers = plan(
+            BIG, Settings(), accept_encoding="br", if_none_match_header=tag, public=True
+        )
+        assert (status, body) == (304, None)
+        assert headers["ETag"] == BIG.etag[:-1] + '-br"'  # the tag of what this client would get
+    status, _, _ = plan(BIG, Settings(), accept_encoding="br", if_none_match_header='"other"', public=True)
+    assert status == 200
+
+
+def test_plan_offers_only_what_the_entry_stores() -> None:
+    gzip_only = make_entry(BIG.body, 1024, ("gzip",))
+    _, body, headers = plan(
+        gzip_only, Settings(), accept_encoding="br, gzip", if_none_match_header=None, public=True
+    )
+    assert headers["Content-Encoding"] == "gzip"
+    assert body == gzip_only.gzip
+    _, body, headers = plan(
+        gzip_only, Settings(), accept_encoding="br", if_none_match_header=None, public=True
+    )
+    assert "Content-Encoding" not in headers
+    assert body == gzip_only.body
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from parley.cache.interfaces import CachedResponse
@@ -59,9 +61,17 @@ def test_entries_expire() -> None:
 
 
 @pytest.mark.parametrize("gz", [None, b"", b"\x1f\x8b" + b"z" * 50])
-def test_pack_round_trip(gz: bytes | None) -> None:
-    value = CachedResponse(body=b'{"comments":[]}', etag='"abc"', gzip=gz)
+@pytest.mark.parametrize("br", [None, b"", b"\x8b" + b"y" * 30])
+def test_pack_round_trip(gz: bytes | None, br: bytes | None) -> None:
+    value = CachedResponse(body=b'{"comments":[]}', etag='"abc"', gzip=gz, br=br)
     assert CachedResponse.unpack(value.pack()) == value
+
+
+def test_unpack_refuses_the_format_before_brotli() -> None:
+    """An entry a Parley before Brotli left in Redis is a miss (rebuilt), not a wrong answer."""
+    old = struct.pack("!BHII", 1, 5, 2, 3) + b'"abc"' + b"{}" + b"gzz"
+    with pytest.raises(ValueError, match="entry"):
+        CachedResponse.unpack(old)
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x01", b"not a cache entry at all", b"\x00\x00\x05" + b"\x00" * 20])
@@ -70,6 +80,9 @@ def test_unpack_refuses_junk(junk: bytes) -> None:
         CachedResponse.unpack(junk)
 
 
-def test_gzip_etag_is_a_different_strong_tag() -> None:
-    value = CachedResponse(body=b"x", etag='"abc"')
-    assert value.gzip_etag == '"abc-gz"'
+def test_size_counts_every_representation() -> None:
+    value = CachedResponse(body=b"x" * 10, etag='"abc"', gzip=b"g" * 4, br=b"b" * 3)
+    assert value.size == 10 + 4 + 3 + 5
+    assert value.encoded("br") == b"bbb"
+    assert value.encoded("gzip") == b"gggg"
+    assert value.encoded(None) is None

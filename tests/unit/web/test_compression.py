@@ -1,18 +1,21 @@
-"""The gzip middleware: large text-like 200s only; never event streams, pre-compressed bodies or
-``no-transform``; a strong ETag gets the ``-gz`` suffix; Vary names Accept-Encoding."""
+"""The compression middleware: Brotli or gzip, as the client prefers; large text-like 200s only;
+never event streams, pre-compressed bodies or ``no-transform``; a strong ETag gets the ``-br`` or
+``-gz`` suffix; Vary names Accept-Encoding."""
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import AsyncIterator
 
+import brotli
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from parley.web.compression import GzipMiddleware
+from parley.web.compression import CompressionMiddleware
 
 BIG = b'{"text": "' + b"Kommentar " * 300 + b'"}'
 
@@ -61,26 +64,27 @@ async def tiny_stream(request: Request) -> StreamingResponse:
     return StreamingResponse(stream(), media_type="text/plain")
 
 
-app = GzipMiddleware(
-    Starlette(
-        routes=[
-            Route("/big", big),
-            Route("/small", small),
-            Route("/pre", precompressed),
-            Route("/nt", no_transform),
-            Route("/img", image),
-            Route("/sse", events),
-            Route("/csv", chunked),
-            Route("/tiny-stream", tiny_stream),
-        ]
-    ),
-    min_bytes=1024,
+ROUTES = Starlette(
+    routes=[
+        Route("/big", big),
+        Route("/small", small),
+        Route("/pre", precompressed),
+        Route("/nt", no_transform),
+        Route("/img", image),
+        Route("/sse", events),
+        Route("/csv", chunked),
+        Route("/tiny-stream", tiny_stream),
+    ]
 )
+app = CompressionMiddleware(ROUTES, min_bytes=1024)
 GZ = {"Accept-Encoding": "gzip"}
+BR = {"Accept-Encoding": "gzip, deflate, br"}
 
 
-def raw(path: str, headers: dict[str, str] | None = None) -> tuple[dict[str, str], bytes]:
-    with TestClient(app).stream("GET", path, headers=headers or GZ) as r:
+def raw(
+    path: str, headers: dict[str, str] | None = None, server: object = app
+) -> tuple[dict[str, str], bytes]:
+    with TestClient(server).stream("GET", path, headers=headers or GZ) as r:  # type: ignore[arg-type]
         return dict(r.headers), b"".join(r.iter_raw())
 
 
@@ -125,3 +129,32 @@ def test_streamed_small_bodies_are_left_alone() -> None:
     headers, body = raw("/tiny-stream")
     assert "content-encoding" not in headers
     assert body == b"ab"
+
+
+def test_brotli_when_the_client_prefers_it() -> None:
+    headers, body = raw("/big", BR)
+    assert headers["content-encoding"] == "br"
+    assert brotli.decompress(body) == BIG
+    assert headers["content-length"] == str(len(body))
+    assert headers["etag"] == '"v1-br"'
+    assert headers["vary"] == "Origin, Accept-Encoding"
+    headers, body = raw("/big", {"Accept-Encoding": "br;q=0.4, gzip;q=0.9"})
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == BIG
+
+
+def test_streamed_large_bodies_in_brotli() -> None:
+    headers, body = raw("/csv", BR)
+    assert headers["content-encoding"] == "br"
+    assert "content-length" not in headers
+    assert brotli.decompress(body) == BIG * 4
+
+
+@pytest.mark.parametrize("path", ["/big", "/csv"])
+def test_gzip_only_when_brotli_is_off(path: str) -> None:
+    gzip_only = CompressionMiddleware(ROUTES, min_bytes=1024, brotli=False)
+    headers, body = raw(path, BR, gzip_only)
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body).startswith(BIG)
+    headers, body = raw(path, {"Accept-Encoding": "br"}, gzip_only)
+    assert "content-encoding" not in headers
