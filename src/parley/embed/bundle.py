@@ -31,8 +31,8 @@ _CSS_SPACE = re.compile(r"\s*([{}:;,>])\s*")
 class Bundle:
     body: bytes
     gzipped: bytes
+    brotli: bytes
     digest: str  # hex sha256 of body, first 16 characters
-    brotli: bytes = b""
 
     @property
     def etag(self) -> str:

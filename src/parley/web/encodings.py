@@ -1,10 +1,11 @@
 """Content codings: which one a client gets (``Accept-Encoding``), and how each is made.
 
-Parley sends Brotli (``br``) or gzip. Brotli makes thread JSON smaller than gzip at about the same
-CPU (quality 5 against gzip's level 6; figures in docs/performance.md "Brotli"), and browsers ask
-for it over HTTPS; gzip stays for everything else (plain HTTP, older clients, many CDNs' origin
-fetches). Every representation has its own strong ETag: the identity one's with ``-gz`` or ``-br``
-before the closing quote (RFC 9110 8.8.3: a different encoding is a different representation).
+Parley sends Brotli (``br``) or gzip. Brotli makes thread JSON smaller than gzip at comparable CPU
+(quality 5 against gzip's level 6: 4 % smaller on a page, more on long threads; docs/performance.md
+"Brotli and gzip on Parley's JSON", decision 0010), and browsers ask for it over HTTPS; gzip stays
+for everything else (plain HTTP, older clients, many CDNs' origin fetches). Every representation
+has its own strong ETag: the identity one's with ``-gz`` or ``-br`` before the closing quote
+(RFC 9110 8.8.3: a different encoding is a different representation).
 
 Used by the response cache (:mod:`parley.cache.http`, which stores each coding once per thread
 version), the compression middleware (:mod:`parley.web.compression`) and the widget's bundle.
@@ -101,7 +102,6 @@ class StreamEncoder:
     """Compresses a body chunk by chunk as it streams out (never held whole)."""
 
     def __init__(self, coding: Coding) -> None:
-        self.coding = coding
         self._br: brotli.Compressor | None = None
         self._gz: zlib._Compress | None = None
         if coding == "br":
