@@ -40,17 +40,15 @@ from bench_api import (
     PAGE_TPL,
     POST_TPL,
     Subscribers,
-    alternated,
     clean_up,
     cpu_ms,
     fetch,
-    in_turn,
     mix_file,
     serve_fresh,
     wait_idle,
     wrk,
 )
-from bench_post_http import settings_variants
+from bench_post_http import variant_runs
 
 
 def seed_thread(url: str, tmp: Path, comments: int) -> str:
@@ -123,27 +121,21 @@ def main() -> None:
     p.add_argument("--comments", type=int, default=2000, help="comments seeded into the thread")
     p.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE[|VALUE…]")
     args = p.parse_args()
-    variants = settings_variants(args.setting)
     rates: dict[str, list[float]] = {}
     tails: dict[str, list[float]] = {}
-    for round_no, rev, src, tmp in alternated(args.compare.split(","), args.rounds, "bench-mix-"):
-        for i, (label, settings) in in_turn(list(enumerate(variants)), round_no - 1):
-            name = f"{rev} {label}".strip()
-            data_dir = tmp / f"variant{i}"
-            data_dir.mkdir()
-            r = measure(src, data_dir, args, settings)
-            if "rps" not in r:
-                print(f"round {round_no} {name}: wrk failed: {r}", flush=True)
-                continue
-            rates.setdefault(name, []).append(r["rps"])
-            tails.setdefault(name, []).append(r["p99_ms"])
-            sse = r["sse"]
-            print(
-                f"round {round_no} {name}: {r['rps']} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
-                f"errors {r['errors']}, {r.get('cpu_ms_per_request', 0):.2f} ms server CPU per request, "
-                f"SSE {json.dumps(sse)}",
-                flush=True,
-            )
+    for round_no, name, src, data_dir, settings in variant_runs(args, "bench-mix-"):
+        r = measure(src, data_dir, args, settings)
+        if "rps" not in r:
+            print(f"round {round_no} {name}: wrk failed: {r}", flush=True)
+            continue
+        rates.setdefault(name, []).append(r["rps"])
+        tails.setdefault(name, []).append(r["p99_ms"])
+        print(
+            f"round {round_no} {name}: {r['rps']} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"errors {r['errors']}, {r.get('cpu_ms_per_request', 0):.2f} ms server CPU per request, "
+            f"SSE {json.dumps(r['sse'])}",
+            flush=True,
+        )
     for name, values in rates.items():
         print(
             f"{name}: median {statistics.median(values):.1f} req/s, p99 median "

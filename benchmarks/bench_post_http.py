@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,28 +110,36 @@ def main() -> None:
         "variant of every revision, alternated like the revisions (repeatable)",
     )
     args = p.parse_args()
-    revs = args.compare.split(",")
-    variants = settings_variants(args.setting)
     rates: dict[str, list[float]] = {}
-    for round_no, rev, src, tmp in alternated(revs, args.rounds, "bench-post-http-"):
-        for i, (label, settings) in in_turn(list(enumerate(variants)), round_no - 1):
-            name = f"{rev} {label}".strip()
-            data_dir = tmp / f"variant{i}"
-            data_dir.mkdir()
-            r = measure(src, data_dir, args.conns, args.seconds, args.workers, args.db, settings)
-            if "rps" not in r:
-                print(f"round {round_no} {name}: wrk failed: {r}", flush=True)
-                continue
-            rates.setdefault(name, []).append(r["rps"])
-            print(
-                f"round {round_no} {name}: {r['rps']} req/s, "
-                f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
-                f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
-                f"errors {r['errors']}",
-                flush=True,
-            )
+    for round_no, name, src, data_dir, settings in variant_runs(args, "bench-post-http-"):
+        r = measure(src, data_dir, args.conns, args.seconds, args.workers, args.db, settings)
+        if "rps" not in r:
+            print(f"round {round_no} {name}: wrk failed: {r}", flush=True)
+            continue
+        rates.setdefault(name, []).append(r["rps"])
+        print(
+            f"round {round_no} {name}: {r['rps']} req/s, "
+            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
+            f"errors {r['errors']}",
+            flush=True,
+        )
     for name, values in rates.items():
         print(f"{name}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
+
+
+def variant_runs(
+    args: argparse.Namespace, prefix: str
+) -> Iterator[tuple[int, str, Path | None, Path, dict[str, str]]]:
+    """``(round, name, src, data directory, PARLEY_* settings)`` for every revision of
+    ``args.compare`` and every variant of ``args.setting`` in every one of ``args.rounds``,
+    revisions and variants alternated A B, B A (:func:`bench_api.alternated`)."""
+    variants = settings_variants(args.setting)
+    for round_no, rev, src, tmp in alternated(args.compare.split(","), args.rounds, prefix):
+        for i, (label, settings) in in_turn(list(enumerate(variants)), round_no - 1):
+            data_dir = tmp / f"variant{i}"
+            data_dir.mkdir()
+            yield round_no, f"{rev} {label}".strip(), src, data_dir, settings
 
 
 def settings_variants(given: list[str]) -> list[tuple[str, dict[str, str]]]:
