@@ -379,26 +379,29 @@ class Subscribers:
         }
 
 
-def mix_file(path: Path, thread: str, count: int, write_share: float) -> None:
+def mix_file(path: Path, thread: str | list[str], count: int, write_share: float) -> None:
     """Request lines for mix.lua: first pages of ``thread`` and, ``write_share`` of them spread
-    evenly, new top-level comments to it (texts and authors as seed.py makes them)."""
+    evenly, new top-level comments to it (texts and authors as seed.py makes them). Several
+    threads: reads go to them in turn, and so do writes (counted apart, so every thread gets its
+    share of both whatever the write share)."""
     import seed  # ../shared/bench/seed.py (standard library only)
 
     rng = random.Random(7)
-    page = seed.render_url(PAGE_TPL, thread)
-    post = seed.render_url(POST_TPL, thread)
+    keys = [thread] if isinstance(thread, str) else thread
     every = round(1 / write_share)
     with path.open("w") as fh:
         for n in range(count):
+            writes = n // every
             if n % every == every - 1:
+                key = keys[writes % len(keys)]
                 name, email = seed.author(rng, 500)
                 body = json.dumps(
                     {"body": f"{seed.make_text(rng)} ({n})", "author_name": name, "email": email},
                     ensure_ascii=False,
                 )
-                fh.write(f"POST\t{post}\t{body}\n")
+                fh.write(f"POST\t{seed.render_url(POST_TPL, key)}\t{body}\n")
             else:
-                fh.write(f"GET\t{page}\n")
+                fh.write(f"GET\t{seed.render_url(PAGE_TPL, keys[(n - writes) % len(keys)])}\n")
 
 
 def fetch(port: int, path: str) -> bytes:

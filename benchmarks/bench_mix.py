@@ -18,6 +18,9 @@ tree) and ``--setting`` variants are alternated A B, B A, … as in ``bench_post
 
 The thread has 2,000 comments by default (``make bench`` mixes on its 10,000-comment thread; a
 first page costs the same either way, keyset pagination, and seeding takes a fifth of the time).
+``--threads N`` spreads the comments, the reads and the writes over N threads in turn — a site with
+many articles read at once, where one thread's rebuild after a write can hold up readers of the
+others (the SSE readers then hear the first thread's share of the events).
 Not part of the test suite.
 """
 
@@ -51,9 +54,10 @@ from bench_api import (
 from bench_post_http import variant_runs
 
 
-def seed_thread(url: str, tmp: Path, comments: int) -> str:
-    """One thread of ``comments`` comments, posted through the API; its key."""
-    threads = tmp / "threads.json"
+def seed_thread(url: str, tmp: Path, comments: int, prefix: str = "mix", seed: int = 1) -> str:
+    """One thread of ``comments`` comments, posted through the API; its key. Threads seeded with
+    the same ``seed`` get the same texts — which the copy phase holds as copies."""
+    threads = tmp / f"{prefix}.json"
     subprocess.run(
         [
             sys.executable,
@@ -70,7 +74,9 @@ def seed_thread(url: str, tmp: Path, comments: int) -> str:
             "--id-field",
             "comment.id",
             "--prefix",
-            "mix",
+            prefix,
+            "--seed",
+            str(seed),
             "--sizes",
             str(comments),
             "--map",
@@ -91,13 +97,16 @@ def measure(
     try:
         assert server.proc is not None
         pid = server.proc.pid
-        thread = seed_thread(server.url, tmp, args.comments)
+        per_thread = max(1, args.comments // args.threads)
+        keys = [seed_thread(server.url, tmp, per_thread, f"mix{i}", seed=i + 1) for i in range(args.threads)]
         reqs = tmp / "mix.req"
-        mix_file(reqs, thread, 20000, 0.05)
+        mix_file(reqs, keys, 20000, 0.05)
         wait_idle(pid)
+        thread = keys[0]  # the SSE readers listen to the first thread
         subs = Subscribers(server.port, seed.render_url("/api/v1/threads/{thread}/events", thread), args.sse)
         subs.start()
-        fetch(server.port, seed.render_url(PAGE_TPL, thread))
+        for key in keys:
+            fetch(server.port, seed.render_url(PAGE_TPL, key))
         cpu0 = cpu_ms(pid)
         result = wrk(server.url + "/", args.conns, args.seconds, MIX_LUA, str(reqs))
         cpu1 = cpu_ms(pid)
@@ -118,7 +127,13 @@ def main() -> None:
     p.add_argument("--conns", type=int, default=64)
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--sse", type=int, default=50, help="SSE readers of the thread during the mix")
-    p.add_argument("--comments", type=int, default=2000, help="comments seeded into the thread")
+    p.add_argument("--comments", type=int, default=2000, help="comments seeded, spread over the threads")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads read and written in turn (a site's many articles; the SSE readers listen to the first)",
+    )
     p.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE[|VALUE…]")
     args = p.parse_args()
     rates: dict[str, list[float]] = {}
