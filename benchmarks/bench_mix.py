@@ -51,7 +51,7 @@ from bench_api import (
     wait_idle,
     wrk,
 )
-from bench_post_http import variant_runs
+from bench_post_http import variant_arguments, variant_runs
 
 
 def seed_thread(url: str, tmp: Path, comments: int, prefix: str = "mix", seed: int = 1) -> str:
@@ -120,10 +120,7 @@ def measure(
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--compare", default="HEAD,worktree", help="comma-separated git revisions or 'worktree'")
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    p.add_argument("--workers", type=int, default=2)
+    variant_arguments(p)
     p.add_argument("--conns", type=int, default=64)
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--sse", type=int, default=50, help="SSE readers of the thread during the mix")
@@ -134,7 +131,6 @@ def main() -> None:
         default=1,
         help="threads read and written in turn (a site's many articles; the SSE readers listen to the first)",
     )
-    p.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE[|VALUE…]")
     args = p.parse_args()
     rates: dict[str, list[float]] = {}
     tails: dict[str, list[float]] = {}

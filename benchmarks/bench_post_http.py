@@ -95,20 +95,9 @@ def measure(
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--compare", default="HEAD,worktree", help="comma-separated git revisions or 'worktree'")
-    p.add_argument("--rounds", type=int, default=2)
+    variant_arguments(p)
     p.add_argument("--conns", type=int, default=16)
     p.add_argument("--seconds", type=float, default=6)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    p.add_argument(
-        "--setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE[|VALUE…]",
-        help="a server setting (PARLEY_NAME); with several values separated by '|', each value is a "
-        "variant of every revision, alternated like the revisions (repeatable)",
-    )
     args = p.parse_args()
     rates: dict[str, list[float]] = {}
     for round_no, name, src, data_dir, settings in variant_runs(args, "bench-post-http-"):
@@ -126,6 +115,23 @@ def main() -> None:
         )
     for name, values in rates.items():
         print(f"{name}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
+
+
+def variant_arguments(p: argparse.ArgumentParser) -> None:
+    """What :func:`variant_runs` reads: ``--compare``, ``--rounds``, ``--setting``; and the server's
+    ``--workers`` and ``--db``."""
+    p.add_argument("--compare", default="HEAD,worktree", help="comma-separated git revisions or 'worktree'")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[|VALUE…]",
+        help="a server setting (PARLEY_NAME); with several values separated by '|', each value is a "
+        "variant of every revision, alternated like the revisions (repeatable)",
+    )
 
 
 def variant_runs(

@@ -117,8 +117,9 @@ def plan(
         "Cache-Control": cache_control(settings, public=public),
         "Vary": VARY_PUBLIC if public else VARY_PRIVATE,
     }
-    tags = (entry.etag, tagged(entry.etag, "gzip"), tagged(entry.etag, "br"))
-    if none_match(if_none_match_header, tags):
+    if if_none_match_header and none_match(
+        if_none_match_header, (entry.etag, tagged(entry.etag, "gzip"), tagged(entry.etag, "br"))
+    ):
         return 304, None, out
     encoded = entry.encoded(coding)
     if coding is not None and encoded is not None:

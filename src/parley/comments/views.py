@@ -52,7 +52,7 @@ from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import WRITE_TURN, RequestContext, context
-from parley.web.encodings import CODINGS, Coding, negotiate
+from parley.web.encodings import negotiate, offered
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
 from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
@@ -278,11 +278,11 @@ def _encode(ctx: RequestContext, body: Any, shared: bool) -> CachedResponse:
     coding offered when the entry is ``shared`` (cached for all readers), else only in the one this
     request gets (a logged-in reader's view is made for one response)."""
     settings = ctx.settings
-    offered: tuple[Coding, ...] = CODINGS if settings.compress_brotli else ("gzip",)
+    codings = offered(settings.compress_brotli)
     if not shared:
-        chosen = negotiate(ctx.request.headers.get("accept-encoding"), offered)
-        offered = (chosen,) if chosen is not None else ()
-    return make_entry(dumps(body), settings.compress_min_bytes, offered)
+        chosen = negotiate(ctx.request.headers.get("accept-encoding"), codings)
+        codings = (chosen,) if chosen is not None else ()
+    return make_entry(dumps(body), settings.compress_min_bytes, codings)
 
 
 def _fresh(

@@ -38,16 +38,12 @@ class Bundle:
     def etag(self) -> str:
         return f'"{self.digest}"'
 
-    @property
-    def etag_gzip(self) -> str:
-        return tagged(self.etag, "gzip")
-
     def encoded(self, coding: Coding | None) -> tuple[bytes, str]:
         """The body and its strong ETag in ``coding`` (None: identity)."""
         if coding == "br":
             return self.brotli, tagged(self.etag, "br")
         if coding == "gzip":
-            return self.gzipped, self.etag_gzip
+            return self.gzipped, tagged(self.etag, "gzip")
         return self.body, self.etag
 
     @property

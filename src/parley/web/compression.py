@@ -23,7 +23,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley.web.encodings import CODINGS, Coding, StreamEncoder, encode, negotiate, tagged
+from parley.web.encodings import Coding, StreamEncoder, encode, negotiate, offered, tagged
 
 _TYPES = (
     b"application/json",
@@ -44,7 +44,7 @@ class CompressionMiddleware:
     def __init__(self, app: ASGIApp, min_bytes: int = 1024, *, brotli: bool = True) -> None:
         self.app = app
         self.min_bytes = min_bytes
-        self.offered: tuple[Coding, ...] = CODINGS if brotli else ("gzip",)
+        self.offered = offered(brotli)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         coding = None

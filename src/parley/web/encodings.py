@@ -28,6 +28,11 @@ BROTLI_STREAM_QUALITY = 4  # a body compressed as it streams (exports): the chea
 SUFFIX: dict[Coding, str] = {"br": "-br", "gzip": "-gz"}
 
 
+def offered(brotli: bool) -> tuple[Coding, ...]:
+    """The codings Parley offers, in its order of preference (``settings.compress_brotli``)."""
+    return CODINGS if brotli else ("gzip",)
+
+
 def qualities(accept_encoding: str) -> dict[str, float]:
     """``Accept-Encoding`` as ``{coding: q}`` (lower-case; ``x-gzip`` counts as ``gzip``). A
     malformed ``q`` counts as 0, as a client that sends one cannot be said to accept the coding."""
