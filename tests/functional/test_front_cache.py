@@ -228,3 +228,72 @@ def test_comment_counts_are_answered_by_the_front_until_a_write(
         assert reads[0] == 1
     assert after.json()["counts"] == {"liste-a": 3, "liste-b": 2, "liste-leer": 0}
     assert after.headers["etag"] != first.headers["etag"]
+
+
+def test_a_write_to_one_thread_keeps_the_answers_for_the_others(
+    app: FastAPI, client: TestClient, db: Database, settings: Settings
+) -> None:
+    """The change stamp has a slot per thread: a comment under one article sends only that article's
+    readers back to the database. A change every thread may show (a rename) still reaches all."""
+    clock = app.state.registry.clock
+    created = post(client, "nachbar", "Ich schreibe nebenan.").json()
+    [root] = make_comments(db, clock, "hier", 1)
+    here, there = URL.format("hier"), URL.format("nachbar")
+    replies, one = f"/api/v1/comments/{root}/replies", f"/api/v1/comments/{root}"
+    voter = post(client, "anderswo", "Eine Stimme von anderswo.").json()["session"]["token"]
+
+    def write_here() -> Iterator[str]:
+        """Writes to "hier", each followed by its name."""
+        assert post(client, "hier", "Noch einer.").status_code == 201
+        yield "a comment"
+        assert post(client, "hier", "Eine Antwort.", parent_id=root).status_code == 201
+        yield "a reply"
+        r = client.put(f"/api/v1/comments/{root}/vote", json={"value": 1}, headers=bearer(voter))
+        assert r.status_code == 200, r.text
+        yield "a vote"
+        other = Database(settings)
+        try:
+            make_comments(other, clock, "hier", 1, text="Von einem anderen Prozess.")
+        finally:
+            other.dispose()
+        yield "a comment by another process"
+
+    for path in (here, there, replies, one):
+        get(client, path)
+    seen = get(client, here).json()["comments"]
+    for what in write_here():
+        with counting_reads(db) as reads:
+            get(client, there)
+            assert reads[0] == 0, f"{what} here sent the other thread's readers to the database"
+            now = get(client, here).json()["comments"]
+            get(client, replies)
+            get(client, one)
+            assert reads[0] == 3, f"{what} was not seen here"
+        assert now != seen
+        seen = now
+    assert get(client, one).json()["up"] == 1
+    assert len(get(client, replies).json()["comments"]) == 1
+    r = client.patch("/api/v1/me", json={"name": "Umbenannt"}, headers=bearer(created["session"]["token"]))
+    assert r.status_code == 200, r.text
+    with counting_reads(db) as reads:
+        assert get(client, there).json()["comments"][0]["author"]["name"] == "Umbenannt"
+        get(client, here)
+        assert reads[0] == 2, "a rename is a change for every thread"
+
+
+def test_counts_follow_writes_to_their_threads_and_new_threads_only(
+    app: FastAPI, client: TestClient, db: Database
+) -> None:
+    clock = app.state.registry.clock
+    make_comments(db, clock, "gezaehlt", 2)
+    make_comments(db, clock, "nicht-gezaehlt", 1)
+    path = "/api/v1/counts?threads=gezaehlt,noch-leer"
+    assert get(client, path).json()["counts"] == {"gezaehlt": 2, "noch-leer": 0}
+    assert post(client, "nicht-gezaehlt", "Zählt hier nicht.").status_code == 201
+    with counting_reads(db) as reads:
+        get(client, path)
+        assert reads[0] == 0
+    assert post(client, "gezaehlt", "Zählt.").status_code == 201
+    assert get(client, path).json()["counts"] == {"gezaehlt": 3, "noch-leer": 0}
+    assert post(client, "noch-leer", "Der erste hier.").status_code == 201  # a new thread: everybody's
+    assert get(client, path).json()["counts"] == {"gezaehlt": 3, "noch-leer": 1}

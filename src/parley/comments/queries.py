@@ -410,15 +410,16 @@ def own_pending(session: Session, account_id: int | None, thread_id: int) -> lis
     return list(session.execute(stmt))
 
 
-def counts(session: Session, site_id: int, keys: Sequence[str]) -> dict[str, int]:
-    found = dict(
-        session.execute(
-            select(Thread.key, Thread.comment_count).where(
-                Thread.site_id == site_id, Thread.key.in_(list(keys))
-            )
-        ).all()
-    )
-    return {k: int(found.get(k, 0)) for k in keys}
+def counts(session: Session, site_id: int, keys: Sequence[str]) -> tuple[dict[str, int], list[int]]:
+    """Published comments per thread key (0 for a thread that does not exist), and the ids of the
+    threads that do."""
+    rows = session.execute(
+        select(Thread.key, Thread.comment_count, Thread.id).where(
+            Thread.site_id == site_id, Thread.key.in_(list(keys))
+        )
+    ).all()
+    found = {key: count for key, count, _ in rows}
+    return {k: int(found.get(k, 0)) for k in keys}, [thread_id for _, _, thread_id in rows]
 
 
 def latest_statements(

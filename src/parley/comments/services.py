@@ -26,6 +26,7 @@ from parley.comments.errors import (
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
 from parley.comments.threads import ThreadFacts, bump_version, is_open
+from parley.db.database import touch_threads
 from parley.db.direct import Direct
 from parley.db.stored import add_as_stored
 from parley.errors import Forbidden
@@ -281,6 +282,7 @@ def _move_counters(session: Session, comment: Comment, delta: int, now: datetime
     """
     params = {"b_thread": comment.thread_id, "b_delta": delta, "b_now": now}
     _BUMP_THREAD[(delta > 0) - (delta < 0)].run(session, params)
+    touch_threads(comment.thread_id)
     _expire(session, Thread, [comment.thread_id], ("version", "comment_count", "last_comment_at"))
     ancestors = paths.ancestor_ids(comment.path) if delta else []
     if ancestors:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.util import identity_key
 
 from parley.comments.errors import ThreadNotFound
 from parley.comments.models import Comment, Thread, ThreadStatus
+from parley.db.database import touch_all_threads, touch_threads
 from parley.db.direct import Direct
 from parley.errors import ValidationFailed
 from parley.sites.models import Site
@@ -217,6 +218,7 @@ def bump_version(session: Session, thread_id: int) -> None:
     """Every change readers can see bumps the version (cache keys and ETags use it)."""
     table = cast(Table, Thread.__table__)
     session.execute(update(table).where(table.c.id == thread_id).values(version=table.c.version + 1))
+    touch_threads(thread_id)
     loaded = session.identity_map.get(identity_key(Thread, thread_id))
     if loaded is not None:
         session.expire(loaded, ["version"])
@@ -228,6 +230,7 @@ def bump_author_threads(session: Session, account_id: int) -> None:
     table = cast(Table, Thread.__table__)
     comments = cast(Table, Comment.__table__)
     written_in = select(comments.c.thread_id).where(comments.c.author_id == account_id).distinct()
+    touch_all_threads()
     session.execute(update(table).where(table.c.id.in_(written_in)).values(version=table.c.version + 1))
     for loaded in list(session.identity_map.values()):
         if isinstance(loaded, Thread):

@@ -11,6 +11,7 @@ the pool, since they wait for locks.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -166,7 +167,7 @@ async def list_comments(
             key = cache_key("thread", site.id, version, sort.value, limit, cursor, replies, view, head)
             if thread is not None and thread.closes_at is not None and threads.is_open(thread, ctx.now):
                 until = thread.closes_at  # the status in the head turns to closed then
-            hit = _cached(ctx, key, "thread", until)
+            hit = _cached(ctx, key, "thread", until, (thread.id,) if thread is not None else ())
             if hit is not None:
                 return hit
         if thread is None:
@@ -208,29 +209,37 @@ async def list_comments(
             body["own_pending"] = pending
     if big:
         entry = await run_in_threadpool(_encode, ctx, body, key is not None)
-        return _store(ctx, key, entry, "thread", until)
-    return _fresh(ctx, key, body, until=until)
+        return _store(ctx, key, entry, "thread", until, (thread.id,))
+    return _fresh(ctx, key, body, until=until, threads=(thread.id,))
 
 
-def _cached(ctx: RequestContext, key: str, view: str, until: datetime | None = None) -> Response | None:
+def _cached(
+    ctx: RequestContext, key: str, view: str, until: datetime | None = None, threads: Sequence[int] = ()
+) -> Response | None:
     """The stored response for ``key`` (an anonymous view), or None on a miss. ``until``: when the
-    answer stops being true without a write (see :meth:`parley.cache.front.FrontIndex.remember`)."""
+    answer stops being true without a write; ``threads``: whose rows it shows (see
+    :meth:`parley.cache.front.FrontIndex.remember`)."""
     reg = ctx.registry
     entry = reg.cache.get(key)
     reg.metrics.cache_lookup(view, hit=entry is not None)
     if entry is None:
         return None
-    return _answer(ctx, key, entry, view, until)
+    return _answer(ctx, key, entry, view, until, threads)
 
 
 def _answer(
-    ctx: RequestContext, key: str, entry: CachedResponse, view: str, until: datetime | None
+    ctx: RequestContext,
+    key: str,
+    entry: CachedResponse,
+    view: str,
+    until: datetime | None,
+    threads: Sequence[int],
 ) -> Response:
     """Answer an anonymous view with the entry of ``key``; a public answer is remembered by the
     front. On the event loop: the front index is the loop's."""
     public = not has_credentials(ctx.request)
     if public:
-        ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until)
+        ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until, threads=threads)
     return respond(ctx.request, entry, ctx.settings, public=public)
 
 
@@ -251,14 +260,14 @@ async def _whole_thread_in_pool(
     while (running := builds.get(key)) is not None:
         built = await asyncio.shield(running)
         if built is not None:
-            return _answer(ctx, key, built, "thread", until)
+            return _answer(ctx, key, built, "thread", until, (thread_id,))
         # that build failed: the first reader to wake builds again, the others wait for it
     done: asyncio.Future[CachedResponse | None] = asyncio.get_running_loop().create_future()
     builds[key] = done
     entry = None
     try:
         entry = await run_in_threadpool(_build_whole_thread, ctx, session, body, thread_id)
-        return _store(ctx, key, entry, "thread", until)
+        return _store(ctx, key, entry, "thread", until, (thread_id,))
     finally:
         if builds.get(key) is done:
             del builds[key]
@@ -286,20 +295,30 @@ def _encode(ctx: RequestContext, body: Any, shared: bool) -> CachedResponse:
 
 
 def _fresh(
-    ctx: RequestContext, key: str | None, body: Any, view: str = "thread", until: datetime | None = None
+    ctx: RequestContext,
+    key: str | None,
+    body: Any,
+    view: str = "thread",
+    until: datetime | None = None,
+    threads: Sequence[int] = (),
 ) -> Response:
     """Encode ``body``; store it under ``key`` when it is the anonymous view (``key`` set)."""
-    return _store(ctx, key, _encode(ctx, body, key is not None), view, until)
+    return _store(ctx, key, _encode(ctx, body, key is not None), view, until, threads)
 
 
 def _store(
-    ctx: RequestContext, key: str | None, entry: CachedResponse, view: str, until: datetime | None
+    ctx: RequestContext,
+    key: str | None,
+    entry: CachedResponse,
+    view: str,
+    until: datetime | None,
+    threads: Sequence[int],
 ) -> Response:
     """Store ``entry`` under ``key`` (the anonymous view) and answer with it."""
     if key is None:
         return respond(ctx.request, entry, ctx.settings, public=False)
     ctx.registry.cache.set(key, entry)
-    return _answer(ctx, key, entry, view, until)
+    return _answer(ctx, key, entry, view, until, threads)
 
 
 @router.get("/comments/{comment_id}/replies", response_model=RepliesOut, responses=READ_ERRORS)
@@ -319,7 +338,7 @@ async def list_replies(
         if principal.account_id is None:
             version = session.scalar(threads.version_stmt(), {"thread_id": comment.thread_id})
             key = cache_key("replies", site.id, comment.id, version, limit, cursor)
-            hit = _cached(ctx, key, "replies")
+            hit = _cached(ctx, key, "replies", threads=(comment.thread_id,))
             if hit is not None:
                 return hit
         rows, next_cursor = queries.subtree_page(
@@ -330,7 +349,7 @@ async def list_replies(
             "comments": [queries.serialize(r, mine, principal.account_id) for r in rows],
             "next_cursor": next_cursor,
         }
-    return _fresh(ctx, key, body, "replies")
+    return _fresh(ctx, key, body, "replies", threads=(comment.thread_id,))
 
 
 @writes.post(
@@ -480,7 +499,7 @@ async def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
         if principal.account_id is None:
             version = session.scalar(threads.version_stmt(), {"thread_id": comment.thread_id})
             key = cache_key("comment", site.id, comment.id, version)
-            hit = _cached(ctx, key, "comment")
+            hit = _cached(ctx, key, "comment", threads=(comment.thread_id,))
             if hit is not None:
                 return hit
         mine = queries.my_votes(session, principal.account_id, [comment.id])
@@ -488,7 +507,7 @@ async def get_comment(ctx: Ctx, comment_id: CommentId) -> Response:
         out = queries.serialize(row, mine, principal.account_id)
         if out["mine"] and comment.status != "deleted":
             out["source"] = comment.body_source
-    return _fresh(ctx, key, out, "comment")
+    return _fresh(ctx, key, out, "comment", threads=(comment.thread_id,))
 
 
 def _require_account(ctx: RequestContext, session: Any, site: Site) -> int:
@@ -626,12 +645,13 @@ async def counts(
         threads.check_thread_key(key)
     with ctx.registry.db.read() as session:
         site = ctx.site(session)
-        body = {"counts": queries.counts(session, site.id, keys)}
+        counted, thread_ids = queries.counts(session, site.id, keys)
+    body = {"counts": counted}
     # Article lists ask for the same counts on every page view: the answer is remembered by the
-    # front of the cache (until the next write, or cache_recheck_seconds), under a key of its own
-    # bytes, so an equal answer keeps its ETag. Nothing is looked up by key: on a miss the one
-    # indexed query is the answer.
-    return _fresh(ctx, cache_key("counts", site.id, body), body, view="counts")
+    # front of the cache (until the next write to one of these threads or a new thread, or
+    # cache_recheck_seconds), under a key of its own bytes, so an equal answer keeps its ETag.
+    # Nothing is looked up by key: on a miss the one indexed query is the answer.
+    return _fresh(ctx, cache_key("counts", site.id, body), body, view="counts", threads=thread_ids)
 
 
 def includeme(app: FastAPI) -> None:

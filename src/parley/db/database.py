@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from parley.config import Settings
-from parley.db.changes import ChangeStamp, stamp_for
+from parley.db.changes import WHOLE, ChangeStamp, Slots, stamp_for, thread_slot
 from parley.db.direct import savepoints_on_the_driver
 
 BATCH_UNITS = 16
@@ -185,7 +185,7 @@ class Database:
     def _own_transaction(self) -> Iterator[Session]:
         """PostgreSQL: a transaction per unit (the server runs writers side by side)."""
         session = self._write()
-        changed = [False]  # set by _note_change when a statement of this unit changed a row
+        changed = _Changes()  # filled by _note_change and touch_threads during this unit
         noting = _CHANGED.set(changed)
         try:
             yield session
@@ -194,8 +194,8 @@ class Database:
             session.rollback()
             raise
         else:
-            if changed[0]:
-                self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
+            if changed.rows:
+                self.changes.bump(changed.slots())  # after the commit: who sees the new stamp sees the data
         finally:
             _CHANGED.reset(noting)
             session.close()
@@ -223,7 +223,7 @@ class Database:
         session = self._write(
             bind=batch.connection, join_transaction_mode="rollback_only" if first else "create_savepoint"
         )
-        changed = [False]  # set by _note_change when a statement of this unit changed a row
+        changed = _Changes()  # filled by _note_change and touch_threads during this unit
         noting = _CHANGED.set(changed)
         error: BaseException | None = None
         try:
@@ -256,8 +256,8 @@ class Database:
                 raise error
         if batch.error is not None:
             raise BatchCommitFailed("the write transaction holding this unit failed") from batch.error
-        if changed[0]:
-            self.changes.bump()  # after the commit: a reader that sees the new stamp sees the data
+        if changed.rows:
+            self.changes.bump(changed.slots())  # after the commit: who sees the new stamp sees the data
 
     def _await_commit(self, batch: _Batch) -> None:
         """Wait until ``batch`` is committed. Should the unit it was handed to never come (a waiting
@@ -337,11 +337,29 @@ def json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-_CHANGED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
-    "parley_db_changed", default=None
-)
+class _Changes:
+    """What one write unit changed that readers may see (see :mod:`parley.db.changes`)."""
+
+    __slots__ = ("rows", "threads", "wide")
+
+    def __init__(self) -> None:
+        self.rows = False  # a statement changed rows that public reads show
+        self.wide = False  # ... beyond the rows of the threads in ``threads``
+        self.threads: set[int] = set()
+
+    def slots(self) -> Slots:
+        """The stamp's slots this unit's commit replaces: its threads' when it named them and
+        changed nothing else; else the whole database's."""
+        if self.wide or not self.threads:
+            return (WHOLE,)
+        return tuple({thread_slot(t) for t in self.threads})
+
+
+_CHANGED: contextvars.ContextVar[_Changes | None] = contextvars.ContextVar("parley_db_changed", default=None)
 _READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW", "SET")
-_TARGET = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+_TARGET = re.compile(
+    r"\s*(INSERT|UPDATE|DELETE)\s+(?:OR\s+\w+\s+)?(?:INTO\s+|FROM\s+)?\"?(\w+)", re.IGNORECASE
+)
 # Bookkeeping no public read shows: the job queue's polls and claims, sessions' last-seen times,
 # idempotency records, deliveries, notifications. Writes to them alone leave the stamp as it is.
 UNSEEN_TABLES = frozenset(
@@ -358,25 +376,59 @@ UNSEEN_TABLES = frozenset(
         "pending_registrations",
     }
 )
+# Writes that change the rows of the threads a unit names (touch_threads) and nothing another
+# thread's readers see: comments and their votes, revisions, reports and moderation records, the
+# thread's own row (its counters and version), and a new account (a guest posting: no other thread
+# shows it). A new thread, a changed account (its name shows in every thread it wrote in) or a site
+# is a change for everybody.
+_MODERATION = ("moderation_decisions", "moderation_copy_signatures", "moderation_copy_bands")
+THREAD_WRITES = frozenset(
+    [("INSERT", t) for t in ("comments", "votes", "comment_revisions", "reports", "accounts", *_MODERATION)]
+    + [("UPDATE", t) for t in ("comments", "votes", "comment_revisions", "reports", "threads", *_MODERATION)]
+    + [("DELETE", t) for t in ("votes", "comment_revisions", *_MODERATION)]
+)
+
+
+def touch_threads(*thread_ids: int) -> None:
+    """Tell the running write unit that its changes readers see are to these threads' rows (called
+    where a thread's version is bumped: every change its readers see does that, see
+    :func:`parley.comments.threads.bump_version`). A unit that names no thread, or also writes
+    beyond :data:`THREAD_WRITES`, replaces the whole database's stamp. Outside a unit: nothing."""
+    box = _CHANGED.get()
+    if box is not None:
+        box.threads.update(thread_ids)
+
+
+def touch_all_threads() -> None:
+    """Tell the running write unit that it changed what readers of any thread may see (a statement
+    that bumps many threads' versions at once, like an author's rename)."""
+    box = _CHANGED.get()
+    if box is not None:
+        box.wide = True
 
 
 def _note_change(
     conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
 ) -> None:
-    """Engine event: mark the current write unit of work as changed when a statement may have
-    changed a row readers see (anything but a read or a write to :data:`UNSEEN_TABLES`, with a row
-    count other than 0). Job polls and writes that match nothing leave the change stamp alone, so
-    readers' caches stay valid."""
+    """Engine event: note in the current write unit what a statement changed: rows readers may see
+    (anything but a read or a write to :data:`UNSEEN_TABLES`, with a row count other than 0), and
+    whether beyond the rows of threads (:data:`THREAD_WRITES`). Job polls and writes that match
+    nothing leave the change stamp alone, so readers' caches stay valid."""
     box = _CHANGED.get()
-    if box is None or box[0]:
+    if box is None or box.wide:
         return
     if statement.lstrip()[:9].upper().startswith(_READS):
         return
     target = _TARGET.match(statement)
-    if target is not None and target.group(1).lower() in UNSEEN_TABLES:
+    if target is not None:
+        verb, table = target.group(1).upper(), target.group(2).lower()
+        if table in UNSEEN_TABLES:
+            return
+    if getattr(cursor, "rowcount", -1) == 0:
         return
-    if getattr(cursor, "rowcount", -1) != 0:
-        box[0] = True
+    box.rows = True
+    if target is None or (verb, table) not in THREAD_WRITES:
+        box.wide = True
 
 
 def _open_lock_file(db_path: str) -> int:

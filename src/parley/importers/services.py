@@ -44,7 +44,7 @@ from parley.accounts.services import reserved_skeletons
 from parley.comments import paths, rendering
 from parley.comments.models import Comment, CommentStatus, Thread, ThreadStatus
 from parley.comments.scoring import wilson_lower_bound
-from parley.db.database import Database
+from parley.db.database import Database, touch_threads
 from parley.importers.html import html_to_markdown
 from parley.importers.models import ImportRef
 from parley.importers.sources import BodyFormat, Skipped, SourceComment, SourceItem, SourceThread
@@ -696,6 +696,7 @@ def allocate_ids(session: Session, n: int) -> list[int]:
 
 def recount(session: Session, thread_ids: list[int]) -> None:
     """Recompute, from the rows, every counter that depends on visibility in these threads."""
+    touch_threads(*thread_ids)
     child = aliased(Comment)
     for chunk in _chunks(thread_ids, 100):
         replies = (

@@ -49,15 +49,17 @@ class FrontCacheMiddleware:
                 accept_encoding = value if accept_encoding is None else accept_encoding
             elif name == b"if-none-match":
                 if_none_match = value if if_none_match is None else if_none_match
-        stamp = registry.db.changes.current()
-        if stamp is None:  # nobody can say whether the database changed
-            await self.app(scope, receive, send)
-            return
+        changes = registry.db.changes
         identity: Identity = (scope["path"], scope.get("query_string", b""), origin or b"", site or b"")
-        entry = front.get(identity, stamp, registry.clock.now().timestamp())
+        entry = front.get(identity, registry.clock.now().timestamp())
+        if entry is not None and changes.current(entry.slots) != entry.marks:
+            front.forget(identity)  # a write since (or the stamp cannot be read: None)
+            entry = None
         cached = registry.cache.get(entry.key) if entry is not None else None
         if entry is None or cached is None:
-            scope[SCOPE_KEY] = (identity, stamp)
+            snapshot = changes.snapshot()  # before the view reads: a write after it shows as a change
+            if snapshot is not None:  # else nobody can say whether the database changed
+                scope[SCOPE_KEY] = (identity, snapshot)
             await self.app(scope, receive, send)
             return
         registry.metrics.cache_lookup(entry.view, hit=True)

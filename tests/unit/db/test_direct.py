@@ -94,7 +94,7 @@ def test_only_statements_that_change_rows_readers_see_move_the_change_stamp(
 ) -> None:
     site_id = make_site(db, clock, "direkt")
     account_id = make_account(db, clock)
-    stamp = db.changes.current()
+    stamp = db.changes.snapshot()
     with db.write() as s:
         Direct(BUMP).run(s, {"b_id": -1})  # matches nothing
         Direct(BY_KEY).rows(s, {"site": site_id, "key": "a"})  # a read
@@ -109,10 +109,10 @@ def test_only_statements_that_change_rows_readers_see_move_the_change_stamp(
                 "last_seen_at": clock.now(),
             },
         )
-    assert db.changes.current() == stamp
+    assert db.changes.snapshot() == stamp
     with db.write() as s:
         Direct(INSERT_THREAD).scalar(s, _thread(site_id, "neu", clock))
-    assert db.changes.current() != stamp
+    assert db.changes.snapshot() != stamp
 
 
 def test_statements_it_cannot_run_as_asked_are_refused(db: Database, clock: FrozenClock) -> None:
