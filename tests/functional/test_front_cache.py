@@ -244,8 +244,18 @@ def test_a_write_to_one_thread_keeps_the_answers_for_the_others(
 
     def write_here() -> Iterator[str]:
         """Writes to "hier", each followed by its name."""
-        assert post(client, "hier", "Noch einer.").status_code == 201
+        assert (
+            post(
+                client, "hier", "Noch einer.", author_name="Wiederkehrend", email="w@example.org"
+            ).status_code
+            == 201
+        )
         yield "a comment"
+        assert (
+            post(client, "hier", "Und noch.", author_name="Wiederkehrend", email="w@example.org").status_code
+            == 201
+        )
+        yield "a returning guest's comment"
         assert post(client, "hier", "Eine Antwort.", parent_id=root).status_code == 201
         yield "a reply"
         r = client.put(f"/api/v1/comments/{root}/vote", json={"value": 1}, headers=bearer(voter))

@@ -381,6 +381,18 @@ UNSEEN_TABLES = frozenset(
 # thread's own row (its counters and version), and a new account (a guest posting: no other thread
 # shows it). A new thread, a changed account (its name shows in every thread it wrote in) or a site
 # is a change for everybody.
+# Columns no public read shows, of tables that have others: an UPDATE that sets one of them alone
+# (a returning guest's login time) leaves the stamp as it is.
+UNSEEN_COLUMNS = frozenset({("accounts", "last_login_at")})
+# (no comma before the first WHERE: one column is set, whatever its value's expression or cast)
+_ONE_COLUMN = re.compile(r"\s*UPDATE\s+\"?\w+\"?\s+SET\s+\"?(\w+)\"?\s*=[^,]*?\sWHERE\s", re.IGNORECASE)
+
+
+def _sets_an_unseen_column_alone(statement: str, table: str) -> bool:
+    one = _ONE_COLUMN.match(statement)
+    return one is not None and (table, one.group(1).lower()) in UNSEEN_COLUMNS
+
+
 _MODERATION = ("moderation_decisions", "moderation_copy_signatures", "moderation_copy_bands")
 THREAD_WRITES = frozenset(
     [("INSERT", t) for t in ("comments", "votes", "comment_revisions", "reports", "accounts", *_MODERATION)]
@@ -411,7 +423,8 @@ def _note_change(
     conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
 ) -> None:
     """Engine event: note in the current write unit what a statement changed: rows readers may see
-    (anything but a read or a write to :data:`UNSEEN_TABLES`, with a row count other than 0), and
+    (anything but a read, a write to :data:`UNSEEN_TABLES` or to one of :data:`UNSEEN_COLUMNS` alone,
+    with a row count other than 0), and
     whether beyond the rows of threads (:data:`THREAD_WRITES`). Job polls and writes that match
     nothing leave the change stamp alone, so readers' caches stay valid."""
     box = _CHANGED.get()
@@ -423,6 +436,8 @@ def _note_change(
     if target is not None:
         verb, table = target.group(1).upper(), target.group(2).lower()
         if table in UNSEEN_TABLES:
+            return
+        if verb == "UPDATE" and _sets_an_unseen_column_alone(statement, table):
             return
     if getattr(cursor, "rowcount", -1) == 0:
         return

@@ -211,7 +211,10 @@ def test_a_unit_that_names_its_threads_replaces_only_their_slots(both: Database,
         False,
         False,
     )  # a write that names no thread: everybody's
+    login = update(Account).where(Account.id == account_id).values(last_login_at=clock.now())
+    assert after(lambda s: (bump(s), s.execute(login))) == (False, True, False)  # no reader sees it
     rename = update(Account).where(Account.id == account_id).values(display_name="Neu")
+    assert after(lambda s: (bump(s), s.execute(login.values(display_name="Neuer")))) == (True, False, False)
     assert after(lambda s: (bump(s), s.execute(rename))) == (True, False, False)
     assert after(lambda s: (bump(s), touch_all_threads())) == (True, False, False)
     new_thread = update(Thread).where(Thread.id == -1).values(title="x")  # matches nothing: no change
