@@ -270,6 +270,38 @@ def test_large_pages_are_compressed_with_their_own_etag(
     assert DECODE[coding](on_the_wire) == plain.content  # exactly one layer
 
 
+def test_a_shared_page_is_compressed_in_a_coding_when_first_asked_for(
+    app: FastAPI, client: TestClient
+) -> None:
+    """No CPU for bytes nobody is sent: the first reader's coding is made with the page, another
+    when its first reader comes (through the view or the front of the cache), then kept."""
+    make_comments(
+        app.state.registry.db, app.state.registry.clock, "lazy", 30, text="Ein langer Text {i} " * 5
+    )
+    cache = app.state.registry.cache
+    stored: list[Any] = []
+    original = cache.set
+    cache.set = lambda key, entry: (stored.append(entry), original(key, entry))[1]  # type: ignore[method-assign]
+    try:
+        plain = client.get(URL.format("lazy"), headers={"Accept-Encoding": "identity"})
+        assert [(e.br, e.gzip) for e in stored] == [(None, None)]
+        for accept, coding in (("br", "br"), ("gzip", "gzip"), ("gzip, br", "br"), ("gzip", "gzip")):
+            r = client.get(URL.format("lazy"), headers={"Accept-Encoding": accept})
+            assert r.headers["content-encoding"] == coding
+            assert r.json() == plain.json()
+            assert r.headers["etag"] == plain.headers["etag"][:-1] + {"br": '-br"', "gzip": '-gz"'}[coding]
+        made = [(e.br is not None, e.gzip is not None) for e in stored]
+        assert made == [(False, False), (True, False), (True, True)]
+        assert stored[-1].body == plain.content
+        post(client, "lazy", "Neu.")  # a new version: made in its first reader's coding
+        r = client.get(URL.format("lazy"), headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip"
+        assert len(r.json()["comments"]) == 31
+        assert (stored[-1].br, stored[-1].gzip is not None) == (None, True)
+    finally:
+        cache.set = original  # type: ignore[method-assign]
+
+
 @pytest.mark.parametrize("accept", ["gzip", "br", "gzip, br", "identity"])
 def test_logged_in_pages_are_compressed_in_the_coding_asked_for(
     app: FastAPI, client: TestClient, accept: str

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -26,7 +27,7 @@ from starlette.responses import Response
 from parley.cache.interfaces import CachedResponse
 from parley.config import Settings
 from parley.web.context import SESSION_COOKIE
-from parley.web.encodings import CODINGS, Coding, encode, negotiate, tagged
+from parley.web.encodings import CODINGS, Coding, encode, negotiate, offered, tagged
 from parley.web.responses import dumps
 
 # What changes a thread view: credentials (logged-in view), the site chosen by Origin or header,
@@ -49,9 +50,15 @@ def cache_key(kind: str, *parts: Any) -> str:
     return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
 
 
+EAGER_BYTES = 128 * 1024
+"""A shared entry this large is made in every coding when it is built (the biggest are built in the
+thread pool); a smaller one in the coding its first reader takes, and in another when a reader first
+asks for it (:func:`completed`), so no CPU goes to bytes nobody is sent."""
+
+
 def make_entry(body: bytes, compress_min_bytes: int, codings: tuple[Coding, ...] = CODINGS) -> CachedResponse:
     """The entry for ``body``: its ETag and, when it is at least ``compress_min_bytes`` long, its
-    bytes in each of ``codings``, made once here for every reader of this version."""
+    bytes in each of ``codings``."""
     etag = '"' + base64.urlsafe_b64encode(hashlib.blake2b(body, digest_size=15).digest()).decode() + '"'
     if len(body) < compress_min_bytes:
         return CachedResponse(body=body, etag=etag)
@@ -89,13 +96,22 @@ def cache_control(settings: Settings, *, public: bool) -> str:
     )
 
 
-# the codings an entry can be sent in, by which it stores (Brotli, gzip)
-_OFFERED: dict[tuple[bool, bool], tuple[Coding, ...]] = {
-    (True, True): ("br", "gzip"),
-    (True, False): ("br",),
-    (False, True): ("gzip",),
-    (False, False): (),
-}
+def codings_for(body: bytes, settings: Settings) -> tuple[Coding, ...]:
+    """The codings a response body may be sent in: none when it is small."""
+    if len(body) < settings.compress_min_bytes:
+        return ()
+    return offered(settings.compress_brotli)
+
+
+def completed(entry: CachedResponse, settings: Settings, accept_encoding: str) -> CachedResponse | None:
+    """``entry`` with its bytes in the coding a request with ``accept_encoding`` gets, when that
+    coding's bytes are not made yet (the caller stores it back for the next reader of that coding);
+    None when the entry can answer the request as it is."""
+    coding = negotiate(accept_encoding, codings_for(entry.body, settings))
+    if coding is None or entry.encoded(coding) is not None:
+        return None
+    made = encode(entry.body, coding)
+    return replace(entry, br=made) if coding == "br" else replace(entry, gzip=made)
 
 
 def plan(
@@ -108,10 +124,14 @@ def plan(
 ) -> tuple[int, bytes | None, dict[str, str]]:
     """``(status, body, headers)`` of the answer to a read of ``entry``: 304 (no body) when
     If-None-Match names any representation of it, else 200 with the Brotli or gzip bytes when
-    accepted and stored (the client's preference, Brotli on a tie). Shared by the
+    accepted and made (the client's preference, Brotli on a tie; :func:`completed` makes them).
+    Shared by the
     views (:func:`respond`) and the front of the cache (:mod:`parley.cache.front`), so both send
     the same bytes and headers."""
-    coding = negotiate(accept_encoding, _OFFERED[entry.br is not None, entry.gzip is not None])
+    # among the codings made: after completed(), the one the client prefers is among them
+    made = tuple(c for c in codings_for(entry.body, settings) if entry.encoded(c) is not None)
+    coding = negotiate(accept_encoding, made)
+    encoded = entry.encoded(coding)
     out = {
         "ETag": tagged(entry.etag, coding),
         "Cache-Control": cache_control(settings, public=public),
@@ -121,7 +141,6 @@ def plan(
         if_none_match_header, (entry.etag, tagged(entry.etag, "gzip"), tagged(entry.etag, "br"))
     ):
         return 304, None, out
-    encoded = entry.encoded(coding)
     if coding is not None and encoded is not None:
         out["Content-Encoding"] = coding
         return 200, encoded, out

@@ -22,7 +22,15 @@ from starlette.concurrency import run_in_threadpool
 
 from parley.accounts.models import Account
 from parley.accounts.services import check_can_act
-from parley.cache.http import cache_key, has_credentials, make_entry, respond
+from parley.cache.http import (
+    EAGER_BYTES,
+    cache_key,
+    codings_for,
+    completed,
+    has_credentials,
+    make_entry,
+    respond,
+)
 from parley.cache.interfaces import CachedResponse
 from parley.comments import idempotency, queries, reports, services, threads, votes
 from parley.comments.errors import CommentNotFound, ThreadNotFound
@@ -53,7 +61,7 @@ from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.web.context import WRITE_TURN, RequestContext, context
-from parley.web.encodings import negotiate, offered
+from parley.web.encodings import negotiate
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
 from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
@@ -237,6 +245,10 @@ def _answer(
 ) -> Response:
     """Answer an anonymous view with the entry of ``key``; a public answer is remembered by the
     front. On the event loop: the front index is the loop's."""
+    fuller = completed(entry, ctx.settings, ctx.request.headers.get("accept-encoding", ""))
+    if fuller is not None:  # the first reader of this version in its coding: made once, kept
+        entry = fuller
+        ctx.registry.cache.set(key, entry)
     public = not has_credentials(ctx.request)
     if public:
         ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until, threads=threads)
@@ -283,15 +295,18 @@ def _build_whole_thread(
 
 
 def _encode(ctx: RequestContext, body: Any, shared: bool) -> CachedResponse:
-    """``body`` as JSON, with its ETag and, when large enough, its compressed bytes: in every
-    coding offered when the entry is ``shared`` (cached for all readers), else only in the one this
-    request gets (a logged-in reader's view is made for one response)."""
+    """``body`` as JSON, with its ETag and, when large enough, its compressed bytes in the coding
+    this request gets — in every coding offered when the entry is ``shared`` (cached for all
+    readers) and at least :data:`~parley.cache.http.EAGER_BYTES` long. Other codings of a smaller
+    shared entry are made when first asked for (:func:`~parley.cache.http.completed`); a logged-in
+    reader's view is made for one response."""
     settings = ctx.settings
-    codings = offered(settings.compress_brotli)
-    if not shared:
+    data = dumps(body)
+    codings = codings_for(data, settings)
+    if not (shared and len(data) >= EAGER_BYTES):
         chosen = negotiate(ctx.request.headers.get("accept-encoding"), codings)
         codings = (chosen,) if chosen is not None else ()
-    return make_entry(dumps(body), settings.compress_min_bytes, codings)
+    return make_entry(data, settings.compress_min_bytes, codings)
 
 
 def _fresh(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley.cache.front import SCOPE_KEY, FrontIndex, Identity
-from parley.cache.http import plan
+from parley.cache.http import completed, plan
 from parley.web.context import SESSION_COOKIE, SITE_HEADER
 
 _COOKIE_MARK = SESSION_COOKIE.encode() + b"="
@@ -65,10 +65,15 @@ class FrontCacheMiddleware:
         registry.metrics.cache_lookup(entry.view, hit=True)
         if entry.route is not None:
             scope["route"] = entry.route
+        accepted = (accept_encoding or b"").decode("latin-1")
+        fuller = completed(cached, registry.settings, accepted)
+        if fuller is not None:  # the first reader of this version in its coding, as in the views
+            cached = fuller
+            registry.cache.set(entry.key, cached)
         status, body, headers = plan(
             cached,
             registry.settings,
-            accept_encoding=(accept_encoding or b"").decode("latin-1"),
+            accept_encoding=accepted,
             if_none_match_header=if_none_match.decode("latin-1") if if_none_match is not None else None,
             public=True,
         )

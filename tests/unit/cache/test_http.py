@@ -11,6 +11,7 @@ from starlette.requests import Request
 from parley.cache.http import (
     cache_control,
     cache_key,
+    completed,
     has_credentials,
     if_none_match,
     make_entry,
@@ -130,3 +131,25 @@ def test_cache_control() -> None:
     settings = Settings(http_max_age=1, http_s_maxage=2, http_stale_while_revalidate=3)
     assert cache_control(settings, public=True) == "public, max-age=1, s-maxage=2, stale-while-revalidate=3"
     assert cache_control(settings, public=False) == "private, no-cache"
+
+
+def test_codings_are_made_when_first_asked_for() -> None:
+    settings = Settings()
+    plain = make_entry(BIG.body, 1024, ())
+    assert completed(plain, settings, "") is None
+    assert completed(plain, settings, "identity") is None
+    with_br = completed(plain, settings, "gzip, deflate, br")
+    assert with_br is not None
+    assert with_br.br == BIG.br
+    assert with_br.gzip is None
+    assert (with_br.body, with_br.etag) == (plain.body, plain.etag)
+    assert completed(with_br, settings, "br") is None  # made: nothing to add
+    both = completed(with_br, settings, "gzip")
+    assert both == BIG
+    assert completed(make_entry(b"{}", 1024, ()), settings, "br") is None  # small: sent as it is
+    assert completed(plain, settings.model_copy(update={"compress_brotli": False}), "br") is None
+    # an entry nobody completed is sent in what it has
+    _, body, headers = plan(with_br, settings, accept_encoding="gzip", if_none_match_header=None, public=True)
+    assert body == plain.body
+    assert "Content-Encoding" not in headers
+    assert headers["ETag"] == plain.etag
