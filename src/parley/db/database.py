@@ -376,11 +376,6 @@ UNSEEN_TABLES = frozenset(
         "pending_registrations",
     }
 )
-# Writes that change the rows of the threads a unit names (touch_threads) and nothing another
-# thread's readers see: comments and their votes, revisions, reports and moderation records, the
-# thread's own row (its counters and version), and a new account (a guest posting: no other thread
-# shows it). A new thread, a changed account (its name shows in every thread it wrote in) or a site
-# is a change for everybody.
 # Columns no public read shows, of tables that have others: an UPDATE that sets one of them alone
 # (a returning guest's login time) leaves the stamp as it is.
 UNSEEN_COLUMNS = frozenset({("accounts", "last_login_at")})
@@ -393,6 +388,11 @@ def _sets_an_unseen_column_alone(statement: str, table: str) -> bool:
     return one is not None and (table, one.group(1).lower()) in UNSEEN_COLUMNS
 
 
+# Writes that change the rows of the threads a unit names (touch_threads) and nothing another
+# thread's readers see: comments and their votes, revisions, reports and moderation records, the
+# thread's own row (its counters and version), and a new account (a guest posting: no other thread
+# shows it). A new thread, a changed account (its name shows in every thread it wrote in) or a site
+# is a change for everybody.
 _MODERATION = ("moderation_decisions", "moderation_copy_signatures", "moderation_copy_bands")
 THREAD_WRITES = frozenset(
     [("INSERT", t) for t in ("comments", "votes", "comment_revisions", "reports", "accounts", *_MODERATION)]
@@ -424,11 +424,11 @@ def _note_change(
 ) -> None:
     """Engine event: note in the current write unit what a statement changed: rows readers may see
     (anything but a read, a write to :data:`UNSEEN_TABLES` or to one of :data:`UNSEEN_COLUMNS` alone,
-    with a row count other than 0), and
-    whether beyond the rows of threads (:data:`THREAD_WRITES`). Job polls and writes that match
-    nothing leave the change stamp alone, so readers' caches stay valid."""
+    with a row count other than 0), and whether beyond the rows of threads (:data:`THREAD_WRITES`).
+    Job polls and writes that match nothing leave the change stamp alone, so readers' caches stay
+    valid."""
     box = _CHANGED.get()
-    if box is None or box.wide:
+    if box is None or (box.rows and box.wide):  # nothing left to learn
         return
     if statement.lstrip()[:9].upper().startswith(_READS):
         return

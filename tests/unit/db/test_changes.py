@@ -217,6 +217,8 @@ def test_a_unit_that_names_its_threads_replaces_only_their_slots(both: Database,
     assert after(lambda s: (bump(s), s.execute(login.values(display_name="Neuer")))) == (True, False, False)
     assert after(lambda s: (bump(s), s.execute(rename))) == (True, False, False)
     assert after(lambda s: (bump(s), touch_all_threads())) == (True, False, False)
+    assert after(lambda s: (touch_all_threads(), bump(s))) == (True, False, False)
+    assert after(lambda s: touch_all_threads()) == (False, False, False)  # no row changed: nothing to tell
     new_thread = update(Thread).where(Thread.id == -1).values(title="x")  # matches nothing: no change
     assert after(lambda s: (bump(s), s.execute(new_thread))) == (False, True, False)
 
