@@ -283,6 +283,11 @@ def test_a_write_to_one_thread_keeps_the_answers_for_the_others(
         seen = now
     assert get(client, one).json()["up"] == 1
     assert len(get(client, replies).json()["comments"]) == 1
+    report = {"reason": "spam", "detail": "Werbung.", "good_faith": True}
+    assert client.post(f"/api/v1/comments/{root}/reports", json=report).status_code == 201
+    with counting_reads(db) as reads:
+        get(client, there)
+        assert reads[0] == 0, "a report here sent the other thread's readers to the database"
     r = client.patch("/api/v1/me", json={"name": "Umbenannt"}, headers=bearer(created["session"]["token"]))
     assert r.status_code == 200, r.text
     with counting_reads(db) as reads:

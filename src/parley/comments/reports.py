@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from parley.comments.models import Comment, CommentStatus, Report
 from parley.comments.services import apply_status_change
+from parley.db.database import touch_threads
 from parley.moderation.policy import ModerationPolicy
 from parley.moderation.reports import evaluate_reports
 from parley.moderation.services import do_record_decision
@@ -58,6 +59,7 @@ def do_report(
     session.execute(
         update(Comment).where(Comment.id == comment.id).values(report_count=Comment.report_count + 1)
     )
+    touch_threads(comment.thread_id)  # what a report changes is this comment's (and thread's) rows
     session.flush()
     session.refresh(comment)
     event = {"report_id": report.id, "comment_id": comment.id, "reason": reason}
