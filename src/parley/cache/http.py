@@ -125,9 +125,8 @@ def plan(
     """``(status, body, headers)`` of the answer to a read of ``entry``: 304 (no body) when
     If-None-Match names any representation of it, else 200 with the Brotli or gzip bytes when
     accepted and made (the client's preference, Brotli on a tie; :func:`completed` makes them).
-    Shared by the
-    views (:func:`respond`) and the front of the cache (:mod:`parley.cache.front`), so both send
-    the same bytes and headers."""
+    Shared by the views (:func:`respond`) and the front of the cache (:mod:`parley.cache.front`),
+    so both send the same bytes and headers."""
     # among the codings made: after completed(), the one the client prefers is among them
     made = tuple(c for c in codings_for(entry.body, settings) if entry.encoded(c) is not None)
     coding = negotiate(accept_encoding, made)
