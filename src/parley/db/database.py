@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import fcntl
+import functools
 import os
 import re
 import threading
@@ -419,6 +420,27 @@ def touch_all_threads() -> None:
         box.wide = True
 
 
+_IGNORED, _THREAD_BOUND, _WIDE = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=4096)
+def _kind_of(statement: str) -> int:
+    """What a statement's text says about the rows it may change (cached: the same few dozen texts
+    run again and again): none readers see (a read, bookkeeping, an unseen column alone), only rows
+    of threads (:data:`THREAD_WRITES`), or anything."""
+    if statement.lstrip()[:9].upper().startswith(_READS):
+        return _IGNORED
+    target = _TARGET.match(statement)
+    if target is None:
+        return _WIDE
+    verb, table = target.group(1).upper(), target.group(2).lower()
+    if table in UNSEEN_TABLES:
+        return _IGNORED
+    if verb == "UPDATE" and _sets_an_unseen_column_alone(statement, table):
+        return _IGNORED
+    return _THREAD_BOUND if (verb, table) in THREAD_WRITES else _WIDE
+
+
 def _note_change(
     conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
 ) -> None:
@@ -430,19 +452,11 @@ def _note_change(
     box = _CHANGED.get()
     if box is None or (box.rows and box.wide):  # nothing left to learn
         return
-    if statement.lstrip()[:9].upper().startswith(_READS):
-        return
-    target = _TARGET.match(statement)
-    if target is not None:
-        verb, table = target.group(1).upper(), target.group(2).lower()
-        if table in UNSEEN_TABLES:
-            return
-        if verb == "UPDATE" and _sets_an_unseen_column_alone(statement, table):
-            return
-    if getattr(cursor, "rowcount", -1) == 0:
+    kind = _kind_of(statement)
+    if kind == _IGNORED or getattr(cursor, "rowcount", -1) == 0:
         return
     box.rows = True
-    if target is None or (verb, table) not in THREAD_WRITES:
+    if kind == _WIDE:
         box.wide = True
 
 
