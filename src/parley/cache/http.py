@@ -24,7 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parley.cache.interfaces import CachedResponse
+from parley.cache.interfaces import CachedResponse, ResponseCache
 from parley.config import Settings
 from parley.web.context import SESSION_COOKIE
 from parley.web.encodings import CODINGS, Coding, encode, negotiate, offered, tagged
@@ -112,6 +112,19 @@ def completed(entry: CachedResponse, settings: Settings, accept_encoding: str) -
         return None
     made = encode(entry.body, coding)
     return replace(entry, br=made) if coding == "br" else replace(entry, gzip=made)
+
+
+def in_requested_coding(
+    cache: ResponseCache, key: str, entry: CachedResponse, settings: Settings, accept_encoding: str
+) -> CachedResponse:
+    """``entry`` able to answer a request with ``accept_encoding``: :func:`completed` and stored
+    back under ``key`` when its first reader in that coding comes (the views and the front of the
+    cache both answer through this, so each coding is made once per version and cache)."""
+    fuller = completed(entry, settings, accept_encoding)
+    if fuller is None:
+        return entry
+    cache.set(key, fuller)
+    return fuller
 
 
 def plan(

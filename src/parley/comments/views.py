@@ -26,8 +26,8 @@ from parley.cache.http import (
     EAGER_BYTES,
     cache_key,
     codings_for,
-    completed,
     has_credentials,
+    in_requested_coding,
     make_entry,
     respond,
 )
@@ -245,10 +245,9 @@ def _answer(
 ) -> Response:
     """Answer an anonymous view with the entry of ``key``; a public answer is remembered by the
     front. On the event loop: the front index is the loop's."""
-    fuller = completed(entry, ctx.settings, ctx.request.headers.get("accept-encoding", ""))
-    if fuller is not None:  # the first reader of this version in its coding: made once, kept
-        entry = fuller
-        ctx.registry.cache.set(key, entry)
+    entry = in_requested_coding(
+        ctx.registry.cache, key, entry, ctx.settings, ctx.request.headers.get("accept-encoding", "")
+    )
     public = not has_credentials(ctx.request)
     if public:
         ctx.registry.front.remember(ctx.request.scope, key, view, ctx.now, until=until, threads=threads)

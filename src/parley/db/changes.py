@@ -11,8 +11,8 @@ The stamp is :data:`SLOTS` + 1 values of 8 bytes. Slot 0 stands for the whole da
 changed only the rows of some threads (:meth:`parley.db.database.Database.write` decides, see
 ``touch_threads`` there) replaces those threads' slots; any other write replaces slot 0. A reader of
 one thread depends on slot 0 and that thread's slot, so a comment posted under one article leaves
-the remembered answers of every other article standing (with one value for everything, a site whose
-readers read 20 threads at once served half the reads it serves for one, `bench_mix.py --threads`).
+the remembered answers of every other article standing (with one value for everything, any write
+sent the next reader of every article back through the view and its read transaction).
 Threads whose ids share a slot invalidate each other: harmless, and rare with 256 slots.
 
 Where the stamp lives decides who shares it:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley.cache.front import SCOPE_KEY, FrontIndex, Identity
-from parley.cache.http import completed, plan
+from parley.cache.http import in_requested_coding, plan
 from parley.web.context import SESSION_COOKIE, SITE_HEADER
 
 _COOKIE_MARK = SESSION_COOKIE.encode() + b"="
@@ -66,10 +66,7 @@ class FrontCacheMiddleware:
         if entry.route is not None:
             scope["route"] = entry.route
         accepted = (accept_encoding or b"").decode("latin-1")
-        fuller = completed(cached, registry.settings, accepted)
-        if fuller is not None:  # the first reader of this version in its coding, as in the views
-            cached = fuller
-            registry.cache.set(entry.key, cached)
+        cached = in_requested_coding(registry.cache, entry.key, cached, registry.settings, accepted)
         status, body, headers = plan(
             cached,
             registry.settings,
