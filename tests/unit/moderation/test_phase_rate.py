@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from parley.moderation.backends import ModerationBackends
-from parley.moderation.phases.rate import RatePhase
+from parley.moderation.phases.rate import RatePhase, rate_keys
 from parley.moderation.pipeline import build_pipeline
 from parley.moderation.services import do_record_outcome, refusal_error
 from parley.moderation.types import Decision, Verdict
@@ -85,3 +85,16 @@ def test_untimed_comments_and_staff_are_not_limited(stores: ModerationBackends) 
 
 def test_without_stores_the_phase_does_nothing() -> None:
     assert RatePhase().run(make_ctx(TEXT)).reasons == ()
+
+
+def test_events_are_kept_only_while_limits_are_on(stores: ModerationBackends) -> None:
+    # with the site's rate limits off nothing reads the events: none are stored
+    off = policy(rate={"enabled": False})
+    for s in (0, 1, 2, 3):
+        assert post(stores, s, pol=off).verdict is Verdict.PUBLISH
+    ctx = make_ctx(TEXT, stores=stores, now=NOW)
+    assert all(stores.rates.recent(key, 0) == [] for key in rate_keys(ctx))
+    # turned on, the limits count from then on: three more pass, the fourth is a flood
+    for s in (4, 5, 6):
+        assert post(stores, s).verdict is Verdict.PUBLISH
+    assert post(stores, 7).verdict is Verdict.REJECT
