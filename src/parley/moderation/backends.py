@@ -18,7 +18,7 @@ implementation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,6 +55,11 @@ class RateStore(Protocol):
 
     def recent(self, key: str, since: float) -> list[float]:
         """Timestamps recorded under ``key`` at or after ``since``, ascending."""
+        ...
+
+    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
+        """:meth:`recent` for every key of ``windows`` (key → its ``since``), read together: one
+        statement or round trip, inside the comment's write unit."""
         ...
 
     def record_each(self, keys: Sequence[str], ts: float) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from parley.db.machine import MachineFile
 from parley.logs import Warner
@@ -35,6 +35,21 @@ class MachineRateStore:
                 "SELECT ts FROM rate_events WHERE key = ? AND ts >= ? ORDER BY ts", (key, since)
             ).fetchall()
         return [float(r[0]) for r in rows]
+
+    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {key: [] for key in windows}
+        if not windows:
+            return found
+        # one statement: an arm per key, each a range of the (key, ts) index
+        arm = "SELECT key, ts FROM rate_events WHERE key = ? AND ts >= ?"
+        sql = " UNION ALL ".join([arm] * len(windows))
+        with self._file.connection() as conn:
+            rows = conn.execute(sql, [v for pair in windows.items() for v in pair]).fetchall()
+        for key, ts in rows:
+            found[key].append(float(ts))
+        for times in found.values():
+            times.sort()
+        return found
 
     def record_each(self, keys: Sequence[str], ts: float) -> None:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -128,6 +128,9 @@ class InMemoryRateStore:
             if not times:
                 return []
             return times[bisect_left(times, since) :]
+
+    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
+        return {key: self.recent(key, since) for key, since in windows.items()}
 
     def forget(self, author: str) -> None:
         """Drop every key of this author: ``acct:1``, ``acct:1:…`` and ``<site>:acct:1`` (the rate

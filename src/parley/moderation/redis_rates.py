@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import redis
 
@@ -47,6 +47,15 @@ class RedisRateStore:
     def recent(self, key: str, since: float) -> list[float]:
         pairs = self._client.zrangebyscore(self._prefix + key, since, "+inf", withscores=True)
         return [float(score) for _, score in pairs]
+
+    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
+        pipe = self._client.pipeline(transaction=False)  # one round trip for all of them
+        for key, since in windows.items():
+            pipe.zrangebyscore(self._prefix + key, since, "+inf", withscores=True)
+        answers = pipe.execute() if windows else []
+        return {
+            key: [float(score) for _, score in pairs] for key, pairs in zip(windows, answers, strict=True)
+        }
 
     def record_each(self, keys: Sequence[str], ts: float) -> None:
         pipe = self._client.pipeline(transaction=True)  # one round trip for all of them
