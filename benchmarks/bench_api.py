@@ -404,6 +404,31 @@ def mix_file(path: Path, thread: str | list[str], count: int, write_share: float
                 fh.write(f"GET\t{seed.render_url(PAGE_TPL, keys[(n - writes) % len(keys)])}\n")
 
 
+def writers_lock(port: int) -> dict[str, float] | None:
+    """The writers' lock as one worker's ``/metrics`` tells it (SQLite; since the worker started):
+    ms per unit of its bodies (wall, CPU), per transaction of opening and committing (wall, CPU),
+    units per transaction. None without those metrics (PostgreSQL, an older revision)."""
+    import re
+
+    text = fetch(port, "/metrics").decode()
+    held: dict[tuple[str, str], float] = {}
+    for labels, value in re.findall(r"parley_db_writers_lock_seconds\{([^}]*)\} (\S+)", text):
+        named = dict(re.findall(r'(\w+)="(\w+)"', labels))
+        held[named["clock"], named["part"]] = float(value)
+    counts = dict(re.findall(r'parley_db_group_commit\{count="(\w+)"\} (\S+)', text))
+    units, transactions = float(counts.get("units", 0)), float(counts.get("transactions", 0))
+    if not held or not units or not transactions:
+        return None
+    return {
+        "unit_wall_ms": round(held["wall", "unit"] / units * 1e3, 2),
+        "unit_cpu_ms": round(held["cpu", "unit"] / units * 1e3, 2),
+        "open_wall_ms": round(held["wall", "open"] / transactions * 1e3, 2),
+        "commit_wall_ms": round(held["wall", "commit"] / transactions * 1e3, 2),
+        "commit_cpu_ms": round(held["cpu", "commit"] / transactions * 1e3, 2),
+        "units_per_transaction": round(units / transactions, 1),
+    }
+
+
 def fetch(port: int, path: str) -> bytes:
     import http.client
 

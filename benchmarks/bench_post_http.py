@@ -5,7 +5,9 @@ phase on), then peers.sh's POST workload: ``seed.py postfile`` creates 20 thread
 request file, ``wrk`` with ``report.lua`` posts it at 16 connections.
 
 Printed per revision and round: requests/s, p50 / p99, and the server's CPU milliseconds per POST
-(all its processes, from ``/proc``). Revisions are exported with ``git archive`` (``worktree`` is
+(all its processes, from ``/proc``); on SQLite also the writers' lock as one worker's ``/metrics``
+tells it (``bench_api.writers_lock``: ms per unit and per transaction, since the worker started).
+Revisions are exported with ``git archive`` (``worktree`` is
 the working tree) and alternated, so the machine's load falls on all of them alike. Isso is not run
 here: ``make bench`` measures the ratio to Isso in one run; this script compares Parley with itself.
 
@@ -40,6 +42,7 @@ from bench_api import (
     in_turn,
     serve_fresh,
     wait_idle,
+    writers_lock,
     wrk,
 )
 
@@ -88,6 +91,8 @@ def measure(
             user, system = (cpu1[i] - cpu0[i] for i in (0, 1))
             result["cpu_ms_per_post"] = round((user + system) / result["requests"], 2)
             result["sys_share"] = round(system / max(1, user + system), 2)
+        if db == "sqlite":
+            result["lock"] = writers_lock(server.port)
         return result
     finally:
         clean_up(server, pg, None)
@@ -113,6 +118,8 @@ def main() -> None:
             f"errors {r['errors']}",
             flush=True,
         )
+        if r.get("lock"):
+            print(f"  writers' lock, one worker: {r['lock']}", flush=True)
     for name, values in rates.items():
         print(f"{name}: median {statistics.median(values):.1f} req/s over {len(values)} rounds ({values})")
 

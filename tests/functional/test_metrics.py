@@ -79,8 +79,19 @@ def test_metrics_content(app: FastAPI, client: TestClient) -> None:
         transactions = value(found, "parley_db_group_commit", count="transactions")
         assert transactions >= 1
         assert value(found, "parley_db_group_commit", count="units") >= transactions
+        # and held the writers' lock for it: each part took time, and no thread spends more CPU
+        # in a part than the part's wall time
+        held = {
+            (dict(k[1])["part"], dict(k[1])["clock"]): v
+            for k, v in found.items()
+            if k[0] == "parley_db_writers_lock_seconds"
+        }
+        assert {part for part, _ in held} == {"open", "unit", "commit"}
+        for part in ("open", "unit", "commit"):
+            assert 0 < held[part, "wall"] < 60
+            assert 0 <= held[part, "cpu"] <= held[part, "wall"] + 0.001
     else:
-        assert not any(k[0] == "parley_db_group_commit" for k in found)
+        assert not any(k[0] in ("parley_db_group_commit", "parley_db_writers_lock_seconds") for k in found)
 
 
 def test_phase_runs_of_a_post_are_counted_after_its_write_unit(app: FastAPI, client: TestClient) -> None:

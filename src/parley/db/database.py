@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,20 @@ class _Batch:
         return time.monotonic() - self.started >= BATCH_SECONDS
 
 
+@dataclass
+class LockTime:
+    """Seconds of one part of the writers' lock's use, on the wall clock and in the holding
+    thread's CPU: their difference is what the holder waited for (the GIL, the disk, the other
+    process's ``flock``)."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def add(self, wall0: float, cpu0: float) -> None:
+        self.wall += time.perf_counter() - wall0
+        self.cpu += time.thread_time() - cpu0
+
+
 class Database:
     """Holds the engines and hands out sessions. One per process."""
 
@@ -80,6 +95,10 @@ class Database:
         self._waiting_guard = threading.Lock()
         self.batches = 0  # SQLite transactions committed or rolled back, and the units they held
         self.batched_units = 0
+        # SQLite: how long this process held the writers' lock, by part: opening a transaction
+        # (the other processes' flock, BEGIN IMMEDIATE), the units' bodies, the commits (/metrics).
+        # Each is added to by the lock's holder only.
+        self.lock_time = {part: LockTime() for part in ("open", "unit", "commit")}
         if self.dialect == "sqlite":
             db_path = url.database or ""
             if db_path and db_path != ":memory:":
@@ -227,6 +246,7 @@ class Database:
         changed = _Changes()  # filled by _note_change and touch_threads during this unit
         noting = _CHANGED.set(changed)
         error: BaseException | None = None
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             yield session
             session.commit()  # flushes; releases this unit's savepoint, the batch commits later
@@ -239,6 +259,7 @@ class Database:
         finally:
             _CHANGED.reset(noting)
             session.close()
+            self.lock_time["unit"].add(wall0, cpu0)
         batch.units += 1
         if (
             not (first and error is not None)  # its failure rolled back the transaction: start afresh
@@ -275,6 +296,7 @@ class Database:
 
     def _open_batch(self) -> _Batch:
         """Take the cross-process lock and begin the transaction (``BEGIN IMMEDIATE``)."""
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # blocks in the kernel, without the GIL
         try:
@@ -290,11 +312,13 @@ class Database:
             raise
         batch = _Batch(connection)
         self._batch = batch
+        self.lock_time["open"].add(wall0, cpu0)
         return batch
 
     def _finish_batch(self, batch: _Batch) -> None:
         """Commit the batch (roll it back if it broke), free both locks, wake its waiting units.
         Runs with the writers' lock held; releases it."""
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             transaction = batch.connection.get_transaction()  # None: the only unit rolled it back
             if batch.broken:
@@ -312,6 +336,7 @@ class Database:
             self._batch = None
             self.batches += 1
             self.batched_units += batch.units
+            self.lock_time["commit"].add(wall0, cpu0)
             try:
                 batch.connection.close()
             finally:

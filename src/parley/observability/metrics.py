@@ -106,6 +106,14 @@ class Metrics:
             ["count"],
             registry=self.registry,
         )
+        self.db_writers_lock = Gauge(
+            "parley_db_writers_lock_seconds",
+            "SQLite: seconds this process held the writers' lock, by part (open: the other "
+            "processes' flock and BEGIN IMMEDIATE; unit: the units' bodies; commit: the commits) "
+            "and clock (wall; cpu: the holding thread's CPU). Read at scrape time.",
+            ["part", "clock"],
+            registry=self.registry,
+        )
         self.write_turns = Gauge(
             "parley_write_turns",
             "Readers' write requests of this process let in now (running) and waiting for a turn "

@@ -92,6 +92,9 @@ def _read_gauges(registry: Registry) -> None:
     if registry.db.is_sqlite:
         metrics.db_group_commit.labels("transactions").set(registry.db.batches)
         metrics.db_group_commit.labels("units").set(registry.db.batched_units)
+        for part, spent in registry.db.lock_time.items():
+            metrics.db_writers_lock.labels(part, "wall").set(spent.wall)
+            metrics.db_writers_lock.labels(part, "cpu").set(spent.cpu)
 
 
 @router.get("/metrics")
