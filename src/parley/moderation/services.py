@@ -101,8 +101,8 @@ def do_record_outcome(
     work that stores the comment. A refused comment was not stored and records nothing. Records:
     a rate event per key (when the time is known and the policy's rate limits are on: only the rate
     phase reads them; not for edits), the verdict in the author's history (not for edits), and a
-    published comment in the copy index. Returns the copy wave the
-    comment joined, if it is a copy (the id of the wave's first comment), else None.
+    published comment in the copy index. Returns the copy wave the comment joined, if it is a copy
+    (the id of the wave's first comment), else None.
     ``new_comment``: the comment was inserted in this unit of work (a POST), so the copy index has
     nothing of it to replace.
     """
