@@ -86,6 +86,17 @@ BENCH_MODERATION = {
     "rate": {"enabled": False},
     "classifier": {task: {"hold": False} for task in ("offense", "toxic", "fact_claim", "engaging")},
 }
+# With BENCH_RATE_ON=1 in the environment (``bench_post_http.py --rate-on``): the rate limits on, with
+# every rule of the default policy but limits nobody reaches, so each POST reads and records its
+# events as on a site with the defaults, and none is refused or held for it.
+_NEVER = 100_000  # the most a rule may count (RateRule.max); a run posts a few thousand
+BENCH_RATE_ON = {
+    "enabled": True,
+    "flood": {"max": _NEVER, "per_seconds": 20},
+    "rate": [{"max": _NEVER, "per_seconds": 600}, {"max": _NEVER, "per_seconds": 86400}],
+    "ip": [{"max": _NEVER, "per_seconds": 600}],
+    "thread": {"max": _NEVER, "per_seconds": 60},
+}
 
 
 def log(msg: str) -> None:
@@ -163,6 +174,9 @@ def prepare(database_url: str, data_dir: Path) -> None:
     from support.apps import settings_for
 
     settings = settings_for(database_url, data_dir)
+    moderation = BENCH_MODERATION
+    if os.environ.get("BENCH_RATE_ON"):
+        moderation = {**BENCH_MODERATION, "rate": BENCH_RATE_ON}
     migrate.upgrade(settings)
     db = Database(settings)
     try:
@@ -172,7 +186,7 @@ def prepare(database_url: str, data_dir: Path) -> None:
                 slug="bench",
                 name="Benchmark",
                 now=SystemClock().now(),
-                settings={"moderation": BENCH_MODERATION},
+                settings={"moderation": moderation},
             )
     finally:
         db.dispose()

@@ -15,6 +15,7 @@ here: ``make bench`` measures the ratio to Isso in one run; this script compares
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --conns 64 --seconds 8
     .venv/bin/python benchmarks/bench_post_http.py --compare HEAD~3,HEAD --db postgresql
     .venv/bin/python benchmarks/bench_post_http.py --compare worktree --setting 'write_turns=0|2|8'
+    .venv/bin/python benchmarks/bench_post_http.py --compare 339895e,HEAD --rate-on   # rate limits on
 
 Not part of the test suite.
 """
@@ -22,6 +23,7 @@ Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -103,7 +105,14 @@ def main() -> None:
     variant_arguments(p)
     p.add_argument("--conns", type=int, default=16)
     p.add_argument("--seconds", type=float, default=6)
+    p.add_argument(
+        "--rate-on",
+        action="store_true",
+        help="the site's rate limits on: every default rule, limits nobody reaches (bench_api.BENCH_RATE_ON)",
+    )
     args = p.parse_args()
+    if args.rate_on:
+        os.environ["BENCH_RATE_ON"] = "1"  # read by bench_api.prepare, in the child that sets the site up
     rates: dict[str, list[float]] = {}
     for round_no, name, src, data_dir, settings in variant_runs(args, "bench-post-http-"):
         r = measure(src, data_dir, args.conns, args.seconds, args.workers, args.db, settings)

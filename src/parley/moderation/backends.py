@@ -18,7 +18,7 @@ implementation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,9 +57,10 @@ class RateStore(Protocol):
         """Timestamps recorded under ``key`` at or after ``since``, ascending."""
         ...
 
-    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
-        """:meth:`recent` for every key of ``windows`` (key → its ``since``), read together: one
-        statement or round trip, inside the comment's write unit."""
+    def count_each(self, windows: Sequence[tuple[str, float]]) -> list[int]:
+        """How many events each ``(key, since)`` has at or after ``since``, in order, counted
+        together by the store (one statement or round trip, inside the comment's write unit):
+        a rule needs the events themselves only when it is exceeded."""
         ...
 
     def record_each(self, keys: Sequence[str], ts: float) -> None:

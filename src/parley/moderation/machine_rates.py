@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from parley.db.machine import MachineFile
 from parley.logs import Warner
@@ -36,20 +36,20 @@ class MachineRateStore:
             ).fetchall()
         return [float(r[0]) for r in rows]
 
-    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
-        found: dict[str, list[float]] = {key: [] for key in windows}
+    def count_each(self, windows: Sequence[tuple[str, float]]) -> list[int]:
         if not windows:
-            return found
-        # one statement: an arm per key, each a range of the (key, ts) index
-        arm = "SELECT key, ts FROM rate_events WHERE key = ? AND ts >= ?"
+            return []
+        # one statement: an arm per window, each a count over a range of the (key, ts) index,
+        # numbered (UNION ALL promises no order)
+        arm = "SELECT ?, count(*) FROM rate_events WHERE key = ? AND ts >= ?"
         sql = " UNION ALL ".join([arm] * len(windows))
+        params = [v for i, (key, since) in enumerate(windows) for v in (i, key, since)]
         with self._file.connection() as conn:
-            rows = conn.execute(sql, [v for pair in windows.items() for v in pair]).fetchall()
-        for key, ts in rows:
-            found[key].append(float(ts))
-        for times in found.values():
-            times.sort()
-        return found
+            rows = conn.execute(sql, params).fetchall()
+        counts = [0] * len(windows)
+        for i, n in rows:
+            counts[i] = int(n)
+        return counts
 
     def record_each(self, keys: Sequence[str], ts: float) -> None:
         try:

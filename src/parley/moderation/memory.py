@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -129,8 +129,13 @@ class InMemoryRateStore:
                 return []
             return times[bisect_left(times, since) :]
 
-    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
-        return {key: self.recent(key, since) for key, since in windows.items()}
+    def count_each(self, windows: Sequence[tuple[str, float]]) -> list[int]:
+        with self._lock:
+            counts = []
+            for key, since in windows:
+                times = self._events.get(key) or []
+                counts.append(len(times) - bisect_left(times, since))
+            return counts
 
     def forget(self, author: str) -> None:
         """Drop every key of this author: ``acct:1``, ``acct:1:…`` and ``<site>:acct:1`` (the rate

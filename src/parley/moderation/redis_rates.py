@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import redis
 
@@ -48,14 +48,13 @@ class RedisRateStore:
         pairs = self._client.zrangebyscore(self._prefix + key, since, "+inf", withscores=True)
         return [float(score) for _, score in pairs]
 
-    def recent_each(self, windows: Mapping[str, float]) -> dict[str, list[float]]:
+    def count_each(self, windows: Sequence[tuple[str, float]]) -> list[int]:
+        if not windows:
+            return []
         pipe = self._client.pipeline(transaction=False)  # one round trip for all of them
-        for key, since in windows.items():
-            pipe.zrangebyscore(self._prefix + key, since, "+inf", withscores=True)
-        answers = pipe.execute() if windows else []
-        return {
-            key: [float(score) for _, score in pairs] for key, pairs in zip(windows, answers, strict=True)
-        }
+        for key, since in windows:
+            pipe.zcount(self._prefix + key, since, "+inf")
+        return [int(n) for n in pipe.execute()]
 
     def record_each(self, keys: Sequence[str], ts: float) -> None:
         pipe = self._client.pipeline(transaction=True)  # one round trip for all of them

@@ -107,14 +107,11 @@ def test_rate_store_contract(factory: Callable[[], RateStore]) -> None:
         [40.0, 41.0],
     ]
     assert store.recent("k", 0) == [10.0, 20.0, 25.0, 30.0]
-    # several keys at once, each over its own window, each ascending; an unknown key has none
-    assert store.recent_each({"k": 22.0, "s:acct:1": 41.0, "s:ip:ab": 0, "nobody": 0}) == {
-        "k": [25.0, 30.0],
-        "s:acct:1": [41.0],
-        "s:ip:ab": [40.0],
-        "nobody": [],
-    }
-    assert store.recent_each({}) == {}
+    # several windows counted at once, in order, a key twice over different windows; an unknown
+    # key has none
+    windows = [("k", 22.0), ("s:acct:1", 41.0), ("k", 0), ("s:ip:ab", 40.0), ("nobody", 0), ("k", 31.0)]
+    assert store.count_each(windows) == [2, 1, 4, 1, 0, 0]
+    assert store.count_each([]) == []
 
 
 def test_the_machine_store_prunes_old_events_when_a_comment_crosses_the_count(

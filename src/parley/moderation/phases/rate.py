@@ -9,7 +9,6 @@ Fails open: a broken counter store must not stop every comment.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 
 from parley.moderation.backends import author_key
 from parley.moderation.context import ModerationContext
@@ -50,17 +49,18 @@ class RatePhase:
         checks += [("rate_limited", author, rule) for rule in policy.rate]
         if ctx.author.ip_hash:
             checks += [("rate_limited", f"{ctx.site_slug}:ip:{ctx.author.ip_hash}", r) for r in policy.ip]
-        # every key's events read at once, each over its widest window (one statement or round trip
-        # in the writers' lock, where there were one per rule), then counted per rule
-        windows: dict[str, float] = {}
-        for _, key, rule in checks:
-            windows[key] = min(windows.get(key, now), now - rule.per_seconds)
+        # every rule's window counted at once by the store (one statement or round trip in the
+        # writers' lock, where there was a read of every event per rule); the events themselves
+        # are read only for a rule that is exceeded, to tell when it lets the author post again
+        windows = [(key, now - rule.per_seconds) for _, key, rule in checks]
         if policy.thread is not None:
-            windows[thread_key(ctx)] = now - policy.thread.per_seconds
-        events = store.recent_each(windows)
+            windows.append((thread_key(ctx), now - policy.thread.per_seconds))
+        counts = store.count_each(windows)
         worst: tuple[float, str, RateRule] | None = None
-        for code, key, rule in checks:
-            times = _since(events[key], now - rule.per_seconds)
+        for (code, key, rule), count in zip(checks, counts[: len(checks)], strict=True):
+            if count < rule.max:
+                continue
+            times = store.recent(key, now - rule.per_seconds)
             if len(times) >= rule.max:
                 wait = times[-rule.max] + rule.per_seconds - now  # when the oldest counted one expires
                 if worst is None or wait > worst[0]:
@@ -74,14 +74,9 @@ class RatePhase:
             return PhaseResult(verdict=Verdict.REJECT, reasons=(reason,), refusal=refusal)
         if policy.thread is not None:
             rule = policy.thread
-            count = len(events[thread_key(ctx)])
+            count = counts[-1]
             if count >= rule.max:
                 params = {"count": count, "seconds": rule.per_seconds, "limit": rule.max}
                 reasons: tuple[Reason, ...] = (make_reason(self.name, "thread_flood", Verdict.HOLD, params),)
                 return PhaseResult(verdict=Verdict.HOLD, reasons=reasons, tags=frozenset({"thread_flood"}))
         return PhaseResult.ok()
-
-
-def _since(times: list[float], since: float) -> list[float]:
-    """The ascending ``times`` at or after ``since``."""
-    return times[bisect_left(times, since) :]
