@@ -422,15 +422,17 @@ def writers_lock(port: int) -> dict[str, float] | None:
     """The writers' lock as one worker's ``/metrics`` tells it (SQLite; since the worker started):
     ms per unit of its bodies (wall, CPU), per transaction of opening and committing (wall, CPU),
     units per transaction. None without those metrics (PostgreSQL, an older revision)."""
-    import re
+    from prometheus_client.parser import text_string_to_metric_families
 
-    text = fetch(port, "/metrics").decode()
     held: dict[tuple[str, str], float] = {}
-    for labels, value in re.findall(r"parley_db_writers_lock_seconds\{([^}]*)\} (\S+)", text):
-        named = dict(re.findall(r'(\w+)="(\w+)"', labels))
-        held[named["clock"], named["part"]] = float(value)
-    counts = dict(re.findall(r'parley_db_group_commit\{count="(\w+)"\} (\S+)', text))
-    units, transactions = float(counts.get("units", 0)), float(counts.get("transactions", 0))
+    counts: dict[str, float] = {}
+    for family in text_string_to_metric_families(fetch(port, "/metrics").decode()):
+        for sample in family.samples:
+            if sample.name == "parley_db_writers_lock_seconds":
+                held[sample.labels["clock"], sample.labels["part"]] = sample.value
+            elif sample.name == "parley_db_group_commit":
+                counts[sample.labels["count"]] = sample.value
+    units, transactions = counts.get("units", 0.0), counts.get("transactions", 0.0)
     if not held or not units or not transactions:
         return None
     return {
