@@ -55,14 +55,14 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `parley serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `parley serve` binds to.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes for `parley serve`.")
-    write_turns: int = Field(
-        0,
+    write_turns: int | None = Field(
+        None,
         ge=0,
         le=1000,
         description="Readers' write requests (post, edit, delete, vote on, report a comment) a worker "
-        "handles at once; the rest wait their turn on the event loop without holding a thread. 0: no "
-        "limit (default). On PostgreSQL 2 raised a stream of POSTs by half but tripled their p99 "
-        "beside a comment section's reads (docs/operations.md).",
+        "handles at once; the others wait for a turn on their thread. Unset: 2 on PostgreSQL (a stream "
+        "of POSTs ran 28-51 % faster than without a limit), none on SQLite, whose writers queue for its "
+        "write lock anyway. 0: no limit (docs/operations.md).",
     )
     machine_shared_state: bool = Field(
         False,

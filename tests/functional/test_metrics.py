@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from parley.app import create_app
 from parley.clock import FrozenClock
 from parley.config import Settings
+from parley.web.turns import DEFAULT_POSTGRESQL
 from support.apps import inside_write_unit
 from support.factories import post
 
@@ -71,9 +72,11 @@ def test_metrics_content(app: FastAPI, client: TestClient) -> None:
     assert ("parley_jobs", frozenset({("status", "pending")})) in found
     assert value(found, "parley_db_pool_connections", engine="read", state="size") >= 1
     assert ("parley_db_pool_connections", frozenset({("engine", "read"), ("state", "checked_out")})) in found
-    # the write turns of this process (parley.web.turns): nobody posting now, no limit by default
+    # the write turns of this process (parley.web.turns): nobody posting now; unset, no limit on
+    # SQLite and DEFAULT_POSTGRESQL on PostgreSQL
     turns = {dict(k[1])["state"]: v for k, v in found.items() if k[0] == "parley_write_turns"}
-    assert turns == {"running": 0, "waiting": 0, "limit": 0}
+    limit = 0 if app.state.registry.db.is_sqlite else DEFAULT_POSTGRESQL
+    assert turns == {"running": 0, "waiting": 0, "limit": limit}
     if app.state.registry.db.is_sqlite:
         # the POST (and the set-up before it) ended SQLite write transactions, each holding >= 1 unit
         transactions = value(found, "parley_db_group_commit", count="transactions")

@@ -1,5 +1,6 @@
-"""Write turns: past ``write_turns`` the readers' write requests of a worker wait on the event loop,
-holding no thread, and are let in as turns free up; nothing they sent is lost.
+"""Write turns: past ``write_turns`` the readers' write requests of a worker wait for a turn on
+their own threads and are let in as turns free up; the event loop stays free for readers, and
+nothing the waiting requests sent is lost.
 
 The running requests are held inside their turn by the registry's ``cpu_turns`` (which every POST
 takes before its write unit), so the test sees the queue as a stream of POSTs on a slow database
@@ -12,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import anyio.to_thread
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -23,9 +23,8 @@ from parley.clock import FrozenClock
 from parley.comments.models import Comment
 from parley.config import Settings
 from parley.db.database import Database
-from parley.web.context import _write_turn
 from parley.web.turns import WriteTurns
-from support.apps import make_test_app
+from support.apps import checking_client, make_test_app
 
 N = 4
 
@@ -40,16 +39,6 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
     while not check():
         assert time.monotonic() < deadline, what
         time.sleep(0.01)
-
-
-def threads_in_use(client: TestClient) -> int:
-    """Threads of the app's pool that requests hold now (on the app's event loop)."""
-
-    async def borrowed() -> int:
-        return int(anyio.to_thread.current_default_thread_limiter().borrowed_tokens)
-
-    assert client.portal is not None
-    return client.portal.call(borrowed)
 
 
 def post_all(client: TestClient, thread: str) -> tuple[list[Any], list[threading.Thread]]:
@@ -67,11 +56,18 @@ def post_all(client: TestClient, thread: str) -> tuple[list[Any], list[threading
     return results, threads
 
 
-def test_past_the_limit_posts_wait_without_a_thread_and_all_are_stored(
+def test_past_the_limit_posts_wait_readers_are_answered_and_all_are_stored(
     app: FastAPI, client: TestClient, db: Database
 ) -> None:
     turns: WriteTurns = app.state.registry.write_turns
     assert turns.limit == 1
+    assert (
+        client.post(
+            "/api/v1/threads/warteschlange/comments", json={"body": "Der erste", "author_name": "Erste"}
+        ).status_code
+        == 201
+    )
+    client.cookies.clear()
     cpu_turns = app.state.registry.cpu_turns
     cpu_turns.acquire()  # the POST let in stops there, inside its turn
     try:
@@ -79,7 +75,10 @@ def test_past_the_limit_posts_wait_without_a_thread_and_all_are_stored(
         wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
         time.sleep(0.2)
         assert (turns.running, turns.waiting) == (1, N - 1)  # nobody slipped past the limit meanwhile
-        assert threads_in_use(client) == 1  # the waiting ones hold no thread
+        # the waiting POSTs wait on their threads, not on the event loop: a reader is answered now
+        read = client.get("/api/v1/threads/warteschlange/comments")
+        assert read.status_code == 200
+        assert [c["author"]["name"] for c in read.json()["comments"]] == ["Erste"]
     finally:
         cpu_turns.release()
     for t in threads:
@@ -87,54 +86,44 @@ def test_past_the_limit_posts_wait_without_a_thread_and_all_are_stored(
     assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
     assert (turns.running, turns.waiting) == (0, 0)
     with db.read() as s:
-        assert s.scalar(select(func.count()).select_from(Comment)) == N
+        assert s.scalar(select(func.count()).select_from(Comment)) == N + 1
 
 
 @pytest.mark.parametrize("limit", [0, N])
 def test_at_or_without_a_limit_every_post_is_let_in(
-    app: FastAPI, client: TestClient, db: Database, limit: int
+    settings: Settings, clock: FrozenClock, limit: int
 ) -> None:
-    turns: WriteTurns = app.state.registry.write_turns
-    turns.limit = limit  # set before the first request: its semaphore is made with the limit
-    cpu_turns = app.state.registry.cpu_turns
-    cpu_turns.acquire()
+    application = make_test_app(settings.model_copy(update={"write_turns": limit}), clock)
     try:
-        results, threads = post_all(client, f"ohne-grenze-{limit}")
-        wait_for(lambda: (turns.running, turns.waiting) == (N, 0), "every POST let in")
+        turns: WriteTurns = application.state.registry.write_turns
+        assert turns.limit == limit
+        cpu_turns = application.state.registry.cpu_turns
+        with checking_client(application) as client:
+            cpu_turns.acquire()
+            try:
+                results, threads = post_all(client, f"ohne-grenze-{limit}")
+                wait_for(lambda: (turns.running, turns.waiting) == (N, 0), "every POST let in")
+            finally:
+                cpu_turns.release()
+            for t in threads:
+                t.join(30)
+        assert [r.status_code for r in results] == [201] * N
     finally:
-        cpu_turns.release()
-    for t in threads:
-        t.join(30)
-    assert [r.status_code for r in results] == [201] * N
-
-
-def gated_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every route that takes a write turn."""
-    gated, writes = set(), 0
-    for rc in iter_route_contexts(app.routes):
-        dependant = getattr(rc, "dependant", None)
-        methods = set(getattr(rc, "methods", None) or ())
-        writes += bool(methods & {"POST", "PUT", "PATCH", "DELETE"})
-        if dependant is not None and any(d.call is _write_turn for d in dependant.dependencies):
-            gated |= {(method, rc.path) for method in methods}
-    assert writes > 20, "the enumeration of routes is broken"  # accounts, workspace, admin … are not gated
-    return gated
+        application.state.registry.close()
 
 
 def test_the_readers_writes_take_turns_and_nothing_else_does(app: FastAPI) -> None:
-    assert gated_routes(app) == {
+    gated, writes = set(), 0
+    for rc in iter_route_contexts(app.routes):
+        methods = set(getattr(rc, "methods", None) or ())
+        writes += bool(methods & {"POST", "PUT", "PATCH", "DELETE"})
+        if getattr(getattr(rc, "endpoint", None), "takes_write_turn", False):
+            gated |= {(method, rc.path) for method in methods}
+    assert writes > 20, "the enumeration of routes is broken"  # accounts, workspace, admin … are not gated
+    assert gated == {
         ("POST", "/api/v1/threads/{thread_key:path}/comments"),
         ("PATCH", "/api/v1/comments/{comment_id}"),
         ("DELETE", "/api/v1/comments/{comment_id}"),
         ("PUT", "/api/v1/comments/{comment_id}/vote"),
         ("POST", "/api/v1/comments/{comment_id}/reports"),
     }
-
-
-def test_without_a_limit_no_route_takes_turns(settings: Settings, clock: FrozenClock) -> None:
-    """The default: the dependency's handling (65-100 µs a request) is not paid for nothing."""
-    application = make_test_app(settings.model_copy(update={"write_turns": 0}), clock)
-    try:
-        assert gated_routes(application) == set()
-    finally:
-        application.state.registry.close()

@@ -60,10 +60,11 @@ from parley.moderation.sql import SqlNameRegistry
 from parley.ratelimit.guard import Action, enforce
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
-from parley.web.context import WRITE_TURN, RequestContext, context
+from parley.web.context import RequestContext, context
 from parley.web.encodings import negotiate
 from parley.web.problems import problem_responses
 from parley.web.responses import JSONResponse, dumps
+from parley.web.turns import in_write_turn
 from parley.webhooks.dispatch import active_hook_ids, know_active_hooks
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
@@ -372,6 +373,7 @@ async def list_replies(
     response_model=CreatedOut,
     responses=WRITE_ERRORS,
 )
+@in_write_turn
 def create_comment(
     ctx: Ctx,
     thread_key: ThreadKey,
@@ -542,6 +544,7 @@ def _require_active_account(ctx: RequestContext, session: Any, site: Site) -> Ac
 
 
 @writes.patch("/comments/{comment_id}", response_model=CreatedOut, responses=WRITE_ERRORS)
+@in_write_turn
 def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Response:
     """Edit your comment within the site's edit window. The edit is moderated again."""
     reg = ctx.registry
@@ -583,6 +586,7 @@ def edit_comment(ctx: Ctx, comment_id: CommentId, payload: CommentPatch) -> Resp
 
 
 @writes.delete("/comments/{comment_id}", status_code=204, responses=WRITE_ERRORS)
+@in_write_turn
 def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
     """Delete your comment (within the edit window). Staff may delete any comment of their site."""
     with ctx.registry.db.write() as session:
@@ -599,6 +603,7 @@ def delete_comment(ctx: Ctx, comment_id: CommentId) -> Response:
 
 
 @writes.put("/comments/{comment_id}/vote", response_model=VoteOut, responses=WRITE_ERRORS)
+@in_write_turn
 def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     """Vote up (1), down (-1) or take your vote back (0). One vote per account per comment."""
     with ctx.registry.db.write() as session:
@@ -621,6 +626,7 @@ def vote(ctx: Ctx, comment_id: CommentId, payload: VoteIn) -> Response:
     response_model=ReportOut,
     responses={200: {"model": ReportOut, "description": "You had reported it already"}, **WRITE_ERRORS},
 )
+@in_write_turn
 def report(ctx: Ctx, comment_id: CommentId, payload: ReportIn) -> Response:
     """Report a comment to the moderators (a notice under DSA Art. 16). Anyone may report."""
     with ctx.registry.db.write() as session:
@@ -670,7 +676,4 @@ async def counts(
 
 def includeme(app: FastAPI) -> None:
     app.include_router(router)
-    # The readers' writes take a write turn only where a limit is set: FastAPI's handling of the
-    # dependency (a function-scoped ``yield``) costs 65-100 µs a request, for nothing without a limit.
-    limited = app.state.registry.settings.write_turns > 0
-    app.include_router(writes, dependencies=[WRITE_TURN] if limited else None)
+    app.include_router(writes)  # its views take a write turn each (parley.web.turns.in_write_turn)

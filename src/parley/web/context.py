@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from parley import i18n
@@ -184,15 +183,3 @@ async def context(request: Request) -> RequestContext:
     request a trip to the thread pool and back: FastAPI runs plain functions there, dependencies
     included."""
     return get_context(request)
-
-
-async def _write_turn(request: Request) -> AsyncIterator[None]:
-    registry: Registry = request.app.state.registry
-    async with registry.write_turns.turn():
-        yield
-
-
-WRITE_TURN = Depends(_write_turn, scope="function")
-"""The dependency of the readers' write requests while a limit is set (``comments.views.includeme``
-adds it to their router): the view runs in a write turn (:mod:`parley.web.turns`), taken before it
-gets a thread and given back when it returns, before the response is sent."""

@@ -1,68 +1,92 @@
 """Write turns: how many of the readers' write requests a worker process handles at once.
 
-A worker is one Python process: one thread runs Python at a time (the GIL). A write request that
-is let in takes a thread of the pool and holds it while it waits on the database. With every
-request let in, a stream of POSTs on PostgreSQL — where write units run side by side — put dozens
-of threads of a worker in turn on the GIL and the connection pool, and each POST cost more CPU the
-more were in flight (docs/performance.md, "Write turns"). Past the limit a request waits on the
-event loop, holding no thread, in arrival order, and is let in as soon as one ends; a request
-that waits is not refused and nothing it sent is dropped.
+A worker is one Python process: one thread runs Python at a time (the GIL). FastAPI runs every
+plain view on a thread of anyio's pool (40 threads). On PostgreSQL, where write units run side by
+side, a stream of POSTs put dozens of threads of a worker in turn on the GIL and the connection
+pool, each making round trips that hand the GIL on; each POST cost more CPU the more were in flight
+(docs/performance.md, "Write turns"). With a limit, a write request's thread waits for a turn before
+its view does anything, blocked in the kernel without wanting the GIL, and goes on as soon as one
+is free; a request that waits is not refused and nothing it sent is dropped.
 
-The limit is per worker (``settings.write_turns``) and off by default. On PostgreSQL, 2 raised a
-stream of POSTs by half; but with the reads of a comment section beside them (95 reads to 5 POSTs)
-the POSTs' p99 tripled: a turn is handed on by the event loop, which also builds the pages the
-POSTs make stale, so each turn was held for that long too. On SQLite it changed nothing measurable:
-write units queue for the writers' lock anyway, and that queue is what lets them share a commit.
-Without a limit the routes do not take turns at all (FastAPI's handling of the dependency costs
-65-100 µs a request), so the running and waiting counts stay 0.
+The turn is taken on the request's own thread, not on the event loop. An earlier version made the
+requests wait on the loop, holding no thread: turns were then handed on by the loop, which also
+builds the first pages that every POST makes stale, so beside a comment section's reads each turn
+was held that much longer (the POSTs' p99 tripled). On the thread, nothing of the hand-over needs
+the loop.
+
+The limit is per worker: ``settings.write_turns``, by default 2 on PostgreSQL and none on SQLite,
+whose write units queue for the writers' lock anyway (that queue is what lets them share a commit:
+a limit would only shrink those batches). See decision 0009.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from weakref import WeakKeyDictionary
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from parley.config import Settings
 
+if TYPE_CHECKING:
+    from parley.web.context import RequestContext
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+DEFAULT_POSTGRESQL = 2
+"""Turns per worker on PostgreSQL unless set: 1 and 2 measured alike, 4 lower (docs/performance.md)."""
+
 
 class WriteTurns:
-    """At most ``limit`` holders at once per event loop (0: no limit). One per process."""
+    """At most ``limit`` holders at once in this process (0: no limit)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.running = 0  # holders now (all loops; read by /metrics)
+        self.running = 0  # holders now (read by /metrics)
         self.waiting = 0
-        # one semaphore per event loop: an asyncio primitive belongs to the loop it first waited
-        # on, and a process may run several loops one after another (tests, the CLI)
-        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+        self._counts = threading.Lock()  # the counters change on the requests' threads
+        self._turns = threading.Semaphore(limit) if limit else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WriteTurns:
-        return cls(settings.write_turns)
+        if settings.write_turns is not None:
+            return cls(settings.write_turns)
+        return cls(0 if settings.is_sqlite else DEFAULT_POSTGRESQL)
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """Wait for a turn (on the event loop), hold it for the block."""
-        semaphore = self._semaphore() if self.limit else None
-        if semaphore is not None:
-            self.waiting += 1
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for a turn on this thread (blocking), hold it for the block."""
+        turns = self._turns
+        if turns is not None:
+            with self._counts:
+                self.waiting += 1
             try:
-                await semaphore.acquire()
+                turns.acquire()
             finally:
-                self.waiting -= 1
-        self.running += 1
+                with self._counts:
+                    self.waiting -= 1
+        with self._counts:
+            self.running += 1
         try:
             yield
         finally:
-            self.running -= 1
-            if semaphore is not None:
-                semaphore.release()
+            with self._counts:
+                self.running -= 1
+            if turns is not None:
+                turns.release()
 
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        semaphore = self._by_loop.get(loop)
-        if semaphore is None:
-            semaphore = self._by_loop[loop] = asyncio.Semaphore(self.limit)
-        return semaphore
+
+def in_write_turn(view: V) -> V:
+    """Run a plain (thread-pool) view inside a write turn of its worker. The view takes the request
+    context as the keyword argument ``ctx``, as FastAPI passes it; the signature FastAPI reads is
+    the view's own (``functools.wraps``)."""
+
+    @functools.wraps(view)
+    def in_turn(*args: Any, **kwargs: Any) -> Any:
+        ctx: RequestContext = kwargs["ctx"]
+        with ctx.registry.write_turns.turn():
+            return view(*args, **kwargs)
+
+    in_turn.takes_write_turn = True  # type: ignore[attr-defined]  # for tests and tooling
+    return in_turn  # type: ignore[return-value]

@@ -1,112 +1,117 @@
-"""Write turns (``parley.web.turns``): at most ``limit`` holders, the rest wait in arrival order on
-the event loop; 0 (the default) lets everyone in."""
+"""Write turns (``parley.web.turns``): at most ``limit`` holders, the others wait on their own
+threads; 0 lets everyone in; unset, 2 on PostgreSQL and none on SQLite."""
 
 from __future__ import annotations
 
-import asyncio
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from parley.config import Settings
-from parley.web.turns import WriteTurns
+from parley.web.turns import DEFAULT_POSTGRESQL, WriteTurns
 
 
-async def _hold(turns: WriteTurns, name: str, entered: list[str], leave: asyncio.Event) -> None:
-    async with turns.turn():
-        entered.append(name)
-        await leave.wait()
+def wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)
 
 
-async def _settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
+class Holders:
+    """Threads that each take a turn, note that they are in, and hold it until let go."""
 
+    def __init__(self, turns: WriteTurns) -> None:
+        self.turns = turns
+        self.entered: list[str] = []
+        self.leave: dict[str, threading.Event] = {}
+        self.threads: list[threading.Thread] = []
 
-def test_past_the_limit_requests_wait_and_enter_in_arrival_order() -> None:
-    async def main() -> None:
-        turns = WriteTurns(2)
-        leaves = {name: asyncio.Event() for name in "abcd"}
-        entered: list[str] = []
-        tasks = [asyncio.create_task(_hold(turns, n, entered, leaves[n])) for n in "abcd"]
-        await _settle()
-        assert entered == ["a", "b"]
-        assert (turns.running, turns.waiting) == (2, 2)
-        leaves["b"].set()
-        await _settle()
-        assert entered == ["a", "b", "c"]  # c arrived before d
-        assert (turns.running, turns.waiting) == (2, 1)
-        for event in leaves.values():
+    def start(self, name: str) -> None:
+        self.leave[name] = threading.Event()
+        t = threading.Thread(target=self._hold, args=(name,))
+        self.threads.append(t)
+        t.start()
+
+    def _hold(self, name: str) -> None:
+        with self.turns.turn():
+            self.entered.append(name)
+            assert self.leave[name].wait(10)
+
+    def finish(self) -> None:
+        for event in self.leave.values():
             event.set()
-        await asyncio.gather(*tasks)
-        assert entered == ["a", "b", "c", "d"]
-        assert (turns.running, turns.waiting) == (0, 0)
+        for t in self.threads:
+            t.join(10)
+        assert not any(t.is_alive() for t in self.threads)
 
-    asyncio.run(main())
+
+def test_past_the_limit_threads_wait_and_go_in_as_turns_free_up() -> None:
+    turns = WriteTurns(2)
+    holders = Holders(turns)
+    try:
+        for name in "ab":
+            holders.start(name)
+        wait_for(lambda: turns.running == 2, "two in")
+        for name in "cd":
+            holders.start(name)
+        wait_for(lambda: turns.waiting == 2, "two waiting")
+        time.sleep(0.1)
+        assert sorted(holders.entered) == ["a", "b"]  # nobody slipped past the limit
+        holders.leave["b"].set()
+        wait_for(lambda: len(holders.entered) == 3, "a third in once b left")
+        assert (turns.running, turns.waiting) == (2, 1)
+    finally:
+        holders.finish()
+    assert sorted(holders.entered) == ["a", "b", "c", "d"]
+    assert (turns.running, turns.waiting) == (0, 0)
 
 
 def test_no_limit_lets_everyone_in_at_once() -> None:
-    async def main() -> None:
-        turns = WriteTurns(0)
-        leave = asyncio.Event()
-        entered: list[str] = []
-        tasks = [asyncio.create_task(_hold(turns, str(i), entered, leave)) for i in range(20)]
-        await _settle()
-        assert len(entered) == 20
+    turns = WriteTurns(0)
+    holders = Holders(turns)
+    try:
+        for i in range(20):
+            holders.start(str(i))
+        wait_for(lambda: len(holders.entered) == 20, "all twenty in")
         assert (turns.running, turns.waiting) == (20, 0)
-        leave.set()
-        await asyncio.gather(*tasks)
-        assert turns.running == 0
-
-    asyncio.run(main())
+    finally:
+        holders.finish()
+    assert turns.running == 0
 
 
-def test_a_request_that_gives_up_waiting_takes_no_turn_with_it() -> None:
-    async def main() -> None:
-        turns = WriteTurns(1)
-        leave = asyncio.Event()
-        entered: list[str] = []
-        first = asyncio.create_task(_hold(turns, "first", entered, leave))
-        gone = asyncio.create_task(_hold(turns, "gone", entered, leave))
-        await _settle()
-        gone.cancel()  # e.g. the server shutting down while it waited
-        await _settle()
-        assert (turns.running, turns.waiting) == (1, 0)
-        leave.set()
-        await first
-        assert gone.cancelled()
-        # the turn the first one held is free again: a newcomer gets in at once
-        later = asyncio.Event()
-        later.set()
-        await asyncio.wait_for(_hold(turns, "later", entered, later), 1)
-        assert entered == ["first", "later"]
-
-    asyncio.run(main())
-
-
-def test_one_process_may_run_several_event_loops_one_after_another() -> None:
+def test_a_block_that_raises_gives_its_turn_back() -> None:
     turns = WriteTurns(1)
+    with pytest.raises(RuntimeError), turns.turn():
+        raise RuntimeError("the view failed")
+    assert (turns.running, turns.waiting) == (0, 0)
+    done = threading.Event()
 
-    async def crowded() -> list[str]:
-        leave = asyncio.Event()
-        entered: list[str] = []
-        tasks = [asyncio.create_task(_hold(turns, str(i), entered, leave)) for i in range(3)]
-        await _settle()
-        assert (turns.running, turns.waiting) == (1, 2)
-        leave.set()
-        await asyncio.gather(*tasks)
-        return entered
+    def take() -> None:
+        with turns.turn():
+            done.set()
 
-    # an asyncio primitive that waited on one loop refuses another; each loop gets its own
-    assert asyncio.run(crowded()) == ["0", "1", "2"]
-    assert asyncio.run(crowded()) == ["0", "1", "2"]
+    t = threading.Thread(target=take)
+    t.start()
+    assert done.wait(5), "the failed block kept its turn"
+    t.join(5)
 
 
-@pytest.mark.parametrize("url", ["sqlite:///x.db", "postgresql://parley@localhost/parley"])
-def test_the_limit_is_the_setting_and_off_by_default(url: str, tmp_path: Path) -> None:
-    assert WriteTurns.from_settings(Settings(database_url=url, data_dir=tmp_path)).limit == 0
-    given = Settings(database_url=url, data_dir=tmp_path, write_turns=2)
-    assert WriteTurns.from_settings(given).limit == 2
+@pytest.mark.parametrize(
+    ("url", "default"),
+    [("sqlite:///x.db", 0), ("postgresql://parley@localhost/parley", DEFAULT_POSTGRESQL)],
+)
+def test_unset_the_limit_depends_on_the_database_and_a_setting_wins(
+    url: str, default: int, tmp_path: Path
+) -> None:
+    assert DEFAULT_POSTGRESQL > 0
+    assert WriteTurns.from_settings(Settings(database_url=url, data_dir=tmp_path)).limit == default
+    for given in (0, 3):
+        settings = Settings(database_url=url, data_dir=tmp_path, write_turns=given)
+        assert WriteTurns.from_settings(settings).limit == given
 
 
 def test_the_setting_refuses_a_negative_limit(tmp_path: Path) -> None:
