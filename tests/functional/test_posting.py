@@ -383,3 +383,38 @@ def test_concurrent_posts_take_turns_for_their_work_before_the_write_lock(
     assert results == [201] * 6
     assert count(db) == before + 6
     assert most[0] == 1
+
+
+def test_a_comment_is_stored_whole_with_its_path(client: TestClient, db: Database) -> None:
+    """Its id is drawn before the INSERT, so the row carries its path and root: no UPDATE of the
+    comment follows (on PostgreSQL one would add a second entry to each of the table's indexes)."""
+    from sqlalchemy import event
+
+    from parley.comments.paths import segment
+
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(" ".join(sql.split()).lower())
+
+    event.listen(db.write_engine, "before_cursor_execute", seen)
+    try:
+        top = client.post(URL.format("ganz"), json={"body": "Oben", "author_name": "Ida Ganz"})
+        csrf = {"X-CSRF-Token": top.json()["session"]["csrf_token"]}
+        reply = client.post(
+            URL.format("ganz"),
+            json={"body": "Darunter", "parent_id": top.json()["comment"]["id"]},
+            headers=csrf,
+        )
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", seen)
+        client.cookies.clear()
+    assert top.status_code == reply.status_code == 201, (top.text, reply.text)
+    assert sum(s.startswith("insert into comments ") for s in statements) == 2
+    assert not [s for s in statements if s.startswith("update comments ") and "path" in s]
+    top_id, reply_id = top.json()["comment"]["id"], reply.json()["comment"]["id"]
+    with db.read() as s:
+        stored = {c.id: c for c in s.scalars(select(Comment).where(Comment.id.in_([top_id, reply_id])))}
+    assert (stored[top_id].path, stored[top_id].root_id) == (segment(top_id), top_id)
+    assert (stored[reply_id].path, stored[reply_id].root_id) == (segment(top_id) + segment(reply_id), top_id)
+    assert reply_id > top_id

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, case, select, update
+from sqlalchemy import Integer, Table, bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from parley.accounts.models import Account
@@ -185,10 +184,18 @@ def do_insert_comment(
     flags: dict[str, Any] | None = None,
 ) -> Comment:
     published = status == PUBLISHED
+    # the path holds the comment's own id: drawn first, so the row is stored whole (an UPDATE of
+    # the path after the INSERT was, on PostgreSQL, a second entry in each of the table's indexes)
+    (comment_id,) = allocate_comment_ids(session, 1)
+    path = paths.child_path(parent.path if parent else "", comment_id)
+    root_id = (parent.root_id or parent.id) if parent else comment_id
     comment = add_as_stored(  # without the ORM's flush: this runs inside the writers' lock
         session,
         Comment,
         {
+            "id": comment_id,
+            "path": path,
+            "root_id": root_id,
             "site_id": site.id,
             "thread_id": thread.id,
             "parent_id": parent.id if parent else None,
@@ -206,12 +213,6 @@ def do_insert_comment(
             "updated_at": now,
         },
     )
-    # the path holds the comment's own id, known only now
-    path = paths.child_path(parent.path if parent else "", comment.id)
-    root_id = (parent.root_id or parent.id) if parent else comment.id
-    _SET_PATH.run(session, {"b_id": comment.id, "b_path": path, "b_root": root_id})
-    set_committed_value(comment, "path", path)
-    set_committed_value(comment, "root_id", root_id)
     if published:
         _move_counters(session, comment, 1, now)
         _emit_status(session, comment, CommentStatus.HELD.value, PUBLISHED, now, thread)
@@ -238,11 +239,27 @@ _COMMENTS = cast(Table, Comment.__table__)
 
 # The statements of the write path, built once (a POST runs them all): only bound per call.
 # (on the driver's cursor, parley.db.direct: they run inside the writers' lock)
-_SET_PATH = Direct(
-    update(_COMMENTS)
-    .where(_COMMENTS.c.id == bindparam("b_id"))
-    .values(path=bindparam("b_path"), root_id=bindparam("b_root"))
-)
+_NEW_IDS = {
+    # PostgreSQL: from the id sequence (what the INSERT would draw)
+    "postgresql": Direct(
+        text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)")
+    ),
+    # SQLite: the highest id so far (the caller adds 1..n), as SQLite itself picks a new row's id:
+    # safe because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock)
+    "sqlite": Direct(select(func.coalesce(func.max(_COMMENTS.c.id), 0))),
+}
+
+
+def allocate_comment_ids(session: Session, n: int) -> list[int]:
+    """``n`` fresh comment ids, known before the insert, so a comment's path (which ends in its own
+    id) is stored with the row. Only inside a write unit of work."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return [int(row[0]) for row in _NEW_IDS[dialect].rows(session, {"n": n})]
+    start = int(_NEW_IDS["sqlite"].scalar(session, {}))
+    return list(range(start + 1, start + n + 1))
+
+
 _thread_where = _THREADS.c.id == bindparam("b_thread")
 _version = _THREADS.c.version + 1
 _count = _THREADS.c.comment_count + bindparam("b_delta", type_=Integer)

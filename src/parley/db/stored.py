@@ -54,9 +54,10 @@ def _plan(model: type[DeclarativeBase]) -> tuple[Direct, tuple[tuple[str, Any, b
 
 def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
     """Insert a ``model`` row with ``values`` (column keys; unnamed columns get their defaults) and
-    return the object, in ``session``, as stored. Attribute names must equal column keys."""
+    return the object, in ``session``, as stored. Attribute names must equal column keys. ``id``
+    may be given (a key drawn before the insert); otherwise the database assigns it."""
     statement, columns = _plan(model)
-    row: dict[str, Any] = {}
+    row: dict[str, Any] = {"id": values["id"]} if "id" in values else {}
     for key, default, is_callable in columns:
         if key in values:
             row[key] = values[key]
@@ -67,7 +68,7 @@ def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -
     unknown = values.keys() - row.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no columns {sorted(unknown)}")
-    row["id"] = statement.scalar(session, row)
+    row["id"] = statement.scalar(session, row)  # RETURNING id: the given one, if given
     return _as_loaded(session, model, row)
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select, text, update
+from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from parley.accounts.errors import NameInvalid
@@ -44,6 +44,7 @@ from parley.accounts.services import reserved_skeletons
 from parley.comments import paths, rendering
 from parley.comments.models import Comment, CommentStatus, Thread, ThreadStatus
 from parley.comments.scoring import wilson_lower_bound
+from parley.comments.services import allocate_comment_ids
 from parley.db.database import Database, touch_threads
 from parley.importers.html import html_to_markdown
 from parley.importers.models import ImportRef
@@ -394,7 +395,7 @@ class Importer:
         if not prepared:
             return []
         authors = self._authors(session, [c for c, _ in prepared])
-        ids = allocate_ids(session, len(prepared))
+        ids = allocate_comment_ids(session, len(prepared))
         rows: list[dict[str, Any]] = []
         local: dict[str, Placed] = {}
         inserted: list[str] = []
@@ -676,22 +677,6 @@ def _convert(c: SourceComment) -> rendering.RenderedBody | None:
     if not body.text.strip() and c.status != CommentStatus.DELETED.value:
         return None
     return body
-
-
-def allocate_ids(session: Session, n: int) -> list[int]:
-    """``n`` fresh comment ids, known before the insert so paths can be written in one statement.
-
-    PostgreSQL: drawn from the id sequence. SQLite: above the current maximum — safe because a
-    write transaction on SQLite is exclusive (``BEGIN IMMEDIATE``) until this batch commits.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)"),
-            {"n": n},
-        )
-        return [int(r[0]) for r in rows]
-    start = int(session.scalar(select(func.coalesce(func.max(Comment.id), 0))) or 0)
-    return list(range(start + 1, start + n + 1))
 
 
 def recount(session: Session, thread_ids: list[int]) -> None:
