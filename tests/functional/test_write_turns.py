@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from parley.config import Settings
 from parley.db.database import Database
 from parley.web.turns import WriteTurns
 from support.apps import checking_client, make_test_app
+from support.waiting import wait_for
 
 N = 4
 
@@ -32,13 +32,6 @@ N = 4
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"write_turns": 1})
-
-
-def wait_for(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.01)
 
 
 def post_all(client: TestClient, thread: str) -> tuple[list[Any], list[threading.Thread]]:

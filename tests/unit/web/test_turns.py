@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from parley.config import Settings
 from parley.web.turns import DEFAULT_POSTGRESQL, WriteTurns
-
-
-def wait_for(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.005)
+from support.waiting import wait_for
 
 
 class Holders:
