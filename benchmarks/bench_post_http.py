@@ -85,7 +85,10 @@ def measure(
             capture_output=True,
         )
         wait_idle(pid)
+        # PostgreSQL's backends run on the same cores: their CPU per POST is counted apart
+        pg_pid = int((pg.data / "postmaster.pid").read_text().split()[0]) if pg is not None else None
         cpu0 = cpu_ms(pid)
+        db0 = sum(cpu_ms(pg_pid)) if pg_pid else 0
         result = wrk(server.url + "/", conns, seconds, BENCH / "report.lua", str(reqs))
         wait_idle(pid)
         cpu1 = cpu_ms(pid)
@@ -93,6 +96,8 @@ def measure(
             user, system = (cpu1[i] - cpu0[i] for i in (0, 1))
             result["cpu_ms_per_post"] = round((user + system) / result["requests"], 2)
             result["sys_share"] = round(system / max(1, user + system), 2)
+            if pg_pid:
+                result["db_cpu_ms_per_post"] = round((sum(cpu_ms(pg_pid)) - db0) / result["requests"], 2)
         if db == "sqlite":
             result["lock"] = writers_lock(server.port)
         return result
@@ -124,7 +129,8 @@ def main() -> None:
             f"round {round_no} {name}: {r['rps']} req/s, "
             f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
             f"{r.get('cpu_ms_per_post')} ms server CPU per POST ({r.get('sys_share')} of it system), "
-            f"errors {r['errors']}",
+            + (f"PostgreSQL {r['db_cpu_ms_per_post']} ms, " if "db_cpu_ms_per_post" in r else "")
+            + f"errors {r['errors']}",
             flush=True,
         )
         if r.get("lock"):
