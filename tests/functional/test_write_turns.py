@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -80,6 +81,36 @@ def test_past_the_limit_posts_wait_readers_are_answered_and_all_are_stored(
     assert (turns.running, turns.waiting) == (0, 0)
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Comment)) == N + 1
+
+
+def test_waiting_writers_leave_the_other_views_their_threads(app: FastAPI, client: TestClient) -> None:
+    """Writers waiting for a turn hold threads of their own, not of the pool every other plain view
+    (health, metrics, logins, the workspace) runs on: with that pool no bigger than the queue of
+    writers, ``/healthz`` and ``/readyz`` are still answered while the writers wait."""
+    turns: WriteTurns = app.state.registry.write_turns
+    default_pool = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+    default_pool.total_tokens = N  # no more threads than the POSTs about to be held
+    cpu_turns = app.state.registry.cpu_turns
+    cpu_turns.acquire()
+    try:
+        results, threads = post_all(client, "eigene-faeden")
+        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+        answers: dict[str, int] = {}
+
+        def probe() -> None:
+            for path in ("/healthz", "/readyz"):
+                answers[path] = client.get(path).status_code
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        prober.join(10)
+        assert answers == {"/healthz": 200, "/readyz": 200}, "the plain views waited for the writers"
+        assert (turns.running, turns.waiting) == (1, N - 1)
+    finally:
+        cpu_turns.release()
+    for t in threads:
+        t.join(30)
+    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
 
 
 @pytest.mark.parametrize("limit", [0, N])

@@ -17,6 +17,14 @@ the loop.
 The limit is per worker: ``settings.write_turns``, by default 2 on PostgreSQL and none on SQLite,
 whose write units queue for the writers' lock anyway (that queue is what lets them share a commit:
 a limit would only shrink those batches). See decision 0009.
+
+The write views run on threads of their own (:data:`WRITER_THREADS` per worker), not on anyio's
+default pool that every other plain view shares. A writer waiting for its turn holds a thread; in
+the default pool, a flood of POSTs (more than 40 in a worker) held every thread of it, and
+``/healthz``, ``/readyz``, ``/metrics``, logins and the moderation workspace queued behind the
+POSTs (``/healthz`` answered in 0.4–0.8 s under 256 connections of POSTs on PostgreSQL). Past
+:data:`WRITER_THREADS` writers, the further ones wait on the event loop for a thread (anyio's
+limiter, first come first served), holding nothing but their request.
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
+
 from parley.config import Settings
 
 if TYPE_CHECKING:
@@ -36,6 +48,11 @@ V = TypeVar("V", bound=Callable[..., Any])
 
 DEFAULT_POSTGRESQL = 2
 """Turns per worker on PostgreSQL unless set: 1 and 2 measured alike, 4 lower (docs/performance.md)."""
+
+WRITER_THREADS = 40
+"""Threads per worker for the write views, apart from anyio's default pool (also 40 threads)."""
+
+_WRITER_THREADS: RunVar[anyio.CapacityLimiter] = RunVar("parley_writer_threads")
 
 
 class WriteTurns:
@@ -77,16 +94,34 @@ class WriteTurns:
                 turns.release()
 
 
+def writer_threads() -> anyio.CapacityLimiter:
+    """The write views' threads: one limiter per event loop, as anyio keeps its default one."""
+    try:
+        return _WRITER_THREADS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(WRITER_THREADS)
+        _WRITER_THREADS.set(limiter)
+        return limiter
+
+
 def in_write_turn(view: V) -> V:
-    """Run a plain (thread-pool) view inside a write turn of its worker. The view takes the request
-    context as the keyword argument ``ctx``, as FastAPI passes it; the signature FastAPI reads is
-    the view's own (``functools.wraps``)."""
+    """Run a plain view on the writers' threads (:func:`writer_threads`), inside a write turn of its
+    worker. The view takes the request context as the keyword argument ``ctx``, as FastAPI passes
+    it; the signature FastAPI reads is the view's own (``functools.wraps``). FastAPI awaits the
+    returned coroutine function on the event loop, which hands the view to a thread as FastAPI
+    would (the request's context variables go along); once started, the view runs to its end even
+    if the client goes away."""
 
     @functools.wraps(view)
-    def in_turn(*args: Any, **kwargs: Any) -> Any:
+    async def in_turn(*args: Any, **kwargs: Any) -> Any:
         ctx: RequestContext = kwargs["ctx"]
-        with ctx.registry.write_turns.turn():
-            return view(*args, **kwargs)
+        turns = ctx.registry.write_turns
+
+        def run() -> Any:
+            with turns.turn():
+                return view(*args, **kwargs)
+
+        return await anyio.to_thread.run_sync(run, limiter=writer_threads())
 
     in_turn.takes_write_turn = True  # type: ignore[attr-defined]  # for tests and tooling
     return in_turn  # type: ignore[return-value]
