@@ -107,10 +107,10 @@ def writer_threads() -> anyio.CapacityLimiter:
 def in_write_turn(view: V) -> V:
     """Run a plain view on the writers' threads (:func:`writer_threads`), inside a write turn of its
     worker. The view takes the request context as the keyword argument ``ctx``, as FastAPI passes
-    it; the signature FastAPI reads is the view's own (``functools.wraps``). FastAPI awaits the
-    returned coroutine function on the event loop, which hands the view to a thread as FastAPI
-    would (the request's context variables go along); once started, the view runs to its end even
-    if the client goes away."""
+    it; the signature FastAPI reads is the view's own (``functools.wraps``). The wrapper is a
+    coroutine function: FastAPI awaits it on the event loop, and it hands the view to a thread as
+    FastAPI would (the request's context variables go along); once started, the view runs to its
+    end even if the client goes away (anyio shields the call)."""
 
     @functools.wraps(view)
     async def in_turn(*args: Any, **kwargs: Any) -> Any:
