@@ -23,7 +23,7 @@ from parley.clock import FrozenClock
 from parley.comments.models import Comment
 from parley.config import Settings
 from parley.db.database import Database
-from parley.web.turns import WriteTurns
+from parley.web.turns import WriteTurns, writer_threads
 from support.apps import checking_client, make_test_app
 from support.waiting import wait_for
 
@@ -111,6 +111,28 @@ def test_waiting_writers_leave_the_other_views_their_threads(app: FastAPI, clien
     for t in threads:
         t.join(30)
     assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
+
+
+def test_writers_waiting_for_a_thread_count_as_waiting(app: FastAPI, client: TestClient) -> None:
+    """Past the writers' threads, further writers wait on the event loop for one: ``waiting`` (the
+    ``parley_write_turns`` gauge's) counts them with the ones waiting for a turn, and all are
+    stored in the end."""
+    turns: WriteTurns = app.state.registry.write_turns
+    client.portal.call(writer_threads).total_tokens = 2  # 1 in its turn, 1 waiting for it on a thread
+    cpu_turns = app.state.registry.cpu_turns
+    cpu_turns.acquire()
+    try:
+        results, threads = post_all(client, "ohne-faden")
+        # two of the waiting ones have no thread yet (before, they were not counted: waiting 1)
+        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+        time.sleep(0.1)
+        assert (turns.running, turns.waiting) == (1, N - 1)
+    finally:
+        cpu_turns.release()
+        for t in threads:
+            t.join(30)
+    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
+    assert (turns.running, turns.waiting) == (0, 0)
 
 
 @pytest.mark.parametrize("limit", [0, N])

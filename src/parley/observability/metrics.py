@@ -117,7 +117,7 @@ class Metrics:
         self.write_turns = Gauge(
             "parley_write_turns",
             "Readers' write requests of this process let in now (running) and waiting for a turn "
-            "(waiting); the limit per process (limit, 0: none). Read at scrape time.",
+            "(waiting, for a thread or a turn); the limit per process (limit, 0: none). Read at scrape time.",
             ["state"],
             registry=self.registry,
         )

@@ -71,16 +71,32 @@ class WriteTurns:
             return cls(settings.write_turns)
         return cls(0 if settings.is_sqlite else DEFAULT_POSTGRESQL)
 
+    def queue(self) -> None:
+        """Count a request as waiting before it has a thread to wait for its turn on (the writers'
+        threads are all taken); its :meth:`turn` with ``queued=True``, or :meth:`leave_queue` if it
+        never gets that far, ends the count."""
+        with self._counts:
+            self.waiting += 1
+
+    def leave_queue(self) -> None:
+        with self._counts:
+            self.waiting -= 1
+
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Wait for a turn on this thread (blocking), hold it for the block."""
+    def turn(self, *, queued: bool = False) -> Iterator[None]:
+        """Wait for a turn on this thread (blocking), hold it for the block. ``queued``: the request
+        is counted as waiting already (:meth:`queue`) and stays so until its turn begins."""
         turns = self._turns
-        if turns is not None:
+        counted = queued
+        if turns is not None and not queued:
             with self._counts:
                 self.waiting += 1
-            try:
+            counted = True
+        try:
+            if turns is not None:
                 turns.acquire()
-            finally:
+        finally:
+            if counted:
                 with self._counts:
                     self.waiting -= 1
         with self._counts:
@@ -116,12 +132,20 @@ def in_write_turn(view: V) -> V:
     async def in_turn(*args: Any, **kwargs: Any) -> Any:
         ctx: RequestContext = kwargs["ctx"]
         turns = ctx.registry.write_turns
+        started = False
 
         def run() -> Any:
-            with turns.turn():
+            nonlocal started
+            started = True
+            with turns.turn(queued=True):
                 return view(*args, **kwargs)
 
-        return await anyio.to_thread.run_sync(run, limiter=writer_threads())
+        turns.queue()  # waiting from now: for one of the writers' threads, then for a turn
+        try:
+            return await anyio.to_thread.run_sync(run, limiter=writer_threads())
+        finally:
+            if not started:  # cancelled while waiting for a thread
+                turns.leave_queue()
 
     in_turn.takes_write_turn = True  # type: ignore[attr-defined]  # for tests and tooling
     return in_turn  # type: ignore[return-value]

@@ -110,3 +110,16 @@ def test_unset_the_limit_depends_on_the_database_and_a_setting_wins(
 def test_the_setting_refuses_a_negative_limit(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="write_turns"):
         Settings(data_dir=tmp_path, write_turns=-1)
+
+
+@pytest.mark.parametrize("limit", [0, 1])
+def test_a_queued_request_counts_as_waiting_until_its_turn_begins(limit: int) -> None:
+    turns = WriteTurns(limit)
+    turns.queue()  # waiting for one of the writers' threads
+    assert (turns.running, turns.waiting) == (0, 1)
+    with turns.turn(queued=True):
+        assert (turns.running, turns.waiting) == (1, 0)  # counted once, not twice
+    assert (turns.running, turns.waiting) == (0, 0)
+    turns.queue()
+    turns.leave_queue()  # gave up before it had a thread
+    assert (turns.running, turns.waiting) == (0, 0)
