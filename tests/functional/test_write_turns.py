@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio.to_thread
@@ -50,6 +52,26 @@ def post_all(client: TestClient, thread: str) -> tuple[list[Any], list[threading
     return results, threads
 
 
+@contextmanager
+def posts_held(app: FastAPI, client: TestClient, thread: str) -> Iterator[WriteTurns]:
+    """N POSTs sent at once; while the block runs, the one let in is held inside its turn (it stops
+    at ``cpu_turns``) and the others wait. Afterwards every one of them has been stored (201)."""
+    turns: WriteTurns = app.state.registry.write_turns
+    cpu_turns = app.state.registry.cpu_turns
+    cpu_turns.acquire()
+    threads: list[threading.Thread] = []
+    try:
+        results, threads = post_all(client, thread)
+        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+        yield turns
+    finally:
+        cpu_turns.release()
+        for t in threads:
+            t.join(30)
+    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
+    assert (turns.running, turns.waiting) == (0, 0)
+
+
 def test_past_the_limit_posts_wait_readers_are_answered_and_all_are_stored(
     app: FastAPI, client: TestClient, db: Database
 ) -> None:
@@ -62,23 +84,13 @@ def test_past_the_limit_posts_wait_readers_are_answered_and_all_are_stored(
         == 201
     )
     client.cookies.clear()
-    cpu_turns = app.state.registry.cpu_turns
-    cpu_turns.acquire()  # the POST let in stops there, inside its turn
-    try:
-        results, threads = post_all(client, "warteschlange")
-        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+    with posts_held(app, client, "warteschlange"):
         time.sleep(0.2)
         assert (turns.running, turns.waiting) == (1, N - 1)  # nobody slipped past the limit meanwhile
         # the waiting POSTs wait on their threads, not on the event loop: a reader is answered now
         read = client.get("/api/v1/threads/warteschlange/comments")
         assert read.status_code == 200
         assert [c["author"]["name"] for c in read.json()["comments"]] == ["Erste"]
-    finally:
-        cpu_turns.release()
-    for t in threads:
-        t.join(30)
-    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
-    assert (turns.running, turns.waiting) == (0, 0)
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Comment)) == N + 1
 
@@ -87,14 +99,9 @@ def test_waiting_writers_leave_the_other_views_their_threads(app: FastAPI, clien
     """Writers waiting for a turn hold threads of their own, not of the pool every other plain view
     (health, metrics, logins, the workspace) runs on: with that pool no bigger than the queue of
     writers, ``/healthz`` and ``/readyz`` are still answered while the writers wait."""
-    turns: WriteTurns = app.state.registry.write_turns
     default_pool = client.portal.call(anyio.to_thread.current_default_thread_limiter)
     default_pool.total_tokens = N  # no more threads than the POSTs about to be held
-    cpu_turns = app.state.registry.cpu_turns
-    cpu_turns.acquire()
-    try:
-        results, threads = post_all(client, "eigene-faeden")
-        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+    with posts_held(app, client, "eigene-faeden") as turns:
         answers: dict[str, int] = {}
 
         def probe() -> None:
@@ -106,33 +113,17 @@ def test_waiting_writers_leave_the_other_views_their_threads(app: FastAPI, clien
         prober.join(10)
         assert answers == {"/healthz": 200, "/readyz": 200}, "the plain views waited for the writers"
         assert (turns.running, turns.waiting) == (1, N - 1)
-    finally:
-        cpu_turns.release()
-    for t in threads:
-        t.join(30)
-    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
 
 
 def test_writers_waiting_for_a_thread_count_as_waiting(app: FastAPI, client: TestClient) -> None:
     """Past the writers' threads, further writers wait on the event loop for one: ``waiting`` (the
     ``parley_write_turns`` gauge's) counts them with the ones waiting for a turn, and all are
     stored in the end."""
-    turns: WriteTurns = app.state.registry.write_turns
     client.portal.call(writer_threads).total_tokens = 2  # 1 in its turn, 1 waiting for it on a thread
-    cpu_turns = app.state.registry.cpu_turns
-    cpu_turns.acquire()
-    try:
-        results, threads = post_all(client, "ohne-faden")
-        # two of the waiting ones have no thread yet (before, they were not counted: waiting 1)
-        wait_for(lambda: (turns.running, turns.waiting) == (1, N - 1), "one POST in, the others waiting")
+    # two of the waiting ones have no thread yet (before, they were not counted: waiting 1)
+    with posts_held(app, client, "ohne-faden") as turns:
         time.sleep(0.1)
         assert (turns.running, turns.waiting) == (1, N - 1)
-    finally:
-        cpu_turns.release()
-        for t in threads:
-            t.join(30)
-    assert [r.status_code for r in results] == [201] * N, [r.text for r in results]
-    assert (turns.running, turns.waiting) == (0, 0)
 
 
 @pytest.mark.parametrize("limit", [0, N])
