@@ -11,10 +11,11 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from parley.clock import FrozenClock
 from parley.comments.models import Comment, Thread
+from parley.comments.paths import segment
 from parley.db.database import Database
 from support.factories import bearer, configure_site, make_comments, make_site, post, register
 
@@ -388,10 +389,6 @@ def test_concurrent_posts_take_turns_for_their_work_before_the_write_lock(
 def test_a_comment_is_stored_whole_with_its_path(client: TestClient, db: Database) -> None:
     """Its id is drawn before the INSERT, so the row carries its path and root: no UPDATE of the
     comment follows (on PostgreSQL one would add a second entry to each of the table's indexes)."""
-    from sqlalchemy import event
-
-    from parley.comments.paths import segment
-
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:

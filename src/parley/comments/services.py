@@ -239,24 +239,21 @@ _COMMENTS = cast(Table, Comment.__table__)
 
 # The statements of the write path, built once (a POST runs them all): only bound per call.
 # (on the driver's cursor, parley.db.direct: they run inside the writers' lock)
-_NEW_IDS = {
-    # PostgreSQL: from the id sequence (what the INSERT would draw)
-    "postgresql": Direct(
-        text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)")
-    ),
-    # SQLite: the highest id so far (the caller adds 1..n), as SQLite itself picks a new row's id:
-    # safe because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock)
-    "sqlite": Direct(select(func.coalesce(func.max(_COMMENTS.c.id), 0))),
-}
+# PostgreSQL: from the id sequence (what the INSERT would draw)
+_NEXT_IDS = Direct(
+    text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)")
+)
+# SQLite: the highest id so far (the caller adds 1..n), as SQLite itself picks a new row's id: safe
+# because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock)
+_MAX_ID = Direct(select(func.coalesce(func.max(_COMMENTS.c.id), 0)))
 
 
 def allocate_comment_ids(session: Session, n: int) -> list[int]:
     """``n`` fresh comment ids, known before the insert, so a comment's path (which ends in its own
     id) is stored with the row. Only inside a write unit of work."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return [int(row[0]) for row in _NEW_IDS[dialect].rows(session, {"n": n})]
-    start = int(_NEW_IDS["sqlite"].scalar(session, {}))
+    if session.get_bind().dialect.name == "postgresql":
+        return [int(row[0]) for row in _NEXT_IDS.rows(session, {"n": n})]
+    start = int(_MAX_ID.scalar(session, {}))
     return list(range(start + 1, start + n + 1))
 
 
