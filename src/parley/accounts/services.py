@@ -245,7 +245,7 @@ class NewSession:
 
 
 # on the driver's cursor (parley.db.direct): a guest's POST runs them inside the writers' lock
-_INSERT_SESSION = Direct(insert(cast(Table, SessionRecord.__table__)))
+_INSERT_SESSION = Direct(insert(cast(Table, SessionRecord.__table__)).inline())
 _ACCOUNTS = cast(Table, Account.__table__)
 _SET_LAST_LOGIN = Direct(
     update(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("b_id")).values(last_login_at=bindparam("b_now"))
@@ -256,7 +256,7 @@ def do_create_session(session: Session, account: Account, now: datetime, days: i
     """A login session for ``account`` (one INSERT; only the token's hash is stored)."""
     token = new_token("pst")
     csrf = secrets.token_urlsafe(24)
-    _INSERT_SESSION.run(
+    _INSERT_SESSION.defer(
         session,
         {
             "token_hash": hash_token(token),
@@ -270,7 +270,7 @@ def do_create_session(session: Session, account: Account, now: datetime, days: i
     if account.last_login_at != now:  # a guest made for this session has it already
         # a statement, not a change to the object: the ORM's flush of it cost ~0.5 ms (a returning
         # guest's POST does this inside the writers' lock)
-        _SET_LAST_LOGIN.run(session, {"b_id": account.id, "b_now": now})
+        _SET_LAST_LOGIN.defer(session, {"b_id": account.id, "b_now": now})
         set_committed_value(account, "last_login_at", now)
     return NewSession(token, csrf)
 

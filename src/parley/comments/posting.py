@@ -134,6 +134,7 @@ def do_post_comment(
         memo=memo,
     )
     status = status_for(decision.verdict)
+    comment_id, decision_id = services.draw_post_ids(session)
     comment = services.do_insert_comment(
         session,
         site=site,
@@ -145,8 +146,11 @@ def do_post_comment(
         now=now,
         ip_hash=ip_hash,
         flags={"tags": sorted(decision.tags)} if decision.tags else None,
+        comment_id=comment_id,
     )
-    record = services.do_record_moderation(session, comment, decision, None, now, "create")
+    record = services.do_record_moderation(
+        session, comment, decision, None, now, "create", decision_id=decision_id
+    )
     do_record_outcome(mctx, decision, comment_id=comment.id, new_comment=True)
     data = comment_data(session, comment, thread)
     do_emit(session, site_id=site.id, kind="comment.created", data=data, now=now)

@@ -182,11 +182,14 @@ def do_insert_comment(
     now: datetime,
     ip_hash: str | None,
     flags: dict[str, Any] | None = None,
+    comment_id: int | None = None,
 ) -> Comment:
+    """Store a new comment. ``comment_id``: its id, if drawn already (:func:`draw_post_ids`)."""
     published = status == PUBLISHED
     # the path holds the comment's own id: drawn first, so the row is stored whole (an UPDATE of
     # the path after the INSERT was, on PostgreSQL, a second entry in each of the table's indexes)
-    (comment_id,) = allocate_comment_ids(session, 1)
+    if comment_id is None:
+        (comment_id,) = allocate_comment_ids(session, 1)
     path = paths.child_path(parent.path if parent else "", comment_id)
     root_id = (parent.root_id or parent.id) if parent else comment_id
     comment = add_as_stored(  # without the ORM's flush: this runs inside the writers' lock
@@ -241,11 +244,42 @@ _COMMENTS = cast(Table, Comment.__table__)
 # (on the driver's cursor, parley.db.direct: they run inside the writers' lock)
 # PostgreSQL: from the id sequence (what the INSERT would draw)
 _NEXT_IDS = Direct(
-    text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)")
+    text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)"),
+    tables=(),  # a sequence: no deferred write changes what it returns
 )
 # SQLite: the highest id so far (the caller adds 1..n), as SQLite itself picks a new row's id: safe
 # because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock)
 _MAX_ID = Direct(select(func.coalesce(func.max(_COMMENTS.c.id), 0)))
+
+
+# A POST's two ids, the comment's and its moderation decision's, in one statement: both rows are
+# then written without reading anything back (deferred, parley.db.direct), in one statement with the
+# POST's other writes on PostgreSQL.
+_POST_IDS = Direct(
+    text(
+        "SELECT nextval(pg_get_serial_sequence('comments', 'id')), "
+        "nextval(pg_get_serial_sequence('moderation_decisions', 'id'))"
+    ),
+    tables=(),
+)
+_decisions = cast(Table, ModerationDecision.__table__)
+_MAX_POST_IDS = Direct(
+    select(
+        select(func.coalesce(func.max(_COMMENTS.c.id), 0)).scalar_subquery(),
+        select(func.coalesce(func.max(_decisions.c.id), 0)).scalar_subquery(),
+    )
+)
+
+
+def draw_post_ids(session: Session) -> tuple[int, int]:
+    """Fresh ids for a new comment and its moderation decision (see :func:`allocate_comment_ids`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = _POST_IDS.first(session, {})
+        assert row is not None
+        return int(row[0]), int(row[1])
+    row = _MAX_POST_IDS.first(session, {})
+    assert row is not None
+    return int(row[0]) + 1, int(row[1]) + 1
 
 
 def allocate_comment_ids(session: Session, n: int) -> list[int]:
@@ -295,7 +329,7 @@ def _move_counters(session: Session, comment: Comment, delta: int, now: datetime
     this session that hold those counters are expired, so they reload what the database has.
     """
     params = {"b_thread": comment.thread_id, "b_delta": delta, "b_now": now}
-    _BUMP_THREAD[(delta > 0) - (delta < 0)].run(session, params)
+    _BUMP_THREAD[(delta > 0) - (delta < 0)].defer(session, params)
     touch_threads(comment.thread_id)
     _expire(session, Thread, [comment.thread_id], ("version", "comment_count", "last_comment_at"))
     ancestors = paths.ancestor_ids(comment.path) if delta else []
@@ -332,6 +366,7 @@ def do_record_moderation(
     status_before: str | None,
     now: datetime,
     trigger: str,
+    decision_id: int | None = None,
 ) -> ModerationDecision:
     return do_record_decision(
         session,
@@ -342,6 +377,7 @@ def do_record_moderation(
         status_after=comment.status,
         now=now,
         trigger=trigger,
+        decision_id=decision_id,
     )
 
 

@@ -19,6 +19,22 @@ parameters (``IN`` lists: build one statement per list length), listeners that r
 A lost PostgreSQL connection is not marked invalid here as SQLAlchemy's path would mark it; the
 pool's check on the next checkout (``pool_pre_ping``) replaces it.
 
+Deferred writes (:meth:`Direct.defer`, PostgreSQL only, once :func:`defer_writes` is installed on
+the engine): a write whose result nobody reads waits on the connection and goes out with the writes
+deferred after it as **one** statement — each a data-modifying ``WITH`` part of the next. A POST
+wrote its session, comment, thread counters and copy signature in seven statements, each a round
+trip with ~100 µs of client and server CPU (``benchmarks/bench_post.py``); merged they are one.
+The batch goes out before anything that may depend on it: any statement SQLAlchemy runs (queries,
+the ORM's flush), a :class:`Direct` write that runs now, a :class:`Direct` read of a table the batch
+writes (or of tables it does not know: ``text()`` without ``tables``), a savepoint, its release and
+the commit; a rollback drops it. Two parts of one statement see the same snapshot and must not
+touch the same row, so a second write to a table already in the batch sends the batch first unless
+both are plain INSERTs (new rows). Foreign keys are checked at the end of the merged statement, so
+a part may reference a row another part inserts. Listeners see every part as its own statement
+(its own SQL and parameters; row count unknown, -1). A deferred write's error (``IntegrityError``
+…) is raised where the batch goes out, not where it was deferred: defer only writes no caller
+handles an error of.
+
 :func:`savepoints_on_the_driver` does the same for the savepoints SQLAlchemy opens, releases and
 rolls back (every batched SQLite write unit has one, and every ``session.begin_nested()``).
 """
@@ -30,14 +46,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.expression import TableClause
 
 Processor = Callable[[Any], Any] | None
 _HELD = "parley.direct.connection"
+_PENDING = "parley.direct.pending"  # in Connection.info: the DBAPI connection's deferred writes
+_DEFERS = "_parley_defers_writes"  # set on a dialect by defer_writes
+_PYFORMAT = re.compile(r"%\(([^)]+)\)s")
 _SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAVEPOINT_SQL = {
     "do_savepoint": "SAVEPOINT {}",
@@ -85,13 +107,24 @@ class _Plan:
 
 class Direct:
     """One Core statement (``select``, ``insert``, ``update``, ``delete``, with ``RETURNING``)
-    for :func:`run` and friends. Build it once, at import time, like a prebuilt statement."""
+    for :func:`run` and friends. Build it once, at import time, like a prebuilt statement.
 
-    __slots__ = ("_plans", "statement")
+    ``tables``: the tables a ``text()`` statement reads, if any (for deferred writes: a read of
+    none of theirs need not wait for them); Core statements name theirs themselves."""
 
-    def __init__(self, statement: ClauseElement) -> None:
+    __slots__ = ("_plans", "statement", "tables", "target")
+
+    def __init__(self, statement: ClauseElement, *, tables: tuple[str, ...] | None = None) -> None:
         self.statement = statement
         self._plans: dict[tuple[Dialect, tuple[str, ...]], _Plan] = {}
+        found = frozenset(e.name for e in visitors.iterate(statement) if isinstance(e, TableClause))
+        # every table it reads or writes; None: not known (a text() without ``tables``)
+        self.tables: frozenset[str] | None = found or (frozenset(tables) if tables is not None else None)
+        # a write's table and verb (which may be deferred), or None for a read
+        self.target: tuple[str, str] | None = None
+        if isinstance(statement, Insert | Update | Delete):
+            verb = "insert" if isinstance(statement, Insert) else "write"
+            self.target = (cast(TableClause, statement.table).name, verb)
 
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
         plan = self._plans.get((dialect, keys))
@@ -134,6 +167,11 @@ class Direct:
         if session.autoflush:
             session.flush()  # as session.execute would: pending ORM changes go first
         connection, driver = _connection(session)
+        pending: _Batch | None = connection.info.get(_PENDING)
+        if pending is not None and (
+            self.target is not None or self.tables is None or not self.tables.isdisjoint(pending.written)
+        ):
+            _send(connection, driver)  # a write that runs now, or a read that may see the batch's rows
         plan = self._plan(connection.dialect, tuple(values))
         cursor = driver.cursor()
         params = self._bound(plan, values)
@@ -179,6 +217,135 @@ class Direct:
         count = int(cursor.rowcount)
         self._done(connection, plan, cursor, params)
         return count
+
+    def defer(self, session: Session, values: Mapping[str, Any]) -> None:
+        """Run a write whose result nobody reads, with the writes deferred next to it as one
+        statement (see the module's doc), or now where that is not possible (SQLite, an engine
+        without :func:`defer_writes`, a read)."""
+        if session.autoflush:
+            session.flush()  # pending ORM changes go first, as for a statement run now
+        connection, driver = _connection(session)
+        dialect = connection.dialect
+        plan = self._plan(dialect, tuple(values))
+        target, tables = self.target, self.tables
+        if target is None or tables is None or not getattr(dialect, _DEFERS, False) or plan.positional:
+            self.run(session, values)
+            return
+        pending: _Batch | None = connection.info.get(_PENDING)
+        if pending is None:
+            pending = connection.info[_PENDING] = _Batch()
+        elif not pending.takes(target, tables):
+            _send(connection, driver)
+            pending = connection.info[_PENDING] = _Batch()
+        pending.add(plan, self._bound(plan, values), target)
+
+
+class _Batch:
+    """Deferred writes of one connection, in order (see the module's doc)."""
+
+    __slots__ = ("parts", "written")
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[_Plan, dict[str, Any]]] = []
+        self.written: dict[str, str] = {}  # table: "insert" while only INSERTs went to it, else "write"
+
+    def takes(self, target: tuple[str, str], tables: frozenset[str]) -> bool:
+        """Whether a write to ``target`` that reads ``tables`` may join: it must not read or write a
+        table the batch writes (the parts of one statement share a snapshot, and must not touch the
+        same row) — but a table may take several plain INSERTs (new rows)."""
+        overlap = tables & self.written.keys()
+        if not overlap:
+            return True
+        table, verb = target
+        return verb == "insert" and tables == {table} and self.written[table] == "insert"
+
+    def add(self, plan: _Plan, params: dict[str, Any], target: tuple[str, str]) -> None:
+        self.parts.append((plan, params))
+        table, verb = target
+        self.written[table] = verb if self.written.get(table, verb) == verb else "write"
+
+
+# per sequence of plans: the merged SQL, and the plans themselves (so their ids stay theirs)
+_merged_sql: dict[tuple[int, ...], tuple[str, tuple[_Plan, ...]]] = {}
+
+
+def _merged(parts: list[tuple[_Plan, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+    """One statement for ``parts``: every part but the last a ``WITH`` part of the last one, each
+    part's parameters renamed ``p<i>_<name>``."""
+    key = tuple(id(plan) for plan, _ in parts)
+    found = _merged_sql.get(key)
+    if found is None:
+        renamed = [
+            _PYFORMAT.sub(lambda m, i=i: f"%(p{i}_{m.group(1)})s", plan.sql)  # type: ignore[misc]
+            for i, (plan, _) in enumerate(parts)
+        ]
+        heads = ", ".join(f"p{i} AS ({part})" for i, part in enumerate(renamed[:-1]))
+        found = _merged_sql[key] = (f"WITH {heads} {renamed[-1]}", tuple(plan for plan, _ in parts))
+    sql = found[0]
+    params = {f"p{i}_{name}": value for i, (_, bound) in enumerate(parts) for name, value in bound.items()}
+    return sql, params
+
+
+class _CountUnknown:
+    """What listeners get as a merged part's cursor: its own row count is not known."""
+
+    rowcount = -1
+
+
+def _send(connection: Connection, driver: Any) -> None:
+    """Run ``connection``'s deferred writes now, as one statement."""
+    pending: _Batch | None = connection.info.pop(_PENDING, None)
+    if pending is None or not pending.parts:
+        return
+    parts = pending.parts
+    sql, params = (parts[0][0].sql, parts[0][1]) if len(parts) == 1 else _merged(parts)
+    cursor = driver.cursor()
+    for plan, bound in parts:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, plan.sql, bound, None, False)
+    try:
+        cursor.execute(sql, params)
+    except parts[0][0].dbapi_error as error:
+        raise _as_sqlalchemys(error, sql, parts[0][0].dbapi_error, connection.dialect) from error
+    finally:
+        cursor.close()
+    for plan, bound in parts:
+        for listener in connection.dispatch.after_cursor_execute:
+            listener(connection, _CountUnknown, plan.sql, bound, None, False)
+
+
+def defer_writes(engine: Engine) -> None:
+    """Let :meth:`Direct.defer` hold writes back on ``engine``'s connections (PostgreSQL: SQLite has
+    no data-modifying ``WITH``; there it runs them at once) and send them before whatever may
+    depend on them."""
+    if engine.dialect.name != "postgresql":
+        return
+    setattr(engine.dialect, _DEFERS, True)
+
+    def send(connection: Connection, *_: Any) -> None:
+        if _PENDING in connection.info:
+            _send(connection, connection.connection.driver_connection)
+
+    def send_before(
+        connection: Connection, cursor: Any, sql: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if context is not None and _PENDING in connection.info:  # None: Direct's, decided there
+            _send(connection, connection.connection.driver_connection)
+
+    def drop(connection: Connection, *_: Any) -> None:
+        # everything deferred after the savepoint (its opening sent what came before) or the transaction
+        connection.info.pop(_PENDING, None)
+
+    event.listen(engine, "before_cursor_execute", send_before)
+    for name in ("commit", "savepoint", "release_savepoint"):
+        event.listen(engine, name, send)
+    for name in ("rollback", "rollback_savepoint", "begin"):
+        event.listen(engine, name, drop)
+
+    def drop_on_checkin(_dbapi: Any, record: Any) -> None:
+        record.info.pop(_PENDING, None)
+
+    event.listen(engine, "checkin", drop_on_checkin)
 
 
 def savepoints_on_the_driver(engine: Engine) -> None:

@@ -30,9 +30,10 @@ M = TypeVar("M", bound=DeclarativeBase)
 
 
 @cache
-def _plan(model: type[DeclarativeBase]) -> tuple[Direct, tuple[tuple[str, Any, bool], ...]]:
-    """The prebuilt statement and, for every column but ``id``: its key, its default, whether the
-    default is a callable (SQLAlchemy wraps ``default=dict`` as a function of the context)."""
+def _plan(model: type[DeclarativeBase]) -> tuple[Direct, Direct, tuple[tuple[str, Any, bool], ...]]:
+    """The prebuilt statements (``RETURNING id``, for a key the database assigns; plain, for a given
+    one) and, for every column but ``id``: its key, its default, whether the default is a callable
+    (SQLAlchemy wraps ``default=dict`` as a function of the context)."""
     table = cast(Table, model.__table__)
     if [c.name for c in table.primary_key.columns] != ["id"]:
         raise TypeError(f"{model.__name__}: add_as_stored needs a single primary key column 'id'")
@@ -49,14 +50,15 @@ def _plan(model: type[DeclarativeBase]) -> tuple[Direct, tuple[tuple[str, Any, b
             columns.append((column.key, default.arg, default.is_callable))
         else:
             raise TypeError(f"{model.__name__}.{column.name}: unsupported default {default!r}")
-    return Direct(insert(table).returning(table.c.id)), tuple(columns)
+    return Direct(insert(table).returning(table.c.id)), Direct(insert(table).inline()), tuple(columns)
 
 
 def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
     """Insert a ``model`` row with ``values`` (column keys; unnamed columns get their defaults) and
     return the object, in ``session``, as stored. Attribute names must equal column keys. ``id``
-    may be given (a key drawn before the insert); otherwise the database assigns it."""
-    statement, columns = _plan(model)
+    may be given (a key drawn before the insert); otherwise the database assigns it. With a given
+    ``id`` the INSERT is deferred (:meth:`~parley.db.direct.Direct.defer`): nothing is read back."""
+    returning, given, columns = _plan(model)
     row: dict[str, Any] = {"id": values["id"]} if "id" in values else {}
     for key, default, is_callable in columns:
         if key in values:
@@ -68,7 +70,10 @@ def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -
     unknown = values.keys() - row.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no columns {sorted(unknown)}")
-    row["id"] = statement.scalar(session, row)  # RETURNING id: the given one, if given
+    if "id" in values:
+        given.defer(session, row)
+    else:
+        row["id"] = returning.scalar(session, row)  # RETURNING id
     return _as_loaded(session, model, row)
 
 

@@ -34,12 +34,15 @@ def do_record_decision(
     status_after: str,
     now: datetime,
     trigger: str = "create",
+    decision_id: int | None = None,
 ) -> ModerationDecision:
     """Store the pipeline's decision with every reason, score and model version.
 
     Written without the ORM's flush (:func:`~parley.db.stored.add_as_stored`: every POST records
-    one inside the writers' lock); the record is in ``session`` as stored, changes to it are flushed."""
-    values = {
+    one inside the writers' lock); the record is in ``session`` as stored, changes to it are flushed.
+    ``decision_id``: the record's id, if drawn already (a POST's: the INSERT is then deferred)."""
+    values: dict[str, Any] = {} if decision_id is None else {"id": decision_id}
+    values |= {
         "site_id": site_id,
         "comment_id": comment_id,
         "verdict": decision.verdict.value,

@@ -151,7 +151,7 @@ class SqlCopyIndex:
             params = {"b_comment": comment_id}
             self.session.execute(_DELETE_BANDS, params)
             self.session.execute(_DELETE_SIGNATURE, params)
-        _INSERT_SIGNATURE.run(
+        _INSERT_SIGNATURE.defer(
             self.session,
             {
                 "comment_id": comment_id,
@@ -167,7 +167,7 @@ class SqlCopyIndex:
             values: dict[str, Any] = {f"k{i}": bucket for i, bucket in enumerate(buckets)}
             values["b_site"] = site_id
             values["b_comment"] = comment_id
-            _insert_bands(len(buckets)).run(self.session, values)
+            _insert_bands(len(buckets)).defer(self.session, values)
 
     def forget(self, author: str) -> None:
         """Drop an erased author's signatures: they are derived from their words."""
