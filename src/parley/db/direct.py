@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import event
@@ -59,7 +59,7 @@ Processor = Callable[[Any], Any] | None
 _HELD = "parley.direct.connection"
 _PENDING = "parley.direct.pending"  # in Connection.info: the DBAPI connection's deferred writes
 _DEFERS = "_parley_defers_writes"  # set on a dialect by defer_writes
-_PYFORMAT = re.compile(r"%\(([^)]+)\)s")
+_PYFORMAT = re.compile(r"%%|%\(([^)]+)\)s")
 _SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAVEPOINT_SQL = {
     "do_savepoint": "SAVEPOINT {}",
@@ -103,6 +103,11 @@ class _Plan:
     params: tuple[tuple[str, bool, Any, Processor], ...]
     results: tuple[Processor, ...]  # per returned column; () when none needs converting
     dbapi_error: type[Exception]
+    # psycopg: the SQL with PostgreSQL's own placeholders ($1 …, one per parameter) as the text
+    # between them and each one's parameter index, and the cursor class that sends it unparsed
+    pieces: tuple[str, ...] = ()
+    slots: tuple[int, ...] = ()
+    cursor: Callable[[Any], Any] | None = None
 
 
 class Direct:
@@ -135,12 +140,16 @@ class Direct:
     def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
         compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect, column_keys=list(keys)))
         names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+        expanding = [name for name, bind in compiled.binds.items() if bind.expanding]
+        if expanding:
+            raise TypeError(f"{expanding[0]}: expanding parameters are not supported by Direct")
+        numbered = dialect.driver == "psycopg" and not compiled.positional
+        if numbered:
+            pieces, slots, names = _numbered(compiled.string)
         given = set(keys)
         params = []
         for name in names:
             bind = compiled.binds[name]
-            if bind.expanding:
-                raise TypeError(f"{name}: expanding parameters are not supported by Direct")
             if name not in given and (bind.required or bind.callable is not None or bind.value is None):
                 # e.g. a column's Python default, which SQLAlchemy's execution would fill in
                 raise TypeError(f"{name}: Direct needs a value for it")
@@ -148,13 +157,19 @@ class Direct:
             params.append((name, name in given, bind.value, processor))
         returned = [getattr(c, "type", None) for c in getattr(self.statement, "exported_columns", ())]
         results = tuple(t and t.dialect_impl(dialect).result_processor(dialect, None) for t in returned)
-        return _Plan(
+        plan = _Plan(
             sql=compiled.string,
             positional=compiled.positional,
             params=tuple(params),
             results=results if any(results) else (),
             dbapi_error=dialect.loaded_dbapi.Error,
         )
+        if numbered:
+            from psycopg import RawCursor
+
+            sql = "".join(_placed(pieces, slots, 0))
+            plan = replace(plan, sql=sql, positional=True, pieces=pieces, slots=slots, cursor=RawCursor)
+        return plan
 
     def _bound(self, plan: _Plan, values: Mapping[str, Any]) -> Any:
         bound = []
@@ -173,7 +188,7 @@ class Direct:
         ):
             _send(connection, driver)  # a write that runs now, or a read that may see the batch's rows
         plan = self._plan(connection.dialect, tuple(values))
-        cursor = driver.cursor()
+        cursor = plan.cursor(driver) if plan.cursor is not None else driver.cursor()
         params = self._bound(plan, values)
         for listener in connection.dispatch.before_cursor_execute:
             listener(connection, cursor, plan.sql, params, None, False)
@@ -228,7 +243,7 @@ class Direct:
         dialect = connection.dialect
         plan = self._plan(dialect, tuple(values))
         target, tables = self.target, self.tables
-        if target is None or tables is None or not getattr(dialect, _DEFERS, False) or plan.positional:
+        if target is None or tables is None or not getattr(dialect, _DEFERS, False) or not plan.pieces:
             self.run(session, values)
             return
         pending: _Batch | None = connection.info.get(_PENDING)
@@ -246,7 +261,7 @@ class _Batch:
     __slots__ = ("parts", "written")
 
     def __init__(self) -> None:
-        self.parts: list[tuple[_Plan, dict[str, Any]]] = []
+        self.parts: list[tuple[_Plan, list[Any]]] = []
         self.written: dict[str, str] = {}  # table: "insert" while only INSERTs went to it, else "write"
 
     def takes(self, target: tuple[str, str], tables: frozenset[str]) -> bool:
@@ -259,31 +274,64 @@ class _Batch:
         table, verb = target
         return verb == "insert" and tables == {table} and self.written[table] == "insert"
 
-    def add(self, plan: _Plan, params: dict[str, Any], target: tuple[str, str]) -> None:
+    def add(self, plan: _Plan, params: list[Any], target: tuple[str, str]) -> None:
         self.parts.append((plan, params))
         table, verb = target
         self.written[table] = verb if self.written.get(table, verb) == verb else "write"
+
+
+def _numbered(sql: str) -> tuple[tuple[str, ...], tuple[int, ...], list[str]]:
+    """A pyformat statement (``%(name)s``, ``%%``) as the text between its placeholders, each
+    placeholder's parameter index and the parameters' names in index order (a name used twice is
+    one parameter). psycopg parses a statement's placeholders on every run when its text is longer
+    than 4 KB (a POST's merged writes are), and looks the conversion up in a cache otherwise; sent
+    through a ``RawCursor`` with PostgreSQL's own ``$n`` it does neither."""
+    pieces: list[str] = []
+    slots: list[int] = []
+    names: list[str] = []
+    text: list[str] = []
+    at = 0
+    for found in _PYFORMAT.finditer(sql):
+        text.append(sql[at : found.start()])
+        at = found.end()
+        name = found.group(1)
+        if name is None:  # %%: a literal percent sign
+            text.append("%")
+            continue
+        pieces.append("".join(text))
+        text = []
+        if name not in names:
+            names.append(name)
+        slots.append(names.index(name))
+    text.append(sql[at:])
+    pieces.append("".join(text))
+    return tuple(pieces), tuple(slots), names
+
+
+def _placed(pieces: tuple[str, ...], slots: tuple[int, ...], offset: int) -> list[str]:
+    out = [pieces[0]]
+    for slot, piece in zip(slots, pieces[1:], strict=True):
+        out += ("$", str(slot + 1 + offset), piece)
+    return out
 
 
 # per sequence of plans: the merged SQL, and the plans themselves (so their ids stay theirs)
 _merged_sql: dict[tuple[int, ...], tuple[str, tuple[_Plan, ...]]] = {}
 
 
-def _merged(parts: list[tuple[_Plan, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+def _merged(parts: list[tuple[_Plan, list[Any]]]) -> tuple[str, list[Any]]:
     """One statement for ``parts``: every part but the last a ``WITH`` part of the last one, each
-    part's parameters renamed ``p<i>_<name>``."""
+    part's placeholders numbered on from the parts' before it."""
     key = tuple(id(plan) for plan, _ in parts)
     found = _merged_sql.get(key)
     if found is None:
-        renamed = [
-            _PYFORMAT.sub(lambda m, i=i: f"%(p{i}_{m.group(1)})s", plan.sql)  # type: ignore[misc]
-            for i, (plan, _) in enumerate(parts)
-        ]
-        heads = ", ".join(f"p{i} AS ({part})" for i, part in enumerate(renamed[:-1]))
-        found = _merged_sql[key] = (f"WITH {heads} {renamed[-1]}", tuple(plan for plan, _ in parts))
-    sql = found[0]
-    params = {f"p{i}_{name}": value for i, (_, bound) in enumerate(parts) for name, value in bound.items()}
-    return sql, params
+        texts, offset = [], 0
+        for plan, _ in parts:
+            texts.append("".join(_placed(plan.pieces, plan.slots, offset)))
+            offset += len(plan.params)
+        heads = ", ".join(f"p{i} AS ({text})" for i, text in enumerate(texts[:-1]))
+        found = _merged_sql[key] = (f"WITH {heads} {texts[-1]}", tuple(plan for plan, _ in parts))
+    return found[0], [value for _, bound in parts for value in bound]
 
 
 class _CountUnknown:
@@ -299,7 +347,7 @@ def _send(connection: Connection, driver: Any) -> None:
         return
     parts = pending.parts
     sql, params = (parts[0][0].sql, parts[0][1]) if len(parts) == 1 else _merged(parts)
-    cursor = driver.cursor()
+    cursor = cast(Callable[[Any], Any], parts[0][0].cursor)(driver)
     for plan, bound in parts:
         for listener in connection.dispatch.before_cursor_execute:
             listener(connection, cursor, plan.sql, bound, None, False)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, event, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, event, insert, literal_column, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -210,3 +210,12 @@ def test_a_savepoint_error_is_sqlalchemys(db: Database) -> None:
         with pytest.raises(DBAPIError) as caught:
             db.write_engine.dialect.do_release_savepoint(conn, "nie_geoeffnet")
         assert "nie_geoeffnet" in str(caught.value.statement)
+
+
+def test_a_percent_sign_and_a_parameter_used_twice_come_through(db: Database) -> None:
+    """On PostgreSQL the statement goes out with its own ``$n`` placeholders (no parsing by
+    psycopg): a literal ``%`` stays one, a parameter named twice is one value."""
+    n = bindparam("n", type_=Integer)
+    statement = select(literal_column("'100%'"), n + n, literal_column("'%%'"))
+    with db.read() as s:
+        assert Direct(statement).first(s, {"n": 21}) == ("100%", 42, "%%")
