@@ -415,3 +415,32 @@ def test_a_comment_is_stored_whole_with_its_path(client: TestClient, db: Databas
     assert (stored[top_id].path, stored[top_id].root_id) == (segment(top_id), top_id)
     assert (stored[reply_id].path, stored[reply_id].root_id) == (segment(top_id) + segment(reply_id), top_id)
     assert reply_id > top_id
+
+
+def test_a_guests_post_writes_in_one_statement_on_postgresql(client: TestClient, db: Database) -> None:
+    """The session, the comment, the thread's counters, the decision and the copy index's rows go
+    out together (``Direct.defer``, decision 0011): on PostgreSQL as one statement; SQLite runs
+    each at once."""
+    client.post(URL.format("einmal"), json={"body": "Der Faden beginnt.", "author_name": "Erste"})
+    client.cookies.clear()
+    writes: list[tuple[Any, str]] = []  # with the cursor each went out on (kept: no id reused)
+
+    def seen(_conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        words = sql.split()
+        if words[0] in ("INSERT", "UPDATE"):
+            writes.append((cursor, f"{words[0]} {words[2 if words[0] == 'INSERT' else 1]}"))
+
+    event.listen(db.write_engine, "before_cursor_execute", seen)
+    try:
+        body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und Zeilen schreibt."
+        r = client.post(URL.format("einmal"), json={"body": body, "author_name": "Zweite Stimme"})
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", seen)
+        client.cookies.clear()
+    assert r.status_code == 201, r.text
+    assert r.json()["comment"]["status"] == "published"
+    tables = {w for _, w in writes}
+    assert {"INSERT sessions", "INSERT comments", "UPDATE threads", "INSERT moderation_decisions"} <= tables
+    assert {"INSERT moderation_copy_signatures", "INSERT moderation_copy_bands"} <= tables
+    merged = [c for c, w in writes if w != "INSERT accounts"]  # the new guest: its id is read back
+    assert len({id(c) for c in merged}) == (len(merged) if db.is_sqlite else 1)
