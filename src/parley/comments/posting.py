@@ -102,7 +102,7 @@ def do_post_comment(
     :func:`services.prepare_moderation`'s work and the reserved names, when the caller has them
     from before the write transaction (as the API does); otherwise they are done here."""
     policy = site.policy()
-    thread = threads.do_get_or_create_post_thread(
+    thread, ids = threads.do_get_or_create_post_thread(
         session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
     )
     parent = services.check_parent(session, thread, payload.parent_id)
@@ -134,7 +134,7 @@ def do_post_comment(
         memo=memo,
     )
     status = status_for(decision.verdict)
-    comment_id, decision_id = services.draw_post_ids(session)
+    comment_id, decision_id = ids if ids is not None else services.draw_post_ids(session)
     comment = services.do_insert_comment(
         session,
         site=site,

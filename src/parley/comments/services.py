@@ -24,7 +24,7 @@ from parley.comments.errors import (
     InvalidParent,
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
-from parley.comments.threads import ThreadFacts, bump_version, is_open
+from parley.comments.threads import POST_IDS, ThreadFacts, bump_version, is_open
 from parley.db.database import touch_threads
 from parley.db.direct import Direct
 from parley.db.stored import add_as_stored
@@ -255,13 +255,7 @@ _MAX_ID = Direct(select(func.coalesce(func.max(_COMMENTS.c.id), 0)))
 # A POST's two ids, the comment's and its moderation decision's, in one statement: both rows are
 # then written without reading anything back (deferred, parley.db.direct), in one statement with the
 # POST's other writes on PostgreSQL.
-_POST_IDS = Direct(
-    text(
-        "SELECT nextval(pg_get_serial_sequence('comments', 'id')), "
-        "nextval(pg_get_serial_sequence('moderation_decisions', 'id'))"
-    ),
-    tables=(),
-)
+_POST_IDS = Direct(select(*POST_IDS), tables=())
 _decisions = cast(Table, ModerationDecision.__table__)
 _MAX_POST_IDS = Direct(
     select(
@@ -272,7 +266,8 @@ _MAX_POST_IDS = Direct(
 
 
 def draw_post_ids(session: Session) -> tuple[int, int]:
-    """Fresh ids for a new comment and its moderation decision (see :func:`allocate_comment_ids`)."""
+    """Fresh ids for a new comment and its moderation decision (see :func:`allocate_comment_ids`;
+    on PostgreSQL a POST draws them with its thread's read, ``threads.do_get_or_create_post_thread``)."""
     if session.get_bind().dialect.name == "postgresql":
         row = _POST_IDS.first(session, {})
         assert row is not None
