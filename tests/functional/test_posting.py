@@ -444,3 +444,29 @@ def test_a_guests_post_writes_in_one_statement_on_postgresql(client: TestClient,
     assert {"INSERT moderation_copy_signatures", "INSERT moderation_copy_bands"} <= tables
     merged = [c for c, w in writes if w != "INSERT accounts"]  # the new guest: its id is read back
     assert len({id(c) for c in merged}) == (len(merged) if db.is_sqlite else 1)
+
+
+def test_a_guest_with_the_same_name_and_address_returns_to_their_account(
+    client: TestClient, db: Database
+) -> None:
+    """Name and e-mail address find the guest account again (on PostgreSQL read together with the
+    name's holder, ``accounts.services.look_up_guest``); another address makes another account, and
+    a registered reader's name is still refused to a guest."""
+    register(client, name="Rita Registriert")
+    client.cookies.clear()
+
+    def author_of(body: str, name: str, email: str) -> int:
+        r = post(client, "wieder", body, author_name=name, email=email)
+        assert r.status_code == 201, r.text
+        comment_id = r.json()["comment"]["id"]
+        with db.read() as s:
+            return int(s.scalar(select(Comment.author_id).where(Comment.id == comment_id)) or 0)
+
+    first = author_of("Zum ersten Mal hier.", "Gerda Gast", "gerda@example.org")
+    again = author_of("Schon wieder da.", "Gerda  Gast", "Gerda@Example.org")  # the same, written apart
+    other = author_of("Eine andere Gerda.", "Gerda Gast", "andere@example.org")
+    assert first == again
+    assert other not in (0, first)
+    taken = post(client, "wieder", "Ich bin Rita.", author_name="Rita Registriert", email="rita@example.org")
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["code"] == "name_taken"

@@ -10,9 +10,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,6 +23,7 @@ from parley.accounts.errors import (
     AccountSuspended,
     EmailTaken,
     InvalidCredentials,
+    NameInvalid,
     NameTaken,
 )
 from parley.accounts.models import (
@@ -36,7 +37,7 @@ from parley.accounts.models import (
 )
 from parley.accounts.names import MAX_LENGTH, clean_display_name, name_skeleton
 from parley.db.direct import Direct
-from parley.db.stored import add_as_stored, load_as_stored
+from parley.db.stored import add_as_stored, load_as_stored, row_as_stored
 from parley.errors import ValidationFailed
 from parley.moderation import names as engine_names
 from parley.moderation.names import NameStatus, evaluate_name
@@ -319,6 +320,50 @@ _GUEST_BY_KEY = Direct(
 )
 
 
+RETURNING_GUEST = "accounts.returning_guest"
+"""Key in a moderation memo: ``(guest key, account or None)``, the guest account a guest's name and
+e-mail address return to, read with the name's holder by :func:`look_up_guest`."""
+
+# two index probes (an OR of the two conditions cost PostgreSQL twice as much: a bitmap of both)
+_HOLDER_OR_GUEST = Direct(
+    union_all(
+        select(_ACCOUNTS).where(_ACCOUNTS.c.name_skeleton == bindparam("skeleton")),
+        select(_ACCOUNTS).where(
+            _ACCOUNTS.c.guest_key == bindparam("b_key"), _ACCOUNTS.c.kind == AccountKind.GUEST.value
+        ),
+    )
+)
+
+
+def look_up_guest(
+    session: Session, name: str | None, email: str | None, secret: bytes, memo: dict[str, Any] | None
+) -> dict[str, engine_names.NameHolder | None] | None:
+    """The account holding a guest's name (``{skeleton: holder or None}``, for the memo's
+    :data:`~parley.moderation.names.HOLDERS`) and the guest account the name and e-mail address
+    return to (into ``memo`` under :data:`RETURNING_GUEST`, for :func:`do_get_or_create_guest`),
+    in one read of ``accounts`` where two were."""
+    skeleton = name_skeleton(name) if name else ""
+    if not skeleton:
+        return None
+    key = None
+    if email and name:
+        try:
+            key = guest_key(secret, clean_display_name(name), email)
+        except NameInvalid:
+            key = None  # refused where the guest is made, in its place among the checks
+    holder: engine_names.NameHolder | None = None
+    returning: Account | None = None
+    for row in _HOLDER_OR_GUEST.rows(session, {"skeleton": skeleton, "b_key": key}):
+        account = row_as_stored(session, Account, row)
+        if account.name_skeleton == skeleton:
+            holder = engine_names.NameHolder(account.display_name, account.id)
+        elif returning is None and key is not None:
+            returning = account
+    if memo is not None and key is not None:
+        memo[RETURNING_GUEST] = (key, returning)
+    return {skeleton: holder}
+
+
 def do_get_or_create_guest(
     session: Session,
     name: str,
@@ -345,7 +390,12 @@ def do_get_or_create_guest(
         raise name_taken(collision)
     key = guest_key(secret, name, email) if email else None
     if key is not None:
-        found = load_as_stored(session, Account, _GUEST_BY_KEY, {"b_key": key})
+        ahead = known.get(RETURNING_GUEST) if known is not None else None
+        found: Account | None
+        if isinstance(ahead, tuple) and ahead[0] == key:
+            found = cast(Account | None, ahead[1])  # read with the name's holder (look_up_guest)
+        else:
+            found = load_as_stored(session, Account, _GUEST_BY_KEY, {"b_key": key})
         if found is not None:
             return found
     # stored without the ORM's flush (parley.db.stored): a new guest is made inside the writers' lock

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parley.accounts.models import Account
-from parley.accounts.services import check_can_act
+from parley.accounts.services import check_can_act, look_up_guest
 from parley.cache.http import (
     EAGER_BYTES,
     cache_key,
@@ -416,7 +416,8 @@ def create_comment(
         if guest and claim is not None:
             enforce(ctx, Action.GUEST)  # a new guest identity (replays above are not counted)
         if guest and not ahead:  # after the replay check: a replay needs no look-up
-            holders = _guest_name_holders(session, payload.author_name)
+            # with the guest account a returning guest's name and address find (one read)
+            holders = look_up_guest(session, payload.author_name, payload.email, ctx.settings.secret, memo)
         if memo is not None and holders:
             memo[HOLDERS] = holders  # the guest check and the names phase share one look-up
         posted = do_post_comment(
