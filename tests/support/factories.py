@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -192,3 +193,21 @@ def guest_session(client: TestClient, thread: str = "voters") -> str:
     assert r.status_code == 201, r.text
     token: str = r.json()["session"]["token"]
     return token
+
+
+def thread_row(site_id: int, key: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    """Every column of a ``threads`` row but its id, for Core statements (``extra`` replaces some)."""
+    row = {
+        "site_id": site_id,
+        "key": key,
+        "title": "Titel",
+        "url": "",
+        "status": "open",
+        "closes_at": now + timedelta(days=3),
+        "settings": {},
+        "comment_count": 0,
+        "version": 0,
+        "created_at": now,
+        "last_comment_at": None,
+    }
+    return {**row, **extra}

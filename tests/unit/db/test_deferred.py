@@ -4,8 +4,6 @@ unit of work ends with the same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -16,11 +14,10 @@ from sqlalchemy.orm import Session
 from parley.accounts.models import Account
 from parley.clock import FrozenClock
 from parley.comments.models import Thread
-from parley.config import Settings
 from parley.db.database import Database
 from parley.db.direct import Direct
 from parley.sites.models import Site
-from support.factories import make_account, make_site
+from support.factories import make_account, make_site, thread_row
 
 THREADS = cast(Table, Thread.__table__)
 ACCOUNTS = cast(Table, Account.__table__)
@@ -34,30 +31,6 @@ LOGIN = Direct(
 )
 SITES = cast(Table, Site.__table__)
 SITE_IDS = Direct(select(SITES.c.id).where(SITES.c.id == bindparam("id")))
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    database = Database(settings)
-    yield database
-    database.dispose()
-
-
-def _thread(site_id: int, key: str, clock: FrozenClock, **extra: Any) -> dict[str, Any]:
-    row = {
-        "site_id": site_id,
-        "key": key,
-        "title": "Titel",
-        "url": "",
-        "status": "open",
-        "closes_at": clock.now() + timedelta(days=3),
-        "settings": {},
-        "comment_count": 0,
-        "version": 0,
-        "created_at": clock.now(),
-        "last_comment_at": None,
-    }
-    return {**row, **extra}
 
 
 class Executions:
@@ -92,8 +65,8 @@ def test_deferred_writes_go_out_together_before_a_read_of_their_tables(
     site_id = make_site(db, clock, "aufgeschoben")
     account_id = make_account(db, clock)
     with Executions(db) as executions, db.write() as s:
-        ADD.defer(s, _thread(site_id, "neu-1", clock))
-        ADD.defer(s, _thread(site_id, "neu-2", clock))  # a second INSERT into the same table joins
+        ADD.defer(s, thread_row(site_id, "neu-1", clock.now()))
+        ADD.defer(s, thread_row(site_id, "neu-2", clock.now()))  # a second INSERT into the same table joins
         LOGIN.defer(s, {"b_id": account_id, "b_now": clock.now()})
         SITE_IDS.rows(s, {"id": site_id})  # a read of a table they do not write need not wait
         assert VERSION.scalar(s, {"key": "neu-2"}) == 0  # this one does: they went out first
@@ -113,7 +86,7 @@ def test_deferred_writes_go_out_together_before_a_read_of_their_tables(
 def test_a_write_that_reads_or_writes_a_batch_table_sends_the_batch(db: Database, clock: FrozenClock) -> None:
     site_id = make_site(db, clock, "aufgeschoben")
     with Executions(db) as executions, db.write() as s:
-        ADD.defer(s, _thread(site_id, "neu", clock))
+        ADD.defer(s, thread_row(site_id, "neu", clock.now()))
         BUMP.defer(s, {"b_key": "neu"})  # beside the INSERT it would not see the new row
     assert _version(db, "neu") == 5
     cursors = executions.cursors_of("INSERT INTO THREADS") + executions.cursors_of("UPDATE THREADS SET")
@@ -126,7 +99,7 @@ def test_deferred_writes_go_out_before_the_commit_a_query_and_a_savepoint(
 ) -> None:
     site_id = make_site(db, clock, "aufgeschoben")
     with db.write() as s:
-        ADD.defer(s, _thread(site_id, "da", clock))
+        ADD.defer(s, thread_row(site_id, "da", clock.now()))
         if how == "orm query":
             assert s.scalars(select(Thread.key).where(Thread.key == "da")).all() == ["da"]
         elif how == "savepoint":
@@ -140,7 +113,7 @@ def test_a_second_write_to_a_tables_rows_sends_the_first(db: Database, clock: Fr
     """Two parts of one statement would update the same row once; each update counts here."""
     site_id = make_site(db, clock, "aufgeschoben")
     with db.write() as s:
-        ADD.defer(s, _thread(site_id, "zaehler", clock))
+        ADD.defer(s, thread_row(site_id, "zaehler", clock.now()))
         BUMP.defer(s, {"b_key": "zaehler"})  # would not see the row of an INSERT beside it
         BUMP.defer(s, {"b_key": "zaehler"})
     assert _version(db, "zaehler") == 10
@@ -149,19 +122,19 @@ def test_a_second_write_to_a_tables_rows_sends_the_first(db: Database, clock: Fr
 def test_a_rollback_takes_the_deferred_writes_with_it(db: Database, clock: FrozenClock) -> None:
     site_id = make_site(db, clock, "aufgeschoben")
     with db.write() as s:
-        ADD.defer(s, _thread(site_id, "bleibt", clock))
+        ADD.defer(s, thread_row(site_id, "bleibt", clock.now()))
         nested = s.begin_nested()
         BUMP.defer(s, {"b_key": "bleibt"})
-        ADD.defer(s, _thread(site_id, "innen", clock))
+        ADD.defer(s, thread_row(site_id, "innen", clock.now()))
         nested.rollback()
     with Session(db.write_engine) as s:
-        ADD.defer(s, _thread(site_id, "weg", clock))
+        ADD.defer(s, thread_row(site_id, "weg", clock.now()))
         s.rollback()
     assert _version(db, "bleibt") == 0  # before the savepoint: kept; inside it: taken back
     assert _version(db, "innen") is None
     assert _version(db, "weg") is None
     with Session(db.write_engine) as s:  # the connection comes back from the pool with nothing held
-        ADD.defer(s, _thread(site_id, "danach", clock))
+        ADD.defer(s, thread_row(site_id, "danach", clock.now()))
         s.commit()
     assert _version(db, "danach") == 0
 
@@ -171,12 +144,12 @@ def test_a_deferred_writes_error_comes_at_the_commit_and_nothing_is_stored(
 ) -> None:
     site_id = make_site(db, clock, "aufgeschoben")
     with db.write() as s:
-        ADD.defer(s, _thread(site_id, "doppelt", clock))
+        ADD.defer(s, thread_row(site_id, "doppelt", clock.now()))
 
     def write_both() -> None:
         with db.write() as s:
-            ADD.defer(s, _thread(site_id, "davor", clock))
-            ADD.defer(s, _thread(site_id, "doppelt", clock, title="geheimer Titel"))
+            ADD.defer(s, thread_row(site_id, "davor", clock.now()))
+            ADD.defer(s, thread_row(site_id, "doppelt", clock.now(), title="geheimer Titel"))
 
     with pytest.raises(IntegrityError) as raised:
         write_both()
@@ -199,7 +172,7 @@ def test_listeners_see_each_deferred_write_with_its_own_parameters(db: Database,
     try:
         with db.write() as s:
             for key in ("eins", "zwei"):
-                ADD.defer(s, _thread(site_id, key, clock))
+                ADD.defer(s, thread_row(site_id, key, clock.now()))
     finally:
         event.remove(db.write_engine, "after_cursor_execute", after)
     assert len(seen) == 2

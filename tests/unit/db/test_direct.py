@@ -4,7 +4,6 @@ the write unit's change mark — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, cast
 
@@ -16,10 +15,9 @@ from sqlalchemy.orm import Session
 from parley.accounts.models import SessionRecord
 from parley.clock import FrozenClock
 from parley.comments.models import Thread
-from parley.config import Settings
 from parley.db.database import Database
 from parley.db.direct import Direct
-from support.factories import make_account, make_site
+from support.factories import make_account, make_site, thread_row
 
 THREADS = cast(Table, Thread.__table__)
 BY_KEY = select(THREADS).where(THREADS.c.site_id == bindparam("site"), THREADS.c.key == bindparam("key"))
@@ -27,28 +25,8 @@ INSERT_THREAD = insert(THREADS).returning(THREADS.c.id)
 BUMP = update(THREADS).where(THREADS.c.id == bindparam("b_id")).values(version=THREADS.c.version + 5)
 
 
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    database = Database(settings)
-    yield database
-    database.dispose()
-
-
 def _thread(site_id: int, key: str, clock: FrozenClock, **extra: Any) -> dict[str, Any]:
-    row = {
-        "site_id": site_id,
-        "key": key,
-        "title": "Titel",
-        "url": "",
-        "status": "open",
-        "closes_at": clock.now() + timedelta(days=3),
-        "settings": {"premoderate": True, "ä": [1, 2]},
-        "comment_count": 0,
-        "version": 0,
-        "created_at": clock.now(),
-        "last_comment_at": None,
-    }
-    return {**row, **extra}
+    return thread_row(site_id, key, clock.now(), settings={"premoderate": True, "ä": [1, 2]}, **extra)
 
 
 def test_rows_come_back_as_session_execute_gives_them(db: Database, clock: FrozenClock) -> None:
