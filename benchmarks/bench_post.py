@@ -52,7 +52,7 @@ sys.path.insert(0, str(SEED))
 # (module, function, label): the write path of a POST, in order (``parley.comments.posting``)
 STEPS = (
     ("parley.comments.threads", "do_get_or_create_thread", "thread"),  # revisions before PostThread
-    ("parley.comments.threads", "do_get_or_create_post_thread", "thread"),
+    ("parley.comments.threads", "do_open_post", "thread"),
     ("parley.comments.posting", "do_resolve_author", "author (guest account + session)"),
     ("parley.comments.services", "render_body", "render (Markdown + nh3)"),
     ("parley.comments.services", "run_pipeline", "moderation pipeline"),

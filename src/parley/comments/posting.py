@@ -30,6 +30,7 @@ from parley.moderation.services import do_record_outcome, status_for
 from parley.moderation.types import Decision
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
+from parley.webhooks.dispatch import know_active_hooks
 from parley.webhooks.events import comment_data, do_emit
 
 
@@ -102,9 +103,11 @@ def do_post_comment(
     :func:`services.prepare_moderation`'s work and the reserved names, when the caller has them
     from before the write transaction (as the API does); otherwise they are done here."""
     policy = site.policy()
-    thread, ids = threads.do_get_or_create_post_thread(
+    thread, ids, hooks = threads.do_open_post(
         session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
     )
+    if hooks is not None:
+        know_active_hooks(session, site.id, hooks)
     parent = services.check_parent(session, thread, payload.parent_id)
     author, new_session = do_resolve_author(
         session,

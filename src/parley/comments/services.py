@@ -267,7 +267,7 @@ _MAX_POST_IDS = Direct(
 
 def draw_post_ids(session: Session) -> tuple[int, int]:
     """Fresh ids for a new comment and its moderation decision (see :func:`allocate_comment_ids`;
-    on PostgreSQL a POST draws them with its thread's read, ``threads.do_get_or_create_post_thread``)."""
+    on PostgreSQL a POST draws them with its thread's read, ``threads.do_open_post``)."""
     if session.get_bind().dialect.name == "postgresql":
         row = _POST_IDS.first(session, {})
         assert row is not None

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, and_, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -18,6 +18,7 @@ from parley.db.direct import Direct
 from parley.errors import ValidationFailed
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
+from parley.webhooks.dispatch import ACTIVE_IDS_COLUMN
 
 MAX_KEY_LENGTH = 512
 
@@ -156,12 +157,25 @@ POST_IDS = (
     func.nextval(func.pg_get_serial_sequence("comments", "id")),
     func.nextval(func.pg_get_serial_sequence("moderation_decisions", "id")),
 )
-_POST_THREAD_AND_IDS = Direct(
-    select(*(_T.c[name] for name in PostThread._fields), *POST_IDS).where(*_POST_THREAD_WHERE)
+# one row whether the thread exists or not (its columns NULL then): the ids and hooks come anyway
+_ONE_ROW = select(literal(1).label("one")).subquery("one")
+_POST_OPENING = Direct(
+    select(*(_T.c[name] for name in PostThread._fields), *POST_IDS, ACTIVE_IDS_COLUMN).select_from(
+        _ONE_ROW.outerjoin(_T, and_(*_POST_THREAD_WHERE))
+    )
 )
 
 
-def do_get_or_create_post_thread(
+class PostOpening(NamedTuple):
+    """What a POST reads first: its thread; on PostgreSQL, with the same statement, the ids of its
+    comment and decision and the ids of the site's active webhooks (None: not read with it)."""
+
+    thread: ThreadFacts
+    ids: tuple[int, int] | None = None
+    hooks: list[int] | None = None
+
+
+def do_open_post(
     session: Session,
     site: Site,
     key: str,
@@ -170,25 +184,24 @@ def do_get_or_create_post_thread(
     title: str | None = None,
     url: str | None = None,
     policy: SiteSettings | None = None,
-) -> tuple[ThreadFacts, tuple[int, int] | None]:
+) -> PostOpening:
     """The thread a POST writes in, as :func:`do_get_or_create_thread` finds or makes it — but
     when it exists and has the title and URL already (nearly every POST), as a plain row read on
     the driver's cursor: this runs inside the writers' lock, where loading the ORM entity cost
     ~0.9 ms (profiled) of a unit of ~6. On PostgreSQL the read also draws the ids of the POST's
-    comment and decision (:data:`POST_IDS`), returned beside the thread; None: not drawn."""
+    comment and decision (:data:`POST_IDS`) and reads the site's active webhooks
+    (``webhooks.dispatch.ACTIVE_IDS_COLUMN``): two round trips less."""
     key = check_thread_key(key)
-    with_ids = session.get_bind().dialect.name == "postgresql"
-    found = (_POST_THREAD_AND_IDS if with_ids else _POST_THREAD).first(
-        session, {"site_id": site.id, "key": key}
-    )
-    if found is not None:
-        row = PostThread(*found[: len(PostThread._fields)])
-        ids = (int(found[-2]), int(found[-1])) if with_ids else None
-        if not (title and not row.title) and not (url and not row.url):
-            return row, ids
+    opening = session.get_bind().dialect.name == "postgresql"
+    found = (_POST_OPENING if opening else _POST_THREAD).first(session, {"site_id": site.id, "key": key})
+    n = len(PostThread._fields)
+    ids = (int(found[n]), int(found[n + 1])) if opening and found is not None else None
+    hooks = [int(i) for i in found[n + 2] or ()] if opening and found is not None else None
+    row = PostThread(*found[:n]) if found is not None and found[0] is not None else None
+    if row is None or (title and not row.title) or (url and not row.url):
         made = do_get_or_create_thread(session, site, key, now, title=title, url=url, policy=policy)
-        return made, ids
-    return do_get_or_create_thread(session, site, key, now, title=title, url=url, policy=policy), None
+        return PostOpening(made, ids, hooks)
+    return PostOpening(row, ids, hooks)
 
 
 class ThreadView(ThreadBasics, Protocol):

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from parley.db.direct import Direct
@@ -59,6 +60,15 @@ _ACTIVE_IDS = Direct(
     select(_HOOKS.c.id)
     .where(_HOOKS.c.site_id == bindparam("site_id"), _HOOKS.c.active.is_(True))
     .order_by(_HOOKS.c.id)
+)
+
+
+# the same ids as one column (an array, PostgreSQL) of another read: a POST's read of its thread
+# takes them along (comments.threads.do_open_post), see know_active_hooks
+ACTIVE_IDS_COLUMN = (
+    select(func.array_agg(aggregate_order_by(_HOOKS.c.id, _HOOKS.c.id)))
+    .where(_HOOKS.c.site_id == bindparam("site_id"), _HOOKS.c.active.is_(True))
+    .scalar_subquery()
 )
 
 
