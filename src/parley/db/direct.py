@@ -22,8 +22,8 @@ pool's check on the next checkout (``pool_pre_ping``) replaces it.
 Deferred writes (:meth:`Direct.defer`, PostgreSQL only, once :func:`defer_writes` is installed on
 the engine): a write whose result nobody reads waits on the connection and goes out with the writes
 deferred after it as **one** statement — each a data-modifying ``WITH`` part of the next. A POST
-wrote its session, comment, thread counters and copy signature in seven statements, each a round
-trip with ~100 µs of client and server CPU (``benchmarks/bench_post.py``); merged they are one.
+wrote its session, comment, thread counters, decision and copy index in seven statements, each a
+round trip with ~80 µs of client and server CPU (a probe, decision 0011); merged they are one.
 The batch goes out before anything that may depend on it: any statement SQLAlchemy runs (queries,
 the ORM's flush), a :class:`Direct` write that runs now, a :class:`Direct` read of a table the batch
 writes (or of tables it does not know: ``text()`` without ``tables``), a savepoint, its release and
@@ -381,8 +381,10 @@ def defer_writes(engine: Engine) -> None:
             _send(connection, connection.connection.driver_connection)
 
     def drop(connection: Connection, *_: Any) -> None:
-        # everything deferred after the savepoint (its opening sent what came before) or the transaction
-        connection.info.pop(_PENDING, None)
+        # everything deferred after the savepoint (its opening sent what came before) or the
+        # transaction; an invalidated connection's info went with its DBAPI connection
+        if not connection.invalidated:
+            connection.info.pop(_PENDING, None)
 
     event.listen(engine, "before_cursor_execute", send_before)
     for name in ("commit", "savepoint", "release_savepoint"):

@@ -63,8 +63,8 @@ _ACTIVE_IDS = Direct(
 )
 
 
-# the same ids as one column (an array, PostgreSQL) of another read: a POST's read of its thread
-# takes them along (comments.threads.do_open_post), see know_active_hooks
+# the same ids as one column (an array, PostgreSQL) of another read that binds ``site_id``: a
+# POST's read of its thread takes them along (comments.threads.do_open_post), see know_active_hooks
 ACTIVE_IDS_COLUMN = (
     select(func.array_agg(aggregate_order_by(_HOOKS.c.id, _HOOKS.c.id)))
     .where(_HOOKS.c.site_id == bindparam("site_id"), _HOOKS.c.active.is_(True))
