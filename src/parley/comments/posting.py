@@ -103,7 +103,7 @@ def do_post_comment(
     :func:`services.prepare_moderation`'s work and the reserved names, when the caller has them
     from before the write transaction (as the API does); otherwise they are done here."""
     policy = site.policy()
-    thread, ids, hooks = threads.do_open_post(
+    thread, (comment_id, decision_id), hooks = threads.do_open_post(
         session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
     )
     if hooks is not None:
@@ -137,7 +137,6 @@ def do_post_comment(
         memo=memo,
     )
     status = status_for(decision.verdict)
-    comment_id, decision_id = ids if ids is not None else services.draw_post_ids(session)
     comment = services.do_insert_comment(
         session,
         site=site,

@@ -24,7 +24,7 @@ from parley.comments.errors import (
     InvalidParent,
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
-from parley.comments.threads import POST_IDS, ThreadFacts, bump_version, is_open
+from parley.comments.threads import ThreadFacts, bump_version, is_open
 from parley.db.database import touch_threads
 from parley.db.direct import Direct
 from parley.db.stored import add_as_stored
@@ -184,7 +184,8 @@ def do_insert_comment(
     flags: dict[str, Any] | None = None,
     comment_id: int | None = None,
 ) -> Comment:
-    """Store a new comment. ``comment_id``: its id, if drawn already (:func:`draw_post_ids`)."""
+    """Store a new comment. ``comment_id``: its id, if drawn already (a POST's, by
+    ``threads.do_open_post``)."""
     published = status == PUBLISHED
     # the path holds the comment's own id: drawn first, so the row is stored whole (an UPDATE of
     # the path after the INSERT was, on PostgreSQL, a second entry in each of the table's indexes)
@@ -250,31 +251,6 @@ _NEXT_IDS = Direct(
 # SQLite: the highest id so far (the caller adds 1..n), as SQLite itself picks a new row's id: safe
 # because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock)
 _MAX_ID = Direct(select(func.coalesce(func.max(_COMMENTS.c.id), 0)))
-
-
-# A POST's two ids, the comment's and its moderation decision's, in one statement: both rows are
-# then written without reading anything back (deferred, parley.db.direct), in one statement with the
-# POST's other writes on PostgreSQL.
-_POST_IDS = Direct(select(*POST_IDS), tables=())
-_decisions = cast(Table, ModerationDecision.__table__)
-_MAX_POST_IDS = Direct(
-    select(
-        select(func.coalesce(func.max(_COMMENTS.c.id), 0)).scalar_subquery(),
-        select(func.coalesce(func.max(_decisions.c.id), 0)).scalar_subquery(),
-    )
-)
-
-
-def draw_post_ids(session: Session) -> tuple[int, int]:
-    """Fresh ids for a new comment and its moderation decision (see :func:`allocate_comment_ids`;
-    on PostgreSQL a POST draws them with its thread's read, ``threads.do_open_post``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        row = _POST_IDS.first(session, {})
-        assert row is not None
-        return int(row[0]), int(row[1])
-    row = _MAX_POST_IDS.first(session, {})
-    assert row is not None
-    return int(row[0]) + 1, int(row[1]) + 1
 
 
 def allocate_comment_ids(session: Session, n: int) -> list[int]:

@@ -16,6 +16,7 @@ from parley.comments.models import Comment, Thread, ThreadStatus
 from parley.db.database import touch_all_threads, touch_threads
 from parley.db.direct import Direct
 from parley.errors import ValidationFailed
+from parley.moderation.models import ModerationDecision
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
 from parley.webhooks.dispatch import ACTIVE_IDS_COLUMN
@@ -149,30 +150,43 @@ class PostThread(NamedTuple):
 
 
 _T = cast(Table, Thread.__table__)
-_POST_THREAD_WHERE = (_T.c.site_id == bindparam("site_id"), _T.c.key == bindparam("key"))
-_POST_THREAD = Direct(select(*(_T.c[name] for name in PostThread._fields)).where(*_POST_THREAD_WHERE))
-# PostgreSQL: the ids of a POST's comment and moderation decision, from their sequences
-# (comments.services.draw_post_ids); the POST's thread read draws them too, one round trip less
-POST_IDS = (
-    func.nextval(func.pg_get_serial_sequence("comments", "id")),
-    func.nextval(func.pg_get_serial_sequence("moderation_decisions", "id")),
-)
-# one row whether the thread exists or not (its columns NULL then): the ids and hooks come anyway
+_C = cast(Table, Comment.__table__)
+_D = cast(Table, ModerationDecision.__table__)
+_THREAD_COLUMNS = [_T.c[name] for name in PostThread._fields]
+# one row whether the thread exists or not (its columns NULL then): the ids (and hooks) come anyway
 _ONE_ROW = select(literal(1).label("one")).subquery("one")
-_POST_OPENING = Direct(
-    select(*(_T.c[name] for name in PostThread._fields), *POST_IDS, ACTIVE_IDS_COLUMN).select_from(
-        _ONE_ROW.outerjoin(_T, and_(*_POST_THREAD_WHERE))
-    )
-)
+_OPENED = _ONE_ROW.outerjoin(_T, and_(_T.c.site_id == bindparam("site_id"), _T.c.key == bindparam("key")))
+_POST_OPENING = {
+    # the ids from the sequences (what the INSERTs would draw), and the site's active webhooks
+    "postgresql": Direct(
+        select(
+            *_THREAD_COLUMNS,
+            func.nextval(func.pg_get_serial_sequence("comments", "id")),
+            func.nextval(func.pg_get_serial_sequence("moderation_decisions", "id")),
+            ACTIVE_IDS_COLUMN,
+        ).select_from(_OPENED)
+    ),
+    # the highest ids so far (the caller adds 1), as SQLite itself picks a new row's id: safe
+    # because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock); the hooks
+    # are read ahead, before the lock
+    "sqlite": Direct(
+        select(
+            *_THREAD_COLUMNS,
+            select(func.coalesce(func.max(_C.c.id), 0) + 1).scalar_subquery(),
+            select(func.coalesce(func.max(_D.c.id), 0) + 1).scalar_subquery(),
+        ).select_from(_OPENED)
+    ),
+}
 
 
 class PostOpening(NamedTuple):
-    """What a POST reads first: its thread; on PostgreSQL, with the same statement, the ids of its
-    comment and decision and the ids of the site's active webhooks (None: not read with it)."""
+    """What a POST reads first, in one statement: its thread, the ids of its comment and moderation
+    decision (known before their INSERTs, which then read nothing back) and, on PostgreSQL, the ids
+    of the site's active webhooks (None: not read with it)."""
 
     thread: ThreadFacts
-    ids: tuple[int, int] | None = None
-    hooks: list[int] | None = None
+    ids: tuple[int, int]
+    hooks: list[int] | None
 
 
 def do_open_post(
@@ -188,16 +202,17 @@ def do_open_post(
     """The thread a POST writes in, as :func:`do_get_or_create_thread` finds or makes it — but
     when it exists and has the title and URL already (nearly every POST), as a plain row read on
     the driver's cursor: this runs inside the writers' lock, where loading the ORM entity cost
-    ~0.9 ms (profiled) of a unit of ~6. On PostgreSQL the read also draws the ids of the POST's
-    comment and decision (:data:`POST_IDS`) and reads the site's active webhooks
-    (``webhooks.dispatch.ACTIVE_IDS_COLUMN``): two round trips less."""
+    ~0.9 ms (profiled) of a unit of ~6. The same read draws the ids of the POST's comment and
+    decision and, on PostgreSQL, reads the site's active webhooks
+    (``webhooks.dispatch.ACTIVE_IDS_COLUMN``). Only inside a write unit of work."""
     key = check_thread_key(key)
-    opening = session.get_bind().dialect.name == "postgresql"
-    found = (_POST_OPENING if opening else _POST_THREAD).first(session, {"site_id": site.id, "key": key})
+    dialect = session.get_bind().dialect.name
+    found = _POST_OPENING[dialect].first(session, {"site_id": site.id, "key": key})
+    assert found is not None  # one row, thread or not
     n = len(PostThread._fields)
-    ids = (int(found[n]), int(found[n + 1])) if opening and found is not None else None
-    hooks = [int(i) for i in found[n + 2] or ()] if opening and found is not None else None
-    row = PostThread(*found[:n]) if found is not None and found[0] is not None else None
+    ids = (int(found[n]), int(found[n + 1]))
+    hooks = [int(i) for i in found[n + 2] or ()] if dialect == "postgresql" else None
+    row = PostThread(*found[:n]) if found[0] is not None else None
     if row is None or (title and not row.title) or (url and not row.url):
         made = do_get_or_create_thread(session, site, key, now, title=title, url=url, policy=policy)
         return PostOpening(made, ids, hooks)

@@ -237,13 +237,16 @@ class Direct:
         """Run a write whose result nobody reads, with the writes deferred next to it as one
         statement (see the module's doc), or now where that is not possible (SQLite, an engine
         without :func:`defer_writes`, a read)."""
+        target, tables = self.target, self.tables
+        dialect = session.get_bind().dialect
+        if target is None or tables is None or not getattr(dialect, _DEFERS, False):
+            self.run(session, values)  # decided before anything else: SQLite's POSTs come here
+            return
         if session.autoflush:
             session.flush()  # pending ORM changes go first, as for a statement run now
         connection, driver = _connection(session)
-        dialect = connection.dialect
         plan = self._plan(dialect, tuple(values))
-        target, tables = self.target, self.tables
-        if target is None or tables is None or not getattr(dialect, _DEFERS, False) or not plan.pieces:
+        if not plan.pieces:  # a driver other than psycopg
             self.run(session, values)
             return
         pending: _Batch | None = connection.info.get(_PENDING)
