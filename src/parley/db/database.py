@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from parley.config import Settings
 from parley.db.changes import WHOLE, ChangeStamp, Slots, stamp_for, thread_slot
+from parley.db.checkout import check_on_checkout
 from parley.db.direct import defer_writes, savepoints_on_the_driver
 
 BATCH_UNITS = 16
@@ -113,9 +114,9 @@ class Database:
                 hide_parameters=True,  # see _sqlite_engine
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
-                pool_pre_ping=True,
                 pool_recycle=1800,
             )
+            check_on_checkout(self.engine)  # a poll of the socket instead of pool_pre_ping's statement
             self.write_engine = self.engine
         # replaced after every commit: lets caches elsewhere trust what they read (parley.db.changes)
         self.changes: ChangeStamp = stamp_for(

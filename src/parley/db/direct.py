@@ -17,7 +17,7 @@ tests' statement spies work as before. ``after_cursor_execute`` comes once the r
 SQLite counts a ``RETURNING`` statement's rows only as they are read. Not supported: expanding
 parameters (``IN`` lists: build one statement per list length), listeners that rewrite statements.
 A lost PostgreSQL connection is not marked invalid here as SQLAlchemy's path would mark it; the
-pool's check on the next checkout (``pool_pre_ping``) replaces it.
+pool's check on the next checkout (:mod:`parley.db.checkout`) replaces it.
 
 Deferred writes (:meth:`Direct.defer`, PostgreSQL only, once :func:`defer_writes` is installed on
 the engine): a write whose result nobody reads waits on the connection and goes out with the writes
