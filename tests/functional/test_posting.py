@@ -446,11 +446,53 @@ def test_a_guests_post_writes_in_one_statement_on_postgresql(client: TestClient,
     assert len({id(c) for c in merged}) == (len(merged) if db.is_sqlite else 1)
 
 
+def test_a_guests_post_reads_in_one_statement_on_postgresql(client: TestClient, db: Database) -> None:
+    """The thread, the ids, the webhooks, the guest's name holder and returning account and the
+    copies phase's look-up in the index are one statement on PostgreSQL (``Direct.first_with``) —
+    and what each read found still decides: a returning guest keeps their account, the copy of
+    another author's comment is held."""
+    body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und später wiederfindet."
+    first = client.post(URL.format("lesen"), json={"body": body, "author_name": "Erste", "email": "e@x.at"})
+    assert first.status_code == 201, first.text
+    client.cookies.clear()
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            reads.append(sql)
+
+    event.listen(db.write_engine, "before_cursor_execute", seen)
+    try:
+        again = client.post(
+            URL.format("lesen"),
+            json={
+                "body": "Noch ein anderer Gedanke dazu, der mit dem ersten nichts teilt.",
+                "author_name": "Erste",
+                "email": "e@x.at",
+            },
+        )
+        client.cookies.clear()
+        copy = client.post(URL.format("lesen"), json={"body": body, "author_name": "Kopistin"})
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", seen)
+        client.cookies.clear()
+    assert again.status_code == 201, again.text
+    with db.read() as s:
+        authors = s.scalars(select(Comment.author_id).order_by(Comment.id)).all()
+    assert authors[-2] == authors[-3]  # the returning guest's account, found by the same read
+    assert copy.status_code == 201, copy.text
+    assert copy.json()["comment"]["status"] == "held"
+    assert "copy_spam" in {r["code"] for r in copy.json()["reasons"]}
+    if not db.is_sqlite:
+        assert len(reads) == 2, reads  # one per POST: every table in one statement
+        assert all("accounts" in sql and "moderation_copy_bands" in sql for sql in reads)
+
+
 def test_a_guest_with_the_same_name_and_address_returns_to_their_account(
     client: TestClient, db: Database
 ) -> None:
     """Name and e-mail address find the guest account again (on PostgreSQL read together with the
-    name's holder, ``accounts.services.look_up_guest``); another address makes another account, and
+    name's holder, ``accounts.services.guest_look_up``); another address makes another account, and
     a registered reader's name is still refused to a guest."""
     register(client, name="Rita Registriert")
     client.cookies.clear()

@@ -322,7 +322,7 @@ _GUEST_BY_KEY = Direct(
 
 RETURNING_GUEST = "accounts.returning_guest"
 """Key in a moderation memo: ``(guest key, account or None)``, the guest account a guest's name and
-e-mail address return to, read with the name's holder by :func:`look_up_guest`."""
+e-mail address return to, read with the name's holder (:func:`guest_look_up`, :func:`take_guest_rows`)."""
 
 # two index probes (an OR of the two conditions cost PostgreSQL twice as much: a bitmap of both)
 _HOLDER_OR_GUEST = Direct(
@@ -335,13 +335,21 @@ _HOLDER_OR_GUEST = Direct(
 )
 
 
-def look_up_guest(
-    session: Session, name: str | None, email: str | None, secret: bytes, memo: dict[str, Any] | None
-) -> dict[str, engine_names.NameHolder | None] | None:
-    """The account holding a guest's name (``{skeleton: holder or None}``, for the memo's
-    :data:`~parley.moderation.names.HOLDERS`) and the guest account the name and e-mail address
-    return to (into ``memo`` under :data:`RETURNING_GUEST`, for :func:`do_get_or_create_guest`),
-    in one read of ``accounts`` where two were."""
+@dataclass(frozen=True, slots=True)
+class GuestLookUp:
+    """The read of ``accounts`` for a guest's name and address (``Direct``, parameters), run along
+    the POST's first read (``Direct.first_with``); :func:`take_guest_rows` takes its rows."""
+
+    read: Direct
+    values: dict[str, Any]
+    skeleton: str
+    key: str | None
+
+
+def guest_look_up(name: str | None, email: str | None, secret: bytes) -> GuestLookUp | None:
+    """The account holding a guest's name and the guest account the name and e-mail address
+    return to, in one read of ``accounts`` where two were (a ``UNION ALL`` of two index probes);
+    None when there is no name to look up."""
     skeleton = name_skeleton(name) if name else ""
     if not skeleton:
         return None
@@ -351,17 +359,26 @@ def look_up_guest(
             key = guest_key(secret, clean_display_name(name), email)
         except NameInvalid:
             key = None  # refused where the guest is made, in its place among the checks
+    return GuestLookUp(_HOLDER_OR_GUEST, {"skeleton": skeleton, "b_key": key}, skeleton, key)
+
+
+def take_guest_rows(
+    session: Session, look_up: GuestLookUp, rows: list[tuple[Any, ...]], memo: dict[str, Any] | None
+) -> dict[str, engine_names.NameHolder | None]:
+    """The name's holder as ``{skeleton: holder or None}`` (for the memo's
+    :data:`~parley.moderation.names.HOLDERS`) and the returning guest's account into ``memo`` under
+    :data:`RETURNING_GUEST` (for :func:`do_get_or_create_guest`), from the rows the read found."""
     holder: engine_names.NameHolder | None = None
     returning: Account | None = None
-    for row in _HOLDER_OR_GUEST.rows(session, {"skeleton": skeleton, "b_key": key}):
+    for row in rows:
         account = row_as_stored(session, Account, row)
-        if account.name_skeleton == skeleton:
+        if account.name_skeleton == look_up.skeleton:
             holder = engine_names.NameHolder(account.display_name, account.id)
-        elif returning is None and key is not None:
+        elif returning is None and look_up.key is not None:
             returning = account
-    if memo is not None and key is not None:
-        memo[RETURNING_GUEST] = (key, returning)
-    return {skeleton: holder}
+    if memo is not None and look_up.key is not None:
+        memo[RETURNING_GUEST] = (look_up.key, returning)
+    return {look_up.skeleton: holder}
 
 
 def do_get_or_create_guest(
@@ -393,7 +410,7 @@ def do_get_or_create_guest(
         ahead = known.get(RETURNING_GUEST) if known is not None else None
         found: Account | None
         if isinstance(ahead, tuple) and ahead[0] == key:
-            found = cast(Account | None, ahead[1])  # read with the name's holder (look_up_guest)
+            found = cast(Account | None, ahead[1])  # read with the name's holder (guest_look_up)
         else:
             found = load_as_stored(session, Account, _GUEST_BY_KEY, {"b_key": key})
         if found is not None:

@@ -8,6 +8,7 @@ The path of a comment, in order: ``views.create_comment`` → :func:`do_post_com
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,10 +24,12 @@ from parley.comments import rendering, services, threads
 from parley.comments.errors import GuestsNotAllowed
 from parley.comments.models import Comment
 from parley.comments.schemas import CommentCreate
+from parley.db.direct import Along
 from parley.errors import ValidationFailed
 from parley.moderation.models import ModerationDecision
 from parley.moderation.pipeline import Pipeline
 from parley.moderation.services import do_record_outcome, status_for
+from parley.moderation.sql import SqlCopyIndex
 from parley.moderation.types import Decision
 from parley.sites.models import Site
 from parley.sites.policy import SiteSettings
@@ -98,13 +101,22 @@ def do_post_comment(
     body: rendering.RenderedBody | None = None,
     memo: dict[str, Any] | None = None,
     reserved: tuple[list[str], list[str]] | None = None,
+    along: Sequence[Along] = (),
 ) -> Posted:
     """Store the comment. ``body``, ``memo`` and ``reserved`` are the rendered body,
     :func:`services.prepare_moderation`'s work and the reserved names, when the caller has them
-    from before the write transaction (as the API does); otherwise they are done here."""
+    from before the write transaction (as the API does); otherwise they are done here. ``along``:
+    the caller's reads to run with the POST's first one (:func:`threads.do_open_post`), as the
+    copies phase's look-up in the index is (``SqlCopyIndex.read_along``)."""
     policy = site.policy()
+    reads = list(along)
+    copies = getattr(backends, "copies", None)
+    if memo is not None and isinstance(copies, SqlCopyIndex):
+        copies_read = copies.read_along(site.id, memo)  # the copies phase's look-up, read ahead
+        if copies_read is not None:
+            reads.append(copies_read)
     thread, (comment_id, decision_id), hooks = threads.do_open_post(
-        session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy
+        session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy, along=reads
     )
     if hooks is not None:
         know_active_hooks(session, site.id, hooks)

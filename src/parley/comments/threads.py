@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple, Protocol, cast
@@ -14,7 +15,7 @@ from sqlalchemy.orm.util import identity_key
 from parley.comments.errors import ThreadNotFound
 from parley.comments.models import Comment, Thread, ThreadStatus
 from parley.db.database import touch_all_threads, touch_threads
-from parley.db.direct import Direct
+from parley.db.direct import Along, Direct
 from parley.errors import ValidationFailed
 from parley.moderation.models import ModerationDecision
 from parley.sites.models import Site
@@ -198,17 +199,23 @@ def do_open_post(
     title: str | None = None,
     url: str | None = None,
     policy: SiteSettings | None = None,
+    along: Sequence[Along] = (),
 ) -> PostOpening:
     """The thread a POST writes in, as :func:`do_get_or_create_thread` finds or makes it — but
     when it exists and has the title and URL already (nearly every POST), as a plain row read on
     the driver's cursor: this runs inside the writers' lock, where loading the ORM entity cost
     ~0.9 ms (profiled) of a unit of ~6. The same read draws the ids of the POST's comment and
     decision and, on PostgreSQL, reads the site's active webhooks
-    (``webhooks.dispatch.ACTIVE_IDS_COLUMN``). Only inside a write unit of work."""
+    (``webhooks.dispatch.ACTIVE_IDS_COLUMN``) and runs the ``along`` reads (the POST's other reads,
+    in the same statement: ``Direct.first_with``). Only inside a write unit of work."""
     key = check_thread_key(key)
     dialect = session.get_bind().dialect.name
-    found = _POST_OPENING[dialect].first(session, {"site_id": site.id, "key": key})
+    found, rows = _POST_OPENING[dialect].first_with(
+        session, {"site_id": site.id, "key": key}, [(a.read, a.values) for a in along]
+    )
     assert found is not None  # one row, thread or not
+    for a, taken in zip(along, rows, strict=True):
+        a.take(taken)
     n = len(PostThread._fields)
     ids = (int(found[n]), int(found[n + 1]))
     hooks = [int(i) for i in found[n + 2] or ()] if dialect == "postgresql" else None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parley.accounts.models import Account
-from parley.accounts.services import check_can_act, look_up_guest
+from parley.accounts.services import GuestLookUp, check_can_act, guest_look_up, take_guest_rows
 from parley.cache.http import (
     EAGER_BYTES,
     cache_key,
@@ -51,6 +51,7 @@ from parley.comments.schemas import (
     VoteIn,
     VoteOut,
 )
+from parley.db.direct import Along
 from parley.errors import AppError, Unauthorized, ValidationFailed
 from parley.live.bus import ThreadEvent
 from parley.moderation.messages import render_reason
@@ -415,11 +416,15 @@ def create_comment(
             claim = found
         if guest and claim is not None:
             enforce(ctx, Action.GUEST)  # a new guest identity (replays above are not counted)
-        if guest and not ahead:  # after the replay check: a replay needs no look-up
-            # with the guest account a returning guest's name and address find (one read)
-            holders = look_up_guest(session, payload.author_name, payload.email, ctx.settings.secret, memo)
+        along: list[Along] = []
         if memo is not None and holders:
             memo[HOLDERS] = holders  # the guest check and the names phase share one look-up
+        elif memo is not None and guest and not ahead:  # after the replay check: a replay needs none
+            # with the guest account a returning guest's name and address find, in the POST's
+            # first statement (do_open_post)
+            look_up = guest_look_up(payload.author_name, payload.email, ctx.settings.secret)
+            if look_up is not None:
+                along.append(_guest_along(session, look_up, memo))
         posted = do_post_comment(
             session,
             site=site,
@@ -435,6 +440,7 @@ def create_comment(
             body=body_ahead,
             memo=memo,
             reserved=reserved,
+            along=along,
         )
         row = queries.row_of(posted.comment, posted.author)
         encoded = b""
@@ -449,6 +455,15 @@ def create_comment(
     if posted.new_session is not None:
         ctx.set_session_cookie(response, posted.new_session.token)
     return response
+
+
+def _guest_along(session: Session, look_up: GuestLookUp, memo: dict[str, Any]) -> Along:
+    """The guest's look-up as a read along the POST's first, its finds into ``memo``."""
+
+    def take(rows: list[tuple[Any, ...]]) -> None:
+        memo[HOLDERS] = take_guest_rows(session, look_up, rows, memo)
+
+    return Along(look_up.read, look_up.values, take)
 
 
 def _guest_name_holders(session: Session, name: str | None) -> dict[str, NameHolder | None] | None:

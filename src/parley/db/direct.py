@@ -42,18 +42,19 @@ rolls back (every batched SQLite write unit has one, and every ``session.begin_n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select, true, type_coerce
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Delete, Insert, Update
-from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.expression import CompoundSelect, Select, TableClause
+from sqlalchemy.types import NullType
 
 Processor = Callable[[Any], Any] | None
 _HELD = "parley.direct.connection"
@@ -226,6 +227,45 @@ class Direct:
         row = self.first(session, values)
         return row[0] if row is not None else None
 
+    def first_with(
+        self, session: Session, values: Mapping[str, Any], along: Sequence[tuple[Direct, Mapping[str, Any]]]
+    ) -> tuple[tuple[Any, ...] | None, list[list[tuple[Any, ...]]]]:
+        """This read's first row and every row of each ``along`` read, on PostgreSQL (psycopg) in
+        one statement: one round trip where there were ``1 + len(along)``. The reads' parameters
+        must have different names (``values`` and each ``along`` read's are given together).
+
+        The statement is this read as a subquery, joined to one row per ``along`` read that holds
+        its rows as one array per column (``array_agg``: the columns of one aggregation see the
+        rows in the same order), taken apart here and converted as the read's own rows would be.
+        This read must give at most one row; when it gives none, the ``along`` reads run after it,
+        each on its own. Elsewhere (SQLite) each read runs on its own, in order.
+        """
+        dialect = session.get_bind().dialect
+        if not along or dialect.driver != "psycopg":
+            return self.first(session, values), [read.rows(session, given) for read, given in along]
+        together = _together(self, tuple(read for read, _ in along), dialect)
+        merged = dict(values)
+        for _, given in along:
+            merged.update(given)
+        found = together.direct.first(session, merged)
+        if found is None:  # no row of this read to carry the others
+            return None, [read.rows(session, given) for read, given in along]
+        out: list[list[tuple[Any, ...]]] = []
+        at = together.width
+        for width, processors in together.parts:
+            columns = found[at : at + width]
+            at += width
+            if columns[0] is None:  # array_agg of no rows
+                out.append([])
+            elif processors:
+                rows = zip(*columns, strict=True)
+                out.append(
+                    [tuple(p(v) if p else v for p, v in zip(processors, r, strict=True)) for r in rows]
+                )
+            else:
+                out.append(list(zip(*columns, strict=True)))
+        return found[: together.width], out
+
     def run(self, session: Session, values: Mapping[str, Any]) -> int:
         """Run a statement that returns nothing; the number of rows it matched."""
         connection, plan, cursor, params = self._execute(session, values)
@@ -256,6 +296,63 @@ class Direct:
             _send(connection, driver)
             pending = connection.info[_PENDING] = _Batch()
         pending.add(plan, self._bound(plan, values), target)
+
+
+class Along(NamedTuple):
+    """A read that goes out with another (:meth:`Direct.first_with`), and what takes its rows."""
+
+    read: Direct
+    values: Mapping[str, Any]
+    take: Callable[[list[tuple[Any, ...]]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Together:
+    """:meth:`Direct.first_with`'s statement for one read and its ``along`` reads."""
+
+    direct: Direct
+    width: int  # the first read's columns
+    parts: tuple[tuple[int, tuple[Processor, ...]], ...]  # per along read: its columns, their conversions
+    reads: tuple[Direct, ...]  # kept, so their ids (the cache's key) stay theirs
+
+
+_together_cache: dict[tuple[int, ...], _Together] = {}
+
+
+def _together(first: Direct, along: tuple[Direct, ...], dialect: Dialect) -> _Together:
+    key = (id(dialect), id(first), *(id(read) for read in along))
+    found = _together_cache.get(key)
+    if found is not None:
+        return found
+    names: set[str] = set()
+    statements: list[Select[Any] | CompoundSelect[Any]] = []
+    for read in (first, *along):
+        statement = read.statement
+        if not isinstance(statement, Select | CompoundSelect):
+            raise TypeError("Direct.first_with combines reads only")
+        own = set(statement.compile(dialect=dialect).binds)
+        if own & names:
+            raise TypeError(f"{sorted(own & names)[0]}: a parameter name two combined reads share")
+        names |= own
+        statements.append(statement)
+    main = statements[0].subquery("m")
+    joined: Any = main
+    columns: list[Any] = list(main.c)
+    parts = []
+    for i, statement in enumerate(statements[1:]):
+        rows = statement.subquery(f"r{i}")
+        arrays = select(
+            *(type_coerce(func.array_agg(c), NullType()).label(f"c{j}") for j, c in enumerate(rows.c))
+        ).subquery(f"a{i}")
+        joined = joined.join(arrays, true())
+        columns += list(arrays.c)
+        exported = statement.exported_columns
+        processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in exported)
+        parts.append((len(rows.c), processors if any(processors) else ()))
+    found = _together_cache[key] = _Together(
+        Direct(select(*columns).select_from(joined)), len(main.c), tuple(parts), (first, *along)
+    )
+    return found
 
 
 class _Batch:

@@ -15,7 +15,7 @@ the author history (the comments table by status). Rates live in the process or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
-from parley.db.direct import Direct
+from parley.db.direct import Along, Direct
 from parley.moderation.backends import AuthorStats
 from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
 from parley.moderation.models import CopyBand, CopySignature
@@ -102,6 +102,20 @@ def _holder_stmt() -> Direct:
     )
 
 
+def _look_up_values(site_id: int, bands: Sequence[int], since: float) -> dict[str, Any]:
+    values: dict[str, Any] = {f"b{i}": bucket for i, bucket in enumerate(bands)}
+    values["site"] = site_id
+    values["since"] = datetime.fromtimestamp(since, UTC)
+    return values
+
+
+def _entries(rows: list[tuple[Any, ...]]) -> list[CopyEntry]:
+    return [
+        CopyEntry(cid, author, published.timestamp(), signature_from_bytes(sig), wave)
+        for cid, author, published, sig, wave in rows
+    ]
+
+
 class SqlCopyIndex:
     """:class:`~parley.moderation.backends.CopyIndex` over ``moderation_copy_*`` tables.
 
@@ -113,6 +127,8 @@ class SqlCopyIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._site_ids: dict[str, int | None] = {}
+        # look-ups read ahead (read_along): (site, buckets, since) -> what candidates() returns
+        self._read: dict[tuple[str, tuple[int, ...], float], list[CopyEntry]] = {}
 
     def know_site(self, slug: str, site_id: int) -> None:
         """Tell the index a site's id, which the caller has loaded already: spares a query per use."""
@@ -126,17 +142,31 @@ class SqlCopyIndex:
         return self._site_ids[site]
 
     def candidates(self, site: str, bands: Sequence[int], since: float) -> list[CopyEntry]:
+        read = self._read.pop((site, tuple(bands), since), None)
+        if read is not None:
+            return read
         site_id = self._site_id(site)
         if site_id is None or not bands:
             return []
-        params: dict[str, Any] = {f"b{i}": bucket for i, bucket in enumerate(bands)}
-        params["site"] = site_id
-        params["since"] = datetime.fromtimestamp(since, UTC)
-        rows = _candidates(len(bands)).rows(self.session, params)
-        return [
-            CopyEntry(cid, author, published.timestamp(), signature_from_bytes(sig), wave)
-            for cid, author, published, sig, wave in rows
-        ]
+        return _entries(_candidates(len(bands)).rows(self.session, _look_up_values(site_id, bands, since)))
+
+    def read_along(self, site_id: int, memo: Mapping[str, Any]) -> Along | None:
+        """The look-up the copies phase will make (the memo's ``LOOK_UP``, from its ``prepare``) as
+        a read to run along another (``Direct.first_with``: on PostgreSQL in the same statement),
+        with what takes its rows: the phase's :meth:`candidates` then finds them read. None when
+        the phase will make none."""
+        from parley.moderation.phases.copies import LOOK_UP
+
+        look_up = memo.get(LOOK_UP)
+        if look_up is None or not look_up[1]:
+            return None
+        site, bands, since = look_up
+        self.know_site(site, site_id)
+
+        def take(rows: list[tuple[Any, ...]]) -> None:
+            self._read[(site, tuple(bands), since)] = _entries(rows)
+
+        return Along(_candidates(len(bands)), _look_up_values(site_id, bands, since), take)
 
     def add(self, site: str, entry: CopyEntry, bands: Sequence[int], *, fresh: bool = False) -> None:
         site_id = self._site_id(site)

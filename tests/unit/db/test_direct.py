@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Integer, Table, bindparam, event, insert, literal_column, select, update
+from sqlalchemy import Integer, Table, bindparam, event, func, insert, literal_column, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -197,3 +197,57 @@ def test_a_percent_sign_and_a_parameter_used_twice_come_through(db: Database) ->
     statement = select(literal_column("'100%'"), n + n, literal_column("'%%'"))
     with db.read() as s:
         assert Direct(statement).first(s, {"n": 21}) == ("100%", 42, "%%")
+
+
+SITE_THREADS = select(THREADS).where(THREADS.c.site_id == bindparam("in_site")).order_by(THREADS.c.key)
+NO_THREADS = select(THREADS.c.id, THREADS.c.closes_at).where(THREADS.c.key == bindparam("none"))
+COUNT = select(func.count().label("n"), literal_column("'ä'").label("x")).where(
+    THREADS.c.site_id == bindparam("c_site")
+)
+
+
+def test_reads_along_another_come_back_as_each_alone_gives_them(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    with db.write() as s:
+        for key, extra in (("b", {}), ("a", {"last_comment_at": clock.now()}), ("c", {})):
+            Direct(insert(THREADS)).run(s, _thread(site_id, key, clock, **extra))
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    along = [
+        (Direct(SITE_THREADS), {"in_site": site_id}),
+        (Direct(NO_THREADS), {"none": "nichts"}),
+        (Direct(COUNT), {"c_site": site_id}),
+    ]
+    with db.read() as s:
+        first, rows = Direct(BY_KEY).first_with(s, {"site": site_id, "key": "a"}, along)
+        alone = [Direct(BY_KEY).first(s, {"site": site_id, "key": "a"})] + [r.rows(s, v) for r, v in along]
+    assert [first, *rows] == alone
+    assert [row[THREADS.c.keys().index("key")] for row in rows[0]] == ["a", "b", "c"]
+    assert rows[0][0][THREADS.c.keys().index("settings")] == {"premoderate": True, "ä": [1, 2]}  # JSON
+    assert rows[0][0][THREADS.c.keys().index("closes_at")] == clock.now() + timedelta(days=3)  # UTC
+    assert rows[0][0][THREADS.c.keys().index("last_comment_at")] == clock.now()
+    assert rows[0][1][THREADS.c.keys().index("last_comment_at")] is None
+    assert rows[1] == []
+    assert rows[2] == [(3, "ä")]
+    # PostgreSQL: one statement where SQLite runs four
+    assert len(statements) == (4 if db.is_sqlite else 1) + 4
+
+
+def test_reads_along_a_read_without_a_row_still_come_back(db: Database, clock: FrozenClock) -> None:
+    site_id = make_site(db, clock, "direkt")
+    with db.write() as s:
+        Direct(insert(THREADS)).run(s, _thread(site_id, "a", clock))
+    with db.read() as s:
+        first, rows = Direct(BY_KEY).first_with(
+            s, {"site": site_id, "key": "fehlt"}, [(Direct(COUNT), {"c_site": site_id})]
+        )
+    assert first is None
+    assert rows == [[(1, "ä")]]
+
+
+def test_reads_along_must_name_their_parameters_apart(db: Database, clock: FrozenClock) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite runs the reads one after another: nothing to combine")
+    site_id = make_site(db, clock, "direkt")
+    with db.read() as s, pytest.raises(TypeError, match="a parameter name two combined reads share"):
+        Direct(BY_KEY).first_with(s, {"site": site_id, "key": "a"}, [(Direct(BY_KEY), {})])

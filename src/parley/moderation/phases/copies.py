@@ -16,6 +16,10 @@ from parley.moderation.types import FailMode, PhaseResult, Reason, Verdict
 
 FINGERPRINT = "copies.fingerprint"
 WAVE = "copies.wave"
+LOOK_UP = "copies.look_up"
+"""Key in a moderation memo: ``(site slug, buckets, since)``, the look-up :meth:`CopiesPhase.run` will
+make in the copy index, known once :meth:`CopiesPhase.prepare` has the fingerprint — so an index can
+read it ahead, along the comment's first read (``parley.moderation.sql.SqlCopyIndex.read_along``)."""
 
 
 def context_fingerprint(ctx: ModerationContext) -> Fingerprint | None:
@@ -26,15 +30,22 @@ def context_fingerprint(ctx: ModerationContext) -> Fingerprint | None:
     return fp
 
 
+def _since(ctx: ModerationContext) -> float:
+    return ctx.now.timestamp() - ctx.policy.copies.window_seconds
+
+
 class CopiesPhase:
     name = "copies"
     fail_mode = FailMode.OPEN
 
     def prepare(self, ctx: ModerationContext) -> None:
-        """The fingerprint (text only); the look-up in the index waits for :meth:`run`."""
+        """The fingerprint (text only) and the look-up it needs (:data:`LOOK_UP`), which waits for
+        :meth:`run` — or goes out earlier, along another read."""
         policy = ctx.policy.copies
         if policy.enabled and len(ctx.normalized.words) >= policy.min_words:
-            context_fingerprint(ctx)
+            fp = context_fingerprint(ctx)
+            if fp is not None:
+                ctx.memo[LOOK_UP] = (ctx.site_slug, fp.bands, _since(ctx))
 
     def run(self, ctx: ModerationContext) -> PhaseResult:
         policy = ctx.policy.copies
@@ -45,7 +56,7 @@ class CopiesPhase:
         fp = context_fingerprint(ctx)
         if fp is None:
             return PhaseResult.ok()
-        since = ctx.now.timestamp() - policy.window_seconds
+        since = _since(ctx)
         me = author_key(ctx.author)
         other: tuple[CopyEntry, float] | None = None
         own: tuple[CopyEntry, float] | None = None
