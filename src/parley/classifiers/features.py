@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -201,10 +203,11 @@ class Featurizer:
     def _text_ids(self, text: str) -> IntArray:
         """The vocabulary ids of a folded text's n-grams, with repeats (chars first, then words)."""
         words = text.split()
-        entries = [self._word_entry(w) for w in words]
+        cached = self._word_cache.get  # a hit (nearly every word) without a method call
+        entries = [cached(w) or self._word_entry(w) for w in words]
         chars = b"".join([e[0] for e in entries])
-        word_ids = np.array(self._word_ids(words, [e[1] for e in entries]), dtype=np.int64)
-        return np.frombuffer(chars + word_ids.tobytes(), dtype=np.int64).copy()
+        word_ids = array("q", self._word_ids(words, [e[1] for e in entries]))  # cheaper than numpy's
+        return np.frombuffer(chars + word_ids.tobytes(), dtype=np.int64)  # read-only
 
     def _tuple_vocab(self) -> dict[tuple[int, ...], int]:
         """Word n-grams of two or more words keyed by their words' unigram ids (built on first use)."""
@@ -230,12 +233,9 @@ class Featurizer:
             found.extend(offset + i for i in uni if i is not None)
             get = self._tuple_vocab().get
             for n in range(2, hi + 1):
-                for j in range(len(uni) - n + 1):
-                    key = uni[j : j + n]
-                    if None not in key:
-                        i = get(tuple(key))  # type: ignore[arg-type]  # no None in key
-                        if i is not None:
-                            found.append(offset + i)
+                # every n consecutive unigram ids (a tuple with an unknown word's None finds nothing)
+                grams = zip(*(uni[i:] for i in range(n)), strict=False)
+                found.extend(offset + i for i in map(get, grams) if i is not None)
             return found
         get_word = self.word_vocab.get
         for n in range(lo, hi + 1):
@@ -274,8 +274,8 @@ class Featurizer:
         return Encoded(n=n, rows=rows, cols=cols, tfidf=data, style=style)
 
     def counts_one(self, folded: str, raw: str, raw_style: FloatArray | None = None) -> Counts:
-        """One text's distinct n-gram ids (sorted), their counts and its scaled style row — what a
-        model needs to score it (:meth:`LinearEnsemble.score_one`), shared by every model with the
+        """One text's distinct n-gram ids (sorted), their tf-idf values and its scaled style row —
+        what a model needs to score it (:meth:`LinearEnsemble.score_one`), shared by every model with the
         same :attr:`fingerprint`. ``raw_style``: ``style_features([raw])[0]`` if the caller has it
         (featurizers differ in their scaling, not in that row)."""
         cols, counts = _distinct_counts(self._text_ids(folded))
@@ -283,20 +283,24 @@ class Featurizer:
         if self.spec.style:
             row = style_features([raw])[0] if raw_style is None else raw_style
             style = (row - self.style_mean) / self.style_std * self.spec.style_scale
-        return Counts(
-            cols=cols, log_tf=1.0 + np.log(counts), split=int(np.searchsorted(cols, self.n_char)), style=style
-        )
+        return Counts(cols=cols, tfidf=self._tfidf_one(cols, counts), style=style)
 
     def _encode_one(self, ids: IntArray, style: FloatArray | None) -> Encoded:
-        """:meth:`encode` for a single text (the moderation phase's case): fewer, cheaper numpy calls."""
+        """:meth:`encode` for a single text: fewer, cheaper numpy calls."""
         cols, counts = _distinct_counts(ids)
-        data = (1.0 + np.log(counts)) * self.idf[cols]
+        data = self._tfidf_one(cols, counts)
+        return Encoded(n=1, rows=np.zeros(len(cols), dtype=np.int64), cols=cols, tfidf=data, style=style)
+
+    def _tfidf_one(self, cols: IntArray, counts: IntArray) -> FloatArray:
+        """One text's tf-idf values of its distinct n-grams ``cols`` (sorted), each block
+        L2-normalized on its own, as :meth:`encode` computes them."""
+        data: FloatArray = (1.0 + np.log(counts)) * self.idf[cols]
         k = int(np.searchsorted(cols, self.n_char))  # cols are sorted: chars first, then words
         for part in (data[:k], data[k:]):
-            norm = float(np.sqrt(part @ part))
+            norm = math.sqrt(part @ part)
             if norm > 0:
                 part /= norm
-        return Encoded(n=1, rows=np.zeros(len(cols), dtype=np.int64), cols=cols, tfidf=data, style=style)
+        return data
 
     def transform(self, folded: Sequence[str], raw: Sequence[str]) -> Batch:
         """The encoded batch as scipy matrices (for training)."""
@@ -312,25 +316,30 @@ class Featurizer:
 
 
 def _distinct_counts(ids: IntArray) -> tuple[IntArray, IntArray]:
-    """The distinct values of ``ids`` (sorted in place first) and how often each occurs."""
-    ids.sort()
-    if not len(ids):
+    """The distinct values of ``ids`` (sorted) and how often each occurs (written for one comment's
+    few hundred ids: numpy's ``unique``, ``diff`` and ``append`` cost more in their Python
+    wrappers than in their work)."""
+    ids = np.sort(ids)
+    n = len(ids)
+    if not n:
         return ids, ids
-    first = np.empty(len(ids), dtype=bool)
+    first = np.empty(n, dtype=bool)
     first[0] = True
     np.not_equal(ids[1:], ids[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    return ids[starts], np.diff(np.append(starts, len(ids)))
+    counts = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = n - starts[-1]
+    return ids[starts], counts
 
 
 @dataclass(frozen=True)
 class Counts:
-    """One text's distinct n-gram ids (sorted: chars before words), ``1 + log(count)`` of each, where
-    the word n-grams start (``split``), and the scaled style row."""
+    """One text's distinct n-gram ids (sorted: chars before words), the tf-idf value of each (each
+    block L2-normalized) and the scaled style row: what every model over the same features reads."""
 
     cols: IntArray
-    log_tf: FloatArray
-    split: int
+    tfidf: FloatArray
     style: FloatArray | None
 
 

@@ -110,22 +110,22 @@ class ModelInfo:
 
 
 class _Stacked:
-    """The idf and every member's weights side by side, so one comment is scored with a single
-    gather of the rows of its n-grams (memory latency, not arithmetic, is the cost of scoring).
+    """Every member's weights side by side, so one comment is scored with a single gather of the
+    rows of its n-grams (memory latency, not arithmetic, is the cost of scoring).
 
-    Columns of :attr:`table` (float32): the idf, one per ``tfidf`` member (its n-gram weights), then
-    two per ``nb`` member (``r∘w`` and ``r²``).
+    Columns of :attr:`table`: one per ``tfidf`` member (its n-gram weights), then two per ``nb``
+    member (``r∘w`` and ``r²``). The tf-idf values themselves come with the text's
+    :class:`~parley.classifiers.features.Counts`, shared by the models over the same features.
     """
 
     def __init__(self, members: Sequence[LinearMember], featurizer: Featurizer) -> None:
         n_ngrams = featurizer.n_ngrams
         tf = [m for m in members if m.kind == "tfidf"]
         nb = [m for m in members if m.kind == "nb"]
-        columns = [featurizer.idf] + [m.weights[:n_ngrams] for m in tf]
-        columns += [c for m in nb for c in (m._rw, m._r2)]
+        columns = [m.weights[:n_ngrams] for m in tf] + [c for m in nb for c in (m._rw, m._r2)]
         self.n_tf = len(tf)
         self.n_nb = len(nb)
-        self.table = np.ascontiguousarray(np.stack(columns, axis=1), dtype=np.float32)
+        self.table = np.ascontiguousarray(np.stack(columns, axis=1), dtype=np.float64)
         self.style = np.stack([m.weights[n_ngrams:] for m in tf], axis=1) if tf else np.zeros((0, 0))
         ordered = tf + nb
         self.bias = np.array([m.intercept for m in ordered])
@@ -133,22 +133,16 @@ class _Stacked:
         self.cal_b = np.array([m.calibration[1] for m in ordered])
 
     def score(self, c: Counts) -> float:
-        rows = self.table[c.cols].astype(np.float64)
+        rows = self.table[c.cols]
         n_tf = self.n_tf
         logits = np.empty(n_tf + self.n_nb)
         if n_tf:
-            data = c.log_tf * rows[:, 0]
-            k = c.split
-            for part in (data[:k], data[k:]):  # each block L2-normalized on its own
-                norm = float(np.sqrt(part @ part))
-                if norm > 0:
-                    part /= norm
-            tf = data @ rows[:, 1 : 1 + n_tf]
+            tf = c.tfidf @ rows[:, :n_tf]
             if c.style is not None and self.style.shape[0]:
                 tf += c.style @ self.style
             logits[:n_tf] = tf
         if self.n_nb:
-            sums = rows[:, 1 + n_tf :].sum(axis=0)
+            sums = rows[:, n_tf:].sum(axis=0)
             num, sq = sums[0::2], sums[1::2]
             norm = np.sqrt(sq)
             norm[norm == 0] = 1.0
@@ -229,9 +223,10 @@ class LinearEnsemble:
             style, raw_style = "", None
             if self.featurizer.spec.style:
                 # the unscaled style row depends on the text and the cleaning only: computed once
-                # for the models that read it, each featurizer scales it its own way
+                # for the models that read it, each featurizer scales it its own way;
                 style = style_text(text, self.info.cleaning)
-                style_key = f"classifiers.style.{self.info.cleaning}"
+                # a text without artifacts reads the same under every cleaning: one row for all
+                style_key = f"classifiers.style.{'as-written' if style is text else self.info.cleaning}"
                 raw_style = memo.get(style_key)
                 if raw_style is None:
                     raw_style = memo[style_key] = style_features([style])[0]

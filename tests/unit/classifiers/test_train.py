@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 
 from parley.classifiers.metrics import evaluate_labels, germeval_f1, tune_threshold
@@ -82,3 +85,22 @@ def test_scoring_one_at_a_time_equals_scoring_a_batch(tiny_model: LinearEnsemble
     texts = ["Du bist ein Trottel", "Danke! @x https://example.org 😂", "", "Lauter 1d1oten hier"]
     one_by_one = [tiny_model.score([t])[0] for t in texts]
     np.testing.assert_allclose(one_by_one, tiny_model.score(texts), atol=1e-12)
+
+
+def test_models_sharing_a_memo_score_as_each_alone(tiny_model: LinearEnsemble) -> None:
+    """The moderation phases score one comment with several models through one memo (the folded
+    text, the n-gram counts and the style row computed once where they are the same): each score
+    equals the model's own, also for models that clean the text differently."""
+    other = replace(tiny_model, info=replace(tiny_model.info, cleaning="placeholder"))
+    # scores that are not saturated, so the style row's part shows (the cleanings read it apart)
+    texts = [
+        "Danke @Max für den Link www.example.org",
+        "RT @anna Guten Morgen allerseits",
+        "Schöner Tag heute",
+    ]
+    for text in texts:
+        memo: dict[str, Any] = {}
+        together = [tiny_model.score_one(text, None, memo), other.score_one(text, None, memo)]
+        alone = [tiny_model.score([text])[0], other.score([text])[0]]
+        np.testing.assert_allclose(together, alone, atol=1e-12)
+    assert other.score(texts[:1]) != tiny_model.score(texts[:1])  # the cleanings do differ here
