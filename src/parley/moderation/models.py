@@ -78,7 +78,10 @@ class CopyBand(Base):
     __tablename__ = "moderation_copy_bands"
     __table_args__ = (Index(None, "comment_id"),)
 
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    # no foreign key of its own: a band goes with its signature, which goes with its site (each of
+    # a POST's 16 rows checked the site's row and took a share lock on it, the one row every
+    # concurrent POST of the site locks: a quarter of the POST's writes on PostgreSQL)
+    site_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     comment_id: Mapped[int] = mapped_column(
         ForeignKey("moderation_copy_signatures.comment_id", ondelete="CASCADE"), primary_key=True

@@ -7,17 +7,21 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from sqlalchemy import delete, func, select
 
 from parley.accounts.models import Account
 from parley.clock import FrozenClock
 from parley.comments import rendering
+from parley.comments.models import Comment
 from parley.comments.services import do_insert_comment
 from parley.comments.threads import do_get_or_create_thread
 from parley.config import Settings
 from parley.db.database import Database
 from parley.moderation.copies import CopyEntry, fingerprint
+from parley.moderation.models import CopyBand, CopySignature
 from parley.moderation.normalize import normalize
 from parley.moderation.sql import SqlCopyIndex
+from parley.sites.models import Site
 from parley.sites.services import get_site_by_slug
 from support.factories import make_account, make_site
 
@@ -93,3 +97,22 @@ def test_sql_copy_index_contract(db: Database, clock: FrozenClock) -> None:
         assert SqlCopyIndex(s).prune(ts + 1) == 2
     with db.read() as s:
         assert [e.comment_id for e in SqlCopyIndex(s).candidates("copies", bands, 0)] == [third]
+
+
+def test_a_deleted_sites_copy_bands_go_with_its_signatures(db: Database, clock: FrozenClock) -> None:
+    """The bands have no foreign key of their own to ``sites`` (a POST's 16 rows each locked the
+    site's row): they go with their signature, which goes with its site and its comment."""
+    first, second = _comments(db, clock, 2)
+    ts = datetime(2026, 3, 15, 12, tzinfo=UTC).timestamp()
+    with db.write() as s:
+        index = SqlCopyIndex(s)
+        index.add("copies", *_entry(TEXT, first, first, ts))
+        index.add("copies", *_entry(OTHER, second, second, ts))
+        s.execute(delete(Comment).where(Comment.id == second))
+    with db.read() as s:
+        assert set(s.scalars(select(CopyBand.comment_id))) == {first}  # the comment's went with it
+    with db.write() as s:
+        s.execute(delete(Site).where(Site.slug == "copies"))
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(CopyBand)) == 0
+        assert s.scalar(select(func.count()).select_from(CopySignature)) == 0
