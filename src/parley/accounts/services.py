@@ -320,6 +320,11 @@ _GUEST_BY_KEY = Direct(
 )
 
 
+NEW_GUEST_ID = "accounts.new_guest_id"
+"""Key in a moderation memo: an id drawn ahead for the guest account a POST may make (PostgreSQL's
+sequence, with the POST's first read), so :func:`do_get_or_create_guest` need not read it back
+from the account's INSERT, which then waits with the unit's other writes (``Direct.defer``)."""
+
 RETURNING_GUEST = "accounts.returning_guest"
 """Key in a moderation memo: ``(guest key, account or None)``, the guest account a guest's name and
 e-mail address return to, read with the name's holder (:func:`guest_look_up`, :func:`take_guest_rows`)."""
@@ -415,11 +420,14 @@ def do_get_or_create_guest(
             found = load_as_stored(session, Account, _GUEST_BY_KEY, {"b_key": key})
         if found is not None:
             return found
-    # stored without the ORM's flush (parley.db.stored): a new guest is made inside the writers' lock
+    drawn = known.get(NEW_GUEST_ID) if known is not None else None
+    # stored without the ORM's flush (parley.db.stored): a new guest is made inside the writers' lock;
+    # with an id drawn ahead its INSERT is deferred
     return add_as_stored(
         session,
         Account,
         {
+            **({"id": drawn} if isinstance(drawn, int) else {}),
             "display_name": name,
             "name_skeleton": None,
             "email": email.strip()[:320] if email else None,

@@ -115,9 +115,20 @@ def do_post_comment(
         copies_read = copies.read_along(site.id, memo)  # the copies phase's look-up, read ahead
         if copies_read is not None:
             reads.append(copies_read)
-    thread, (comment_id, decision_id), hooks = threads.do_open_post(
-        session, site, thread_key, now, title=payload.title, url=payload.url, policy=policy, along=reads
+    guest = principal.account_id is None and principal.sso_claims is None
+    thread, (comment_id, decision_id), hooks, guest_id = threads.do_open_post(
+        session,
+        site,
+        thread_key,
+        now,
+        title=payload.title,
+        url=payload.url,
+        policy=policy,
+        along=reads,
+        guest=guest and memo is not None,
     )
+    if guest_id is not None and memo is not None:
+        memo[accounts.NEW_GUEST_ID] = guest_id  # a new guest's INSERT then waits with the other writes
     if hooks is not None:
         know_active_hooks(session, site.id, hooks)
     parent = services.check_parent(session, thread, payload.parent_id)

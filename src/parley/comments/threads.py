@@ -167,7 +167,7 @@ _POST_OPENING = {
             ACTIVE_IDS_COLUMN,
         ).select_from(_OPENED)
     ),
-    # the highest ids so far (the caller adds 1), as SQLite itself picks a new row's id: safe
+    # the highest ids so far + 1, as SQLite itself picks a new row's id: safe
     # because its write transactions are exclusive (BEGIN IMMEDIATE, the writers' lock); the hooks
     # are read ahead, before the lock
     "sqlite": Direct(
@@ -180,14 +180,25 @@ _POST_OPENING = {
 }
 
 
+# a guest's POST on PostgreSQL also draws an id for the guest account it may make (unused when the
+# guest returns: a gap in the sequence), whose INSERT then waits with the other writes
+_GUEST_OPENING = Direct(
+    cast(Any, _POST_OPENING["postgresql"].statement).add_columns(
+        func.nextval(func.pg_get_serial_sequence("accounts", "id"))
+    )
+)
+
+
 class PostOpening(NamedTuple):
     """What a POST reads first, in one statement: its thread, the ids of its comment and moderation
     decision (known before their INSERTs, which then read nothing back) and, on PostgreSQL, the ids
-    of the site's active webhooks (None: not read with it)."""
+    of the site's active webhooks (None: not read with it) and, for a guest, an id for a new guest
+    account (None: not drawn)."""
 
     thread: ThreadFacts
     ids: tuple[int, int]
     hooks: list[int] | None
+    guest_id: int | None = None
 
 
 def do_open_post(
@@ -200,6 +211,7 @@ def do_open_post(
     url: str | None = None,
     policy: SiteSettings | None = None,
     along: Sequence[Along] = (),
+    guest: bool = False,
 ) -> PostOpening:
     """The thread a POST writes in, as :func:`do_get_or_create_thread` finds or makes it — but
     when it exists and has the title and URL already (nearly every POST), as a plain row read on
@@ -207,10 +219,12 @@ def do_open_post(
     ~0.9 ms (profiled) of a unit of ~6. The same read draws the ids of the POST's comment and
     decision and, on PostgreSQL, reads the site's active webhooks
     (``webhooks.dispatch.ACTIVE_IDS_COLUMN``) and runs the ``along`` reads (the POST's other reads,
-    in the same statement: ``Direct.first_with``). Only inside a write unit of work."""
+    in the same statement: ``Direct.first_with``); ``guest``: a guest posts, and on PostgreSQL the
+    read draws an id for the guest account it may make. Only inside a write unit of work."""
     key = check_thread_key(key)
     dialect = session.get_bind().dialect.name
-    found, rows = _POST_OPENING[dialect].first_with(
+    opening = _GUEST_OPENING if guest and dialect == "postgresql" else _POST_OPENING[dialect]
+    found, rows = opening.first_with(
         session, {"site_id": site.id, "key": key}, [(a.read, a.values) for a in along]
     )
     assert found is not None  # one row, thread or not
@@ -219,11 +233,12 @@ def do_open_post(
     n = len(PostThread._fields)
     ids = (int(found[n]), int(found[n + 1]))
     hooks = [int(i) for i in found[n + 2] or ()] if dialect == "postgresql" else None
+    guest_id = int(found[n + 3]) if opening is _GUEST_OPENING else None
     row = PostThread(*found[:n]) if found[0] is not None else None
     if row is None or (title and not row.title) or (url and not row.url):
         made = do_get_or_create_thread(session, site, key, now, title=title, url=url, policy=policy)
-        return PostOpening(made, ids, hooks)
-    return PostOpening(row, ids, hooks)
+        return PostOpening(made, ids, hooks, guest_id)
+    return PostOpening(row, ids, hooks, guest_id)
 
 
 class ThreadView(ThreadBasics, Protocol):
