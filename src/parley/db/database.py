@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from parley.config import Settings
 from parley.db.changes import WHOLE, ChangeStamp, Slots, stamp_for, thread_slot
 from parley.db.checkout import check_on_checkout
-from parley.db.direct import defer_writes, savepoints_on_the_driver
+from parley.db.direct import begin_at_first_write, defer_writes, savepoints_on_the_driver
 
 BATCH_UNITS = 16
 """At most this many units share one SQLite write transaction."""
@@ -128,6 +128,7 @@ class Database:
         event.listen(self.write_engine, "after_cursor_execute", _note_change)
         for engine in {self.engine, self.write_engine}:
             savepoints_on_the_driver(engine)
+        begin_at_first_write(self.engine)  # PostgreSQL: no BEGIN for reads (before defer_writes' listeners)
         defer_writes(self.write_engine)  # PostgreSQL: writes nobody reads go out merged (Direct.defer)
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True)

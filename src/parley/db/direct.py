@@ -60,6 +60,8 @@ Processor = Callable[[Any], Any] | None
 _HELD = "parley.direct.connection"
 _PENDING = "parley.direct.pending"  # in Connection.info: the DBAPI connection's deferred writes
 _DEFERS = "_parley_defers_writes"  # set on a dialect by defer_writes
+_BEGINS_LATE = "_parley_begins_late"  # set on a dialect by begin_at_first_write
+_LOCKING = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 _PYFORMAT = re.compile(r"%%|%\(([^)]+)\)s")
 _SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAVEPOINT_SQL = {
@@ -104,6 +106,7 @@ class _Plan:
     params: tuple[tuple[str, bool, Any, Processor], ...]
     results: tuple[Processor, ...]  # per returned column; () when none needs converting
     dbapi_error: type[Exception]
+    transactional: bool  # must run in the unit's transaction (begin_at_first_write): a write, a lock
     # psycopg: the SQL with PostgreSQL's own placeholders ($1 …, one per parameter) as the text
     # between them and each one's parameter index, and the cursor class that sends it unparsed
     pieces: tuple[str, ...] = ()
@@ -164,6 +167,7 @@ class Direct:
             params=tuple(params),
             results=results if any(results) else (),
             dbapi_error=dialect.loaded_dbapi.Error,
+            transactional=self.target is not None or needs_transaction(compiled.string),
         )
         if numbered:
             from psycopg import RawCursor
@@ -183,12 +187,17 @@ class Direct:
         if session.autoflush:
             session.flush()  # as session.execute would: pending ORM changes go first
         connection, driver = _connection(session)
+        late = getattr(connection.dialect, _BEGINS_LATE, False)
         pending: _Batch | None = connection.info.get(_PENDING)
         if pending is not None and (
             self.target is not None or self.tables is None or not self.tables.isdisjoint(pending.written)
         ):
+            if late:
+                _begin(connection, driver)  # the batch is not the unit's last statement
             _send(connection, driver)  # a write that runs now, or a read that may see the batch's rows
         plan = self._plan(connection.dialect, tuple(values))
+        if late and plan.transactional:
+            _begin(connection, driver)
         cursor = plan.cursor(driver) if plan.cursor is not None else driver.cursor()
         params = self._bound(plan, values)
         for listener in connection.dispatch.before_cursor_execute:
@@ -293,6 +302,8 @@ class Direct:
         if pending is None:
             pending = connection.info[_PENDING] = _Batch()
         elif not pending.takes(target, tables):
+            if getattr(dialect, _BEGINS_LATE, False):
+                _begin(connection, driver)  # the batch is not the unit's last statement
             _send(connection, driver)
             pending = connection.info[_PENDING] = _Batch()
         pending.add(plan, self._bound(plan, values), target)
@@ -496,6 +507,66 @@ def defer_writes(engine: Engine) -> None:
         record.info.pop(_PENDING, None)
 
     event.listen(engine, "checkin", drop_on_checkin)
+
+
+def needs_transaction(sql: str) -> bool:
+    """Whether a statement must run inside its unit's transaction (:func:`begin_at_first_write`):
+    anything but a plain ``SELECT`` — a write, a ``WITH`` (it may write), a ``SAVEPOINT``, DDL,
+    ``SET`` — and a ``SELECT`` that locks rows (``FOR UPDATE`` …)."""
+    return sql.lstrip()[:6].upper() != "SELECT" or _LOCKING.search(sql) is not None
+
+
+def _begin(connection: Connection, driver: Any) -> None:
+    """Open the unit's transaction on a connection that begins late, unless it is open already."""
+    from psycopg.pq import TransactionStatus
+
+    if driver.pgconn.transaction_status != TransactionStatus.IDLE:
+        return
+    dbapi_error: type[Exception] = connection.dialect.loaded_dbapi.Error
+    cursor = driver.cursor()
+    try:
+        cursor.execute("BEGIN", prepare=False)
+    except dbapi_error as error:
+        raise _as_sqlalchemys(error, "BEGIN", dbapi_error, connection.dialect) from error
+    finally:
+        cursor.close()
+
+
+def begin_at_first_write(engine: Engine) -> None:
+    """Let ``engine``'s units of work (PostgreSQL, psycopg) open their transaction at their first
+    statement that needs one, not at their first statement: a unit that only reads runs without
+    ``BEGIN`` and ``ROLLBACK``, and one whose writes all go out as the one statement of its deferred
+    writes at the commit (a guest's POST, :meth:`Direct.defer`) without ``BEGIN`` and ``COMMIT`` —
+    a single statement is a transaction of its own. Decision 0013.
+
+    The connections run in psycopg's autocommit mode; :func:`needs_transaction` decides, for every
+    statement SQLAlchemy or :class:`Direct` sends, whether ``BEGIN`` goes first: before a write
+    (SQLAlchemy's, ``Direct``'s, a deferred batch sent before the commit), a ``SELECT … FOR
+    UPDATE``, a server-side cursor's read, a savepoint. Once open, the transaction runs to the
+    commit or rollback as before (psycopg's ``commit`` and ``rollback`` look at the server's
+    transaction state, not at the mode). At ``READ COMMITTED`` every statement reads its own
+    snapshot anyway, so a plain ``SELECT`` before the ``BEGIN`` reads what it would have read
+    inside; it takes no lock that the transaction would have held.
+    """
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return
+    setattr(engine.dialect, _BEGINS_LATE, True)
+    from psycopg import ServerCursor
+
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(connection: Connection, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if context is None:  # Direct's: decided there
+            return
+        if needs_transaction(sql) or _PENDING in connection.info or isinstance(cursor, ServerCursor):
+            _begin(connection, connection.connection.driver_connection)
+
+    @event.listens_for(engine, "savepoint")
+    def _before_savepoint(connection: Connection, _name: str) -> None:
+        _begin(connection, connection.connection.driver_connection)
 
 
 def savepoints_on_the_driver(engine: Engine) -> None:

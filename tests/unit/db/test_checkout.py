@@ -4,26 +4,16 @@ one the server ended is replaced before a request gets it, a live one costs no r
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
-from parley.config import Settings
 from parley.db.checkout import ended
 from parley.db.database import Database
 from support.servers import PostgresServer
 
-
-@pytest.fixture
-def pg(settings: Settings, pg_server: PostgresServer) -> Iterator[Database]:
-    if not settings.sqlalchemy_url.startswith("postgresql"):
-        pytest.skip("the pool's checkout check is PostgreSQL's")
-    database = Database(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0}))
-    yield database
-    database.dispose()
+from .conftest import pooled, queries_sent
 
 
 def _backend(db: Database) -> int:
@@ -37,7 +27,7 @@ def _terminate(server: PostgresServer, pid: int) -> None:
 
 def _wait_until_ended(db: Database) -> None:
     """The server's message reaches the idle socket a moment after pg_terminate_backend returns."""
-    raw: Any = db.engine.pool._pool.queue[0].dbapi_connection  # type: ignore[attr-defined]  # the one pooled
+    raw = pooled(db)
     deadline = time.monotonic() + 5
     while not ended(raw):
         assert time.monotonic() < deadline, "the terminated connection never looked ended"
@@ -57,27 +47,17 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_gets_it(
 
 def test_a_live_connection_is_not_pinged(pg: Database, tmp_path: Path) -> None:
     _backend(pg)
-    raw: Any = pg.engine.pool._pool.queue[0].dbapi_connection  # type: ignore[attr-defined]
-    trace = tmp_path / "libpq.trace"
-    with trace.open("w") as out:
-        raw.pgconn.trace(out.fileno())  # libpq's own log of the protocol's messages
-        try:
-            with pg.read() as s:
-                assert s.execute(text("SELECT 41 + 1")).scalar_one() == 42
-        finally:
-            raw.pgconn.untrace()
-    # a line per message: [timestamp,] direction, length, type, contents (tab-separated)
-    sent = [line.split("\t") for line in trace.read_text().splitlines() if "\tF\t" in f"\t{line}"]
-    queries = [f[-1] for f in sent if f[f.index("F") + 2] in ("Query", "Parse")]
-    # the transaction's BEGIN, the statement and the pool's ROLLBACK: no ping before them
-    assert [q.strip(' "') for q in queries] == ["BEGIN", "SELECT 41 + 1", "ROLLBACK"], sent
+    with queries_sent(pg, tmp_path) as queries, pg.read() as s:
+        assert s.execute(text("SELECT 41 + 1")).scalar_one() == 42
+    # the statement alone: no ping before it (nor BEGIN and ROLLBACK around a read, decision 0013)
+    assert queries == ["SELECT 41 + 1"]
 
 
 def test_an_idle_connection_is_not_ended_one_in_a_transaction_is(pg: Database) -> None:
     with pg.engine.connect() as conn:
         raw: Any = conn.connection.dbapi_connection
         assert not ended(raw)
-        conn.execute(text("SELECT 1"))  # opens the transaction
+        conn.begin_nested()  # opens the transaction (a read alone would not: decision 0013)
         assert ended(raw)  # never handed out so: the pool's reset would have rolled it back
         conn.rollback()
         assert not ended(raw)
