@@ -9,6 +9,11 @@ deadlock on a lock upgrade, and a process-local lock queues writers in the proce
 letting them spin in SQLite's busy handler; across worker processes an ``flock`` on a lock file
 does the same (see :func:`_open_lock_file`). ``synchronous=FULL`` (default) makes an acknowledged
 commit durable across power loss; see ``docs/decisions/0002-sqlite-durability.md``.
+
+PostgreSQL runs ``READ COMMITTED``, a transaction per unit, begun at the unit's first statement
+that needs one (a write, a locking read, a savepoint: ``direct.begin_at_first_write``, decision
+0013): plain reads before it read what they would have read inside, and a unit whose only write is
+one statement (a POST's deferred writes) needs no ``BEGIN`` and ``COMMIT`` around it.
 """
 
 from __future__ import annotations
