@@ -19,6 +19,16 @@ parameters (``IN`` lists: build one statement per list length), listeners that r
 A lost PostgreSQL connection is not marked invalid here as SQLAlchemy's path would mark it; the
 pool's check on the next checkout (:mod:`parley.db.checkout`) replaces it.
 
+Reads along (:meth:`Direct.first_with`): a read and others that need none of its answers as one
+statement on PostgreSQL, each other read's rows as one array per column (decision 0012); on SQLite
+one after another.
+
+Transactions begun late (:func:`begin_at_first_write`, PostgreSQL): the connections run in
+psycopg's autocommit mode and a unit's ``BEGIN`` goes out before its first statement that needs the
+transaction (:func:`needs_transaction`: a write, a locking or streamed read, a savepoint, a batch of
+deferred writes sent before the commit); plain reads before it, and a unit's single write
+statement, run without one (decision 0013).
+
 Deferred writes (:meth:`Direct.defer`, PostgreSQL only, once :func:`defer_writes` is installed on
 the engine): a write whose result nobody reads waits on the connection and goes out with the writes
 deferred after it as **one** statement — each a data-modifying ``WITH`` part of the next. A POST
@@ -61,6 +71,7 @@ _HELD = "parley.direct.connection"
 _PENDING = "parley.direct.pending"  # in Connection.info: the DBAPI connection's deferred writes
 _DEFERS = "_parley_defers_writes"  # set on a dialect by defer_writes
 _BEGINS_LATE = "_parley_begins_late"  # set on a dialect by begin_at_first_write
+_IDLE: Any = None  # psycopg's TransactionStatus.IDLE, once begin_at_first_write has imported it
 _LOCKING = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 _PYFORMAT = re.compile(r"%%|%\(([^)]+)\)s")
 _SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -327,11 +338,11 @@ class _Together:
     reads: tuple[Direct, ...]  # kept, so their ids (the cache's key) stay theirs
 
 
-_together_cache: dict[tuple[int, ...], _Together] = {}
+_together_cache: dict[tuple[Any, ...], _Together] = {}
 
 
 def _together(first: Direct, along: tuple[Direct, ...], dialect: Dialect) -> _Together:
-    key = (id(dialect), id(first), *(id(read) for read in along))
+    key = (dialect, id(first), *(id(read) for read in along))  # the dialect kept, as Direct's plans keep it
     found = _together_cache.get(key)
     if found is not None:
         return found
@@ -518,9 +529,7 @@ def needs_transaction(sql: str) -> bool:
 
 def _begin(connection: Connection, driver: Any) -> None:
     """Open the unit's transaction on a connection that begins late, unless it is open already."""
-    from psycopg.pq import TransactionStatus
-
-    if driver.pgconn.transaction_status != TransactionStatus.IDLE:
+    if driver.pgconn.transaction_status != _IDLE:
         return
     dbapi_error: type[Exception] = connection.dialect.loaded_dbapi.Error
     cursor = driver.cursor()
@@ -552,6 +561,10 @@ def begin_at_first_write(engine: Engine) -> None:
         return
     setattr(engine.dialect, _BEGINS_LATE, True)
     from psycopg import ServerCursor
+    from psycopg.pq import TransactionStatus
+
+    global _IDLE
+    _IDLE = TransactionStatus.IDLE
 
     @event.listens_for(engine, "connect")
     def _autocommit(dbapi_connection: Any, _record: Any) -> None:
