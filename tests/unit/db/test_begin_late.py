@@ -43,27 +43,24 @@ def test_which_statements_need_the_transaction() -> None:
         assert needs_transaction(sql), sql
 
 
-def test_a_unit_whose_writes_are_one_deferred_statement_sends_no_begin_and_no_commit(
-    pg: Database, clock: FrozenClock, tmp_path: Path
+@pytest.mark.parametrize(
+    ("second", "sent"),
+    [
+        (False, ["SELECT", "INSERT"]),  # the one write statement at the commit: no BEGIN, no COMMIT
+        (True, ["SELECT", "BEGIN", "INSERT", "UPDATE", "COMMIT"]),  # begun before the first write
+    ],
+)
+def test_a_unit_begins_only_when_it_writes_more_than_one_statement(
+    pg: Database, clock: FrozenClock, tmp_path: Path, second: bool, sent: list[str]
 ) -> None:
     site_id = make_site(pg, clock, "spaet")
     with queries_sent(pg, tmp_path) as queries, pg.write() as s:
         assert VERSION.scalar(s, {"key": "neu"}) is None
         ADD.defer(s, thread_row(site_id, "neu", clock.now()))
-    assert _version(pg, "neu") == 0
-    assert [q.split()[0] for q in queries] == ["SELECT", "INSERT"]  # no BEGIN, no COMMIT
-
-
-def test_a_unit_that_writes_twice_begins_before_the_first_write_and_commits(
-    pg: Database, clock: FrozenClock, tmp_path: Path
-) -> None:
-    site_id = make_site(pg, clock, "spaet")
-    with queries_sent(pg, tmp_path) as queries, pg.write() as s:
-        assert VERSION.scalar(s, {"key": "zwei"}) is None
-        ADD.defer(s, thread_row(site_id, "zwei", clock.now()))
-        BUMP.defer(s, {"b_key": "zwei"})  # sends the INSERT first: the unit's second write
-    assert _version(pg, "zwei") == 5
-    assert [q.split()[0] for q in queries] == ["SELECT", "BEGIN", "INSERT", "UPDATE", "COMMIT"]
+        if second:
+            BUMP.defer(s, {"b_key": "neu"})  # sends the INSERT first: the unit's second write
+    assert _version(pg, "neu") == (5 if second else 0)
+    assert [q.split()[0] for q in queries] == sent
 
 
 @pytest.mark.parametrize("first", ["deferred, sent early", "run now", "orm flush"])
