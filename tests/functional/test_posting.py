@@ -488,6 +488,42 @@ def test_a_guests_post_reads_in_one_statement_on_postgresql(client: TestClient, 
         assert all("accounts" in sql and "moderation_copy_bands" in sql for sql in reads)
 
 
+def test_a_replys_parent_is_read_with_the_posts_first_read(client: TestClient, db: Database) -> None:
+    """A reply's parent goes along the POST's first read (``services.parent_along``): one statement
+    on PostgreSQL; on either database the parent is not read a second time through the ORM."""
+    top = client.post(
+        URL.format("antwort"), json={"body": "Worauf man antworten kann.", "author_name": "Erste"}
+    )
+    assert top.status_code == 201, top.text
+    client.cookies.clear()
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            reads.append(sql)
+
+    event.listen(db.write_engine, "before_cursor_execute", seen)
+    try:
+        reply = client.post(
+            URL.format("antwort"),
+            json={
+                "body": "Eine Antwort darauf.",
+                "author_name": "Zweite",
+                "parent_id": top.json()["comment"]["id"],
+            },
+        )
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", seen)
+        client.cookies.clear()
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["comment"]["parent_id"] == top.json()["comment"]["id"]
+    assert reply.json()["comment"]["depth"] == 1
+    parent_reads = [sql for sql in reads if "comments.id = " in sql or "comments_1.id = " in sql]
+    assert len(parent_reads) == 1, "\n----\n".join(parent_reads)  # not again through the ORM
+    if not db.is_sqlite:
+        assert parent_reads[0] is reads[0]  # inside the POST's first statement
+
+
 def test_a_guest_with_the_same_name_and_address_returns_to_their_account(
     client: TestClient, db: Database
 ) -> None:

@@ -110,6 +110,8 @@ def do_post_comment(
     copies phase's look-up in the index is (``SqlCopyIndex.read_along``)."""
     policy = site.policy()
     reads = list(along)
+    if payload.parent_id is not None:  # a reply: its parent read with the rest
+        reads.append(services.parent_along(session, payload.parent_id))
     copies = getattr(backends, "copies", None)
     if memo is not None and isinstance(copies, SqlCopyIndex):
         copies_read = copies.read_along(site.id, memo)  # the copies phase's look-up, read ahead

@@ -26,8 +26,8 @@ from parley.comments.errors import (
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
 from parley.comments.threads import ThreadFacts, bump_version, is_open
 from parley.db.database import touch_threads
-from parley.db.direct import Direct
-from parley.db.stored import add_as_stored
+from parley.db.direct import Along, Direct
+from parley.db.stored import add_as_stored, row_as_stored
 from parley.errors import Forbidden
 from parley.moderation.context import AuthorInfo, ModerationContext, ThreadInfo
 from parley.moderation.models import ModerationDecision
@@ -159,6 +159,24 @@ def prepare_moderation(
         site_name=site.name,
     )
     return pipeline.prepare(draft)
+
+
+# every column of the comment a reply answers, read along the POST's first read (parent_along)
+_PARENT_READ = "parley.comments.parent"  # in Session.info: the parent read along (parent_along)
+_PARENT_TABLE = cast(Table, Comment.__table__)
+_PARENT = Direct(select(_PARENT_TABLE).where(_PARENT_TABLE.c.id == bindparam("parent_id")))
+
+
+def parent_along(session: Session, parent_id: int) -> Along:
+    """The read of the comment a reply answers, to go along the POST's first read
+    (``threads.do_open_post``): the comment is put into the session as loaded, so
+    :func:`check_parent`'s ``session.get`` finds it there instead of asking the database."""
+
+    def take(rows: list[tuple[Any, ...]]) -> None:
+        # held by the unit's session: its identity map alone holds an unchanged object weakly
+        session.info[_PARENT_READ] = [row_as_stored(session, Comment, row) for row in rows]
+
+    return Along(_PARENT, {"parent_id": parent_id}, take)
 
 
 def check_parent(session: Session, thread: ThreadFacts, parent_id: int | None) -> Comment | None:

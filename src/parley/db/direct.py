@@ -58,13 +58,14 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import event, func, select, true, type_coerce
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.engine.processors import to_float
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, StatementError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.expression import CompoundSelect, Select, TableClause
-from sqlalchemy.types import NullType
+from sqlalchemy.types import NullType, Numeric
 
 Processor = Callable[[Any], Any] | None
 _HELD = "parley.direct.connection"
@@ -99,6 +100,19 @@ def _connection(session: Session) -> tuple[Connection, Any]:
 
 def _innermost(session: Session) -> SessionTransaction | None:
     return session.get_nested_transaction() or session.get_transaction()
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor:
+    """The dialect's conversion of a returned column of ``type_``, as SQLAlchemy's execution finds it
+    — which passes the driver's type code of the column; a plan has seen none. psycopg's numeric
+    types need it (SQLAlchemy raises without one): psycopg returns ``float8`` as ``float`` and
+    ``numeric`` as ``Decimal``, so a numeric type that is not to give decimals converts to float."""
+    impl = type_.dialect_impl(dialect)
+    try:
+        return cast(Processor, impl.result_processor(dialect, None))
+    except (InvalidRequestError, TypeError):
+        converts: Processor = to_float if isinstance(impl, Numeric) and not impl.asdecimal else None
+        return converts
 
 
 def _as_sqlalchemys(
@@ -171,7 +185,7 @@ class Direct:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             params.append((name, name in given, bind.value, processor))
         returned = [getattr(c, "type", None) for c in getattr(self.statement, "exported_columns", ())]
-        results = tuple(t and t.dialect_impl(dialect).result_processor(dialect, None) for t in returned)
+        results = tuple(t and _result_processor(t, dialect) for t in returned)
         plan = _Plan(
             sql=compiled.string,
             positional=compiled.positional,
@@ -368,8 +382,7 @@ def _together(first: Direct, along: tuple[Direct, ...], dialect: Dialect) -> _To
         ).subquery(f"a{i}")
         joined = joined.join(arrays, true())
         columns += list(arrays.c)
-        exported = statement.exported_columns
-        processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in exported)
+        processors = tuple(_result_processor(c.type, dialect) for c in statement.exported_columns)
         parts.append((len(rows.c), processors if any(processors) else ()))
     found = _together_cache[key] = _Together(
         Direct(select(*columns).select_from(joined)), len(main.c), tuple(parts), (first, *along)
