@@ -135,7 +135,8 @@ class MachineBus(LocalBus):
             self.dropped += 1
             self.warner.warn("event not stored, dropped", exc)
             return
-        self._wake.set()  # this process's readers need not wait for the next poll
+        if self.subscriber_count:  # this process's readers need not wait for the next poll
+            self._wake.set()  # (with none, nobody waits: a reader who comes reads the file first)
 
     def subscribe(self, site_id: int, thread_id: int, last_event_id: str | None = None) -> LocalSubscription:
         """As :meth:`LocalBus.subscribe`, after reading what the file holds already (one indexed read

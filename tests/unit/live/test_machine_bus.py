@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,3 +234,24 @@ def test_the_registry_shares_on_the_machine_with_several_workers_and_no_redis(tm
     assert not shares_on_machine(settings(tmp_path, workers=3, redis_url="redis://127.0.0.1:1/0"))
     assert not shares_on_machine(settings(tmp_path, workers=3, database_url="sqlite:///:memory:"))
     assert shares_on_machine(settings(tmp_path, workers=2, database_url="postgresql://u@h/db"))
+
+
+def test_a_publish_wakes_the_poller_only_for_readers_in_the_process(path: Path) -> None:
+    """With no reader of its own a process's poller is not woken per event (a POST flood woke it per
+    comment); one that subscribes reads the file first, and from then on hears at once."""
+    bus = MachineBus(MachineFile(path), poll_seconds=60.0)  # no regular poll within the test
+    bus.start()
+    try:
+        before = bus._read_upto
+        bus.publish(event(1))
+        time.sleep(0.3)
+        assert bus._read_upto == before  # the poller slept on: nothing read back
+
+        async def scenario() -> list[int]:
+            sub = bus.subscribe(1, 1, None)
+            bus.publish(event(2))
+            return ids(await take(sub, 1, timeout=5.0))
+
+        assert asyncio.run(scenario()) == [2]
+    finally:
+        bus.close()
