@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jwt
@@ -25,6 +27,26 @@ URL = "/api/v1/threads/{}/comments"
 def count(db: Database, model: Any = Comment) -> int:
     with db.read() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@contextmanager
+def sent(db: Database) -> Iterator[list[tuple[Any, str]]]:
+    """Every statement the write engine sends inside the block, with the cursor it went out on
+    (kept: no id is reused)."""
+    statements: list[tuple[Any, str]] = []
+
+    def seen(_conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        statements.append((cursor, sql))
+
+    event.listen(db.write_engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", seen)
+
+
+def selects(statements: list[tuple[Any, str]]) -> list[str]:
+    return [sql for _, sql in statements if sql.lstrip().upper().startswith("SELECT")]
 
 
 def test_guest_post_gets_a_session_cookie(client: TestClient) -> None:
@@ -389,23 +411,18 @@ def test_concurrent_posts_take_turns_for_their_work_before_the_write_lock(
 def test_a_comment_is_stored_whole_with_its_path(client: TestClient, db: Database) -> None:
     """Its id is drawn before the INSERT, so the row carries its path and root: no UPDATE of the
     comment follows (on PostgreSQL one would add a second entry to each of the table's indexes)."""
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(" ".join(sql.split()).lower())
-
-    event.listen(db.write_engine, "before_cursor_execute", seen)
     try:
-        top = client.post(URL.format("ganz"), json={"body": "Oben", "author_name": "Ida Ganz"})
-        csrf = {"X-CSRF-Token": top.json()["session"]["csrf_token"]}
-        reply = client.post(
-            URL.format("ganz"),
-            json={"body": "Darunter", "parent_id": top.json()["comment"]["id"]},
-            headers=csrf,
-        )
+        with sent(db) as seen:
+            top = client.post(URL.format("ganz"), json={"body": "Oben", "author_name": "Ida Ganz"})
+            csrf = {"X-CSRF-Token": top.json()["session"]["csrf_token"]}
+            reply = client.post(
+                URL.format("ganz"),
+                json={"body": "Darunter", "parent_id": top.json()["comment"]["id"]},
+                headers=csrf,
+            )
     finally:
-        event.remove(db.write_engine, "before_cursor_execute", seen)
         client.cookies.clear()
+    statements = [" ".join(sql.split()).lower() for _, sql in seen]
     assert top.status_code == reply.status_code == 201, (top.text, reply.text)
     assert sum(s.startswith("insert into comments ") for s in statements) == 2
     assert not [s for s in statements if s.startswith("update comments ") and "path" in s]
@@ -423,20 +440,17 @@ def test_a_guests_post_writes_in_one_statement_on_postgresql(client: TestClient,
     statement; SQLite runs each at once."""
     client.post(URL.format("einmal"), json={"body": "Der Faden beginnt.", "author_name": "Erste"})
     client.cookies.clear()
-    writes: list[tuple[Any, str]] = []  # with the cursor each went out on (kept: no id reused)
-
-    def seen(_conn: Any, cursor: Any, sql: str, *_: Any) -> None:
-        words = sql.split()
-        if words[0] in ("INSERT", "UPDATE"):
-            writes.append((cursor, f"{words[0]} {words[2 if words[0] == 'INSERT' else 1]}"))
-
-    event.listen(db.write_engine, "before_cursor_execute", seen)
     try:
-        body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und Zeilen schreibt."
-        r = client.post(URL.format("einmal"), json={"body": body, "author_name": "Zweite Stimme"})
+        with sent(db) as statements:
+            body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und Zeilen schreibt."
+            r = client.post(URL.format("einmal"), json={"body": body, "author_name": "Zweite Stimme"})
     finally:
-        event.remove(db.write_engine, "before_cursor_execute", seen)
         client.cookies.clear()
+    writes = [
+        (cursor, f"{words[0]} {words[2 if words[0] == 'INSERT' else 1]}")
+        for cursor, words in ((c, sql.split()) for c, sql in statements)
+        if words[0] in ("INSERT", "UPDATE")
+    ]
     assert r.status_code == 201, r.text
     assert r.json()["comment"]["status"] == "published"
     tables = {w for _, w in writes}
@@ -455,27 +469,21 @@ def test_a_guests_post_reads_in_one_statement_on_postgresql(client: TestClient, 
     first = client.post(URL.format("lesen"), json={"body": body, "author_name": "Erste", "email": "e@x.at"})
     assert first.status_code == 201, first.text
     client.cookies.clear()
-    reads: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        if sql.lstrip().upper().startswith("SELECT"):
-            reads.append(sql)
-
-    event.listen(db.write_engine, "before_cursor_execute", seen)
     try:
-        again = client.post(
-            URL.format("lesen"),
-            json={
-                "body": "Noch ein anderer Gedanke dazu, der mit dem ersten nichts teilt.",
-                "author_name": "Erste",
-                "email": "e@x.at",
-            },
-        )
-        client.cookies.clear()
-        copy = client.post(URL.format("lesen"), json={"body": body, "author_name": "Kopistin"})
+        with sent(db) as statements:
+            again = client.post(
+                URL.format("lesen"),
+                json={
+                    "body": "Noch ein anderer Gedanke dazu, der mit dem ersten nichts teilt.",
+                    "author_name": "Erste",
+                    "email": "e@x.at",
+                },
+            )
+            client.cookies.clear()
+            copy = client.post(URL.format("lesen"), json={"body": body, "author_name": "Kopistin"})
     finally:
-        event.remove(db.write_engine, "before_cursor_execute", seen)
         client.cookies.clear()
+    reads = selects(statements)
     assert again.status_code == 201, again.text
     with db.read() as s:
         authors = s.scalars(select(Comment.author_id).order_by(Comment.id)).all()
@@ -496,25 +504,19 @@ def test_a_replys_parent_is_read_with_the_posts_first_read(client: TestClient, d
     )
     assert top.status_code == 201, top.text
     client.cookies.clear()
-    reads: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        if sql.lstrip().upper().startswith("SELECT"):
-            reads.append(sql)
-
-    event.listen(db.write_engine, "before_cursor_execute", seen)
     try:
-        reply = client.post(
-            URL.format("antwort"),
-            json={
-                "body": "Eine Antwort darauf.",
-                "author_name": "Zweite",
-                "parent_id": top.json()["comment"]["id"],
-            },
-        )
+        with sent(db) as statements:
+            reply = client.post(
+                URL.format("antwort"),
+                json={
+                    "body": "Eine Antwort darauf.",
+                    "author_name": "Zweite",
+                    "parent_id": top.json()["comment"]["id"],
+                },
+            )
     finally:
-        event.remove(db.write_engine, "before_cursor_execute", seen)
         client.cookies.clear()
+    reads = selects(statements)
     assert reply.status_code == 201, reply.text
     assert reply.json()["comment"]["parent_id"] == top.json()["comment"]["id"]
     assert reply.json()["comment"]["depth"] == 1

@@ -223,9 +223,9 @@ class LinearEnsemble:
             style, raw_style = "", None
             if self.featurizer.spec.style:
                 # the unscaled style row depends on the text and the cleaning only: computed once
-                # for the models that read it, each featurizer scales it its own way;
+                # for the models that read it (each featurizer scales it its own way), and once for
+                # all cleanings of a text without artifacts, which every cleaning leaves as written
                 style = style_text(text, self.info.cleaning)
-                # a text without artifacts reads the same under every cleaning: one row for all
                 style_key = f"classifiers.style.{'as-written' if style is text else self.info.cleaning}"
                 raw_style = memo.get(style_key)
                 if raw_style is None:

@@ -161,10 +161,10 @@ def prepare_moderation(
     return pipeline.prepare(draft)
 
 
+_COMMENTS = cast(Table, Comment.__table__)
 # every column of the comment a reply answers, read along the POST's first read (parent_along)
+_PARENT = Direct(select(_COMMENTS).where(_COMMENTS.c.id == bindparam("parent_id")))
 _PARENT_READ = "parley.comments.parent"  # in Session.info: the parent read along (parent_along)
-_PARENT_TABLE = cast(Table, Comment.__table__)
-_PARENT = Direct(select(_PARENT_TABLE).where(_PARENT_TABLE.c.id == bindparam("parent_id")))
 
 
 def parent_along(session: Session, parent_id: int) -> Along:
@@ -257,7 +257,6 @@ def apply_status_change(session: Session, comment: Comment, new_status: str, now
 
 
 _THREADS = cast(Table, Thread.__table__)
-_COMMENTS = cast(Table, Comment.__table__)
 
 # The statements of the write path, built once (a POST runs them all): only bound per call.
 # (on the driver's cursor, parley.db.direct: they run inside the writers' lock)

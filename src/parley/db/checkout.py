@@ -35,7 +35,7 @@ def ended(dbapi_connection: Any) -> bool:
     if dbapi_connection.closed or dbapi_connection.broken:
         return True
     pgconn = dbapi_connection.pgconn
-    # imported here: the module is loaded on SQLite installs too, where psycopg may be absent
+    # imported here: SQLite installs load this module too, and need not pay for psycopg's import
     from psycopg.pq import ConnStatus, TransactionStatus
 
     if pgconn.status != ConnStatus.OK or pgconn.transaction_status != TransactionStatus.IDLE:

@@ -28,6 +28,7 @@ from parley.moderation.backends import AuthorStats
 from parley.moderation.copies import CommentKey, CopyEntry, signature_from_bytes, signature_to_bytes
 from parley.moderation.models import CopyBand, CopySignature
 from parley.moderation.names import NameHolder
+from parley.moderation.phases.copies import LOOK_UP
 from parley.moderation.types import Verdict
 
 # Built once, on the tables (Core statements: no ORM compile step per execution; they autoflush
@@ -155,8 +156,6 @@ class SqlCopyIndex:
         a read to run along another (``Direct.first_with``: on PostgreSQL in the same statement),
         with what takes its rows: the phase's :meth:`candidates` then finds them read. None when
         the phase will make none."""
-        from parley.moderation.phases.copies import LOOK_UP
-
         look_up = memo.get(LOOK_UP)
         if look_up is None or not look_up[1]:
             return None
