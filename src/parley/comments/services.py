@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, case, func, select, text, update
+from sqlalchemy import Integer, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -25,6 +25,7 @@ from parley.comments.errors import (
 )
 from parley.comments.models import Comment, CommentRevision, CommentStatus, Thread
 from parley.comments.threads import ThreadFacts, bump_version, is_open
+from parley.db.base import next_id
 from parley.db.database import touch_threads
 from parley.db.direct import Along, Direct
 from parley.db.stored import add_as_stored, row_as_stored
@@ -262,7 +263,7 @@ _THREADS = cast(Table, Thread.__table__)
 # (on the driver's cursor, parley.db.direct: they run inside the writers' lock)
 # PostgreSQL: from the id sequence (what the INSERT would draw)
 _NEXT_IDS = Direct(
-    text("SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)"),
+    select(next_id(_COMMENTS)).select_from(func.generate_series(1, bindparam("n", type_=Integer))),
     tables=(),  # a sequence: no deferred write changes what it returns
 )
 # SQLite: the highest id so far (the caller adds 1..n), as SQLite itself picks a new row's id: safe

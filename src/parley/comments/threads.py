@@ -12,8 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from parley.accounts.models import Account
 from parley.comments.errors import ThreadNotFound
 from parley.comments.models import Comment, Thread, ThreadStatus
+from parley.db.base import next_id
 from parley.db.database import touch_all_threads, touch_threads
 from parley.db.direct import Along, Direct
 from parley.errors import ValidationFailed
@@ -162,8 +164,8 @@ _POST_OPENING = {
     "postgresql": Direct(
         select(
             *_THREAD_COLUMNS,
-            func.nextval(func.pg_get_serial_sequence("comments", "id")),
-            func.nextval(func.pg_get_serial_sequence("moderation_decisions", "id")),
+            next_id(_C),
+            next_id(_D),
             ACTIVE_IDS_COLUMN,
         ).select_from(_OPENED)
     ),
@@ -183,9 +185,7 @@ _POST_OPENING = {
 # a guest's POST on PostgreSQL also draws an id for the guest account it may make (unused when the
 # guest returns: a gap in the sequence), whose INSERT then waits with the other writes
 _GUEST_OPENING = Direct(
-    cast(Any, _POST_OPENING["postgresql"].statement).add_columns(
-        func.nextval(func.pg_get_serial_sequence("accounts", "id"))
-    )
+    cast(Any, _POST_OPENING["postgresql"].statement).add_columns(next_id(cast(Table, Account.__table__)))
 )
 
 

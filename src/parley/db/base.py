@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, Sequence, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import Function
 
 from parley.db.types import UTCDateTime
 
@@ -27,6 +28,15 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 # 64-bit ids on PostgreSQL; SQLite only makes INTEGER PRIMARY KEY a rowid alias, so keep it INTEGER there
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def next_id(table: Table) -> Function[int]:
+    """PostgreSQL: the next value of ``table``'s id sequence, the one its INSERT would draw (a
+    ``BIGSERIAL`` column's sequence is ``<table>_id_seq``; tests/unit/db/test_sequences.py checks
+    the server agrees). The name goes into the statement as a constant, which the server resolves
+    when it plans the statement; ``pg_get_serial_sequence`` looked the sequence up in the catalog at
+    every execution (~12 µs each, three per guest's POST)."""
+    return Sequence(f"{table.name}_id_seq").next_value()
 
 
 class Base(DeclarativeBase):
