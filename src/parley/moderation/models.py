@@ -72,17 +72,18 @@ class CopyBand(Base):
     The primary key (site, bucket, comment) is the lookup index: a comment's 16 buckets are 16 index
     probes whatever the number of rows, which keeps copy detection's cost flat as a site grows.
     Bucket keys already carry their band (each band hashes with its own salt). ``comment_id`` has
-    its own index: every POST, edit, prune and erasure deletes a comment's buckets by it.
+    its own index: a trigger deletes a signature's buckets by it when the signature goes (an edit, a
+    prune, an erasure, its comment's or site's deletion: migration ``4b8e2f6d1c37``).
+
+    No foreign keys: a band goes with its signature by that trigger, and the signature with its
+    comment and site by theirs. Checked per row, a key made each of a POST's 16 bands look up and
+    lock a row the same statement had just written — the signature's (a third of the POST's writes
+    on PostgreSQL), and the site's, which every concurrent POST of the site locks.
     """
 
     __tablename__ = "moderation_copy_bands"
     __table_args__ = (Index(None, "comment_id"),)
 
-    # no foreign key of its own: a band goes with its signature, which goes with its site (each of
-    # a POST's 16 rows checked the site's row and took a share lock on it, the one row every
-    # concurrent POST of the site locks: a quarter of the POST's writes on PostgreSQL)
     site_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    comment_id: Mapped[int] = mapped_column(
-        ForeignKey("moderation_copy_signatures.comment_id", ondelete="CASCADE"), primary_key=True
-    )
+    comment_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)

@@ -73,7 +73,6 @@ def _candidates(buckets: int) -> Direct:
 
 
 # the writes of :meth:`SqlCopyIndex.add` (a POST runs them all)
-_DELETE_BANDS = delete(_BANDS).where(_BANDS.c.comment_id == bindparam("b_comment"))
 _DELETE_SIGNATURE = delete(_SIGNATURES).where(_SIGNATURES.c.comment_id == bindparam("b_comment"))
 _INSERT_SIGNATURE = Direct(insert(_SIGNATURES))
 
@@ -173,13 +172,10 @@ class SqlCopyIndex:
             raise LookupError(f"unknown site {site!r}")
         comment_id = int(entry.comment_id)
         if not fresh:
-            # an edit replaces the comment's signature and buckets (bands go with it: ON DELETE
-            # CASCADE, deleted explicitly too because SQLite enforces foreign keys only when asked
-            # to). A comment stored in this unit of work has none: its id is new (a deleted
-            # comment's rows went with it, by that cascade), so a POST skips both statements.
-            params = {"b_comment": comment_id}
-            self.session.execute(_DELETE_BANDS, params)
-            self.session.execute(_DELETE_SIGNATURE, params)
+            # an edit replaces the comment's signature and buckets (a trigger deletes a signature's
+            # buckets with it). A comment stored in this unit of work has none: its id is new (a
+            # deleted comment's rows went with it), so a POST skips the statement.
+            self.session.execute(_DELETE_SIGNATURE, {"b_comment": comment_id})
         _INSERT_SIGNATURE.defer(
             self.session,
             {
@@ -199,9 +195,8 @@ class SqlCopyIndex:
             _insert_bands(len(buckets)).defer(self.session, values)
 
     def forget(self, author: str) -> None:
-        """Drop an erased author's signatures: they are derived from their words."""
-        mine = select(CopySignature.comment_id).where(CopySignature.author_key == author[:160])
-        self.session.execute(delete(CopyBand).where(CopyBand.comment_id.in_(mine)))
+        """Drop an erased author's signatures (their buckets go with them): they are derived from
+        their words."""
         self.session.execute(delete(CopySignature).where(CopySignature.author_key == author[:160]))
 
     def wave_of(self, site: str, comment_id: CommentKey) -> CommentKey | None:
@@ -216,11 +211,8 @@ class SqlCopyIndex:
         return wave
 
     def prune(self, before: float) -> int:
-        """Delete signatures (and their buckets) published before ``before``; returns how many."""
-        old = select(CopySignature.comment_id).where(
-            CopySignature.published_at < datetime.fromtimestamp(before, UTC)
-        )
-        self.session.execute(delete(CopyBand).where(CopyBand.comment_id.in_(old)))
+        """Delete signatures (and, by the trigger, their buckets) published before ``before``;
+        returns how many."""
         result = self.session.execute(
             delete(CopySignature).where(CopySignature.published_at < datetime.fromtimestamp(before, UTC))
         )

@@ -55,10 +55,12 @@ def _comments(db: Database, clock: FrozenClock, n: int) -> list[int]:
     return ids
 
 
-def _entry(text: str, comment_id: int, wave: int, ts: float) -> tuple[CopyEntry, list[int]]:
+def _entry(
+    text: str, comment_id: int, wave: int, ts: float, author: str = "acct:1"
+) -> tuple[CopyEntry, list[int]]:
     fp = fingerprint(normalize(text).words)
     assert fp is not None
-    return CopyEntry(comment_id, "acct:1", ts, fp.signature, wave), list(fp.bands)
+    return CopyEntry(comment_id, author, ts, fp.signature, wave), list(fp.bands)
 
 
 def test_sql_copy_index_contract(db: Database, clock: FrozenClock) -> None:
@@ -99,18 +101,41 @@ def test_sql_copy_index_contract(db: Database, clock: FrozenClock) -> None:
         assert [e.comment_id for e in SqlCopyIndex(s).candidates("copies", bands, 0)] == [third]
 
 
-def test_a_deleted_sites_copy_bands_go_with_its_signatures(db: Database, clock: FrozenClock) -> None:
-    """The bands have no foreign key of their own to ``sites`` (a POST's 16 rows each locked the
-    site's row): they go with their signature, which goes with its site and its comment."""
-    first, second = _comments(db, clock, 2)
+def _bands(db: Database) -> dict[int, int]:
+    """Stored buckets per comment."""
+    with db.read() as s:
+        rows = s.execute(select(CopyBand.comment_id, func.count()).group_by(CopyBand.comment_id))
+        return {int(cid): int(n) for cid, n in rows}
+
+
+def test_a_signatures_bands_go_with_it_however_it_goes(db: Database, clock: FrozenClock) -> None:
+    """The bands have no foreign keys (a POST's 16 rows each looked up and locked the signature's
+    row and the site's): a trigger deletes a signature's bands with it — an edit, a prune, an
+    erasure, its comment's deletion, its site's."""
+    first, second, third, fourth = _comments(db, clock, 4)
     ts = datetime(2026, 3, 15, 12, tzinfo=UTC).timestamp()
+    texts = {first: TEXT, second: OTHER, third: TEXT + " Nochmal.", fourth: OTHER + " Und mehr."}
     with db.write() as s:
         index = SqlCopyIndex(s)
-        index.add("copies", *_entry(TEXT, first, first, ts))
-        index.add("copies", *_entry(OTHER, second, second, ts))
+        for cid, text in texts.items():
+            author = "acct:2" if cid == fourth else "acct:1"
+            index.add("copies", *_entry(text, cid, cid, ts + (cid == third) * 3600, author))
+    stored = _bands(db)
+    assert set(stored) == set(texts)
+    assert all(n > 8 for n in stored.values())
+    with db.write() as s:  # an edit: the old buckets are replaced, not added to
+        edited, edited_bands = _entry(TEXT + " Wirklich ganz anders jetzt.", first, first, ts)
+        SqlCopyIndex(s).add("copies", edited, edited_bands)
+    assert _bands(db)[first] == len(set(edited_bands))
+    with db.write() as s:
         s.execute(delete(Comment).where(Comment.id == second))
-    with db.read() as s:
-        assert set(s.scalars(select(CopyBand.comment_id))) == {first}  # the comment's went with it
+    assert set(_bands(db)) == {first, third, fourth}  # the comment's went with it
+    with db.write() as s:
+        SqlCopyIndex(s).forget("acct:2")  # an erasure: fourth
+    assert set(_bands(db)) == {first, third}
+    with db.write() as s:
+        assert SqlCopyIndex(s).prune(ts + 1) == 1  # first (third is newer)
+    assert set(_bands(db)) == {third}
     with db.write() as s:
         s.execute(delete(Site).where(Site.slug == "copies"))
     with db.read() as s:
