@@ -88,6 +88,7 @@ class Registry:
         )
 
     def close(self) -> None:
+        self.write_turns.close()  # the writes still running end first
         self.events.close()
         self.limits.close()
         self.cache.close()

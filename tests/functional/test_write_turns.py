@@ -1,5 +1,5 @@
-"""Write turns: past ``write_turns`` the readers' write requests of a worker wait for a turn on
-their own threads and are let in as turns free up; the event loop stays free for readers, and
+"""Write turns: past ``write_turns`` the readers' write requests of a worker wait in the queue of
+its writers' pool and are let in as turns free up; the event loop stays free for readers, and
 nothing the waiting requests sent is lost.
 
 The running requests are held inside their turn by the registry's ``cpu_turns`` (which every POST
@@ -87,7 +87,7 @@ def test_past_the_limit_posts_wait_readers_are_answered_and_all_are_stored(
     with posts_held(app, client, "warteschlange"):
         time.sleep(0.2)
         assert (turns.running, turns.waiting) == (1, N - 1)  # nobody slipped past the limit meanwhile
-        # the waiting POSTs wait on their threads, not on the event loop: a reader is answered now
+        # the waiting POSTs wait in the writers' pool, not on the event loop: a reader is answered now
         read = client.get("/api/v1/threads/warteschlange/comments")
         assert read.status_code == 200
         assert [c["author"]["name"] for c in read.json()["comments"]] == ["Erste"]
@@ -115,15 +115,38 @@ def test_waiting_writers_leave_the_other_views_their_threads(app: FastAPI, clien
         assert (turns.running, turns.waiting) == (1, N - 1)
 
 
-def test_writers_waiting_for_a_thread_count_as_waiting(app: FastAPI, client: TestClient) -> None:
-    """Past the writers' threads, further writers wait on the event loop for one: ``waiting`` (the
-    ``parley_write_turns`` gauge's) counts them with the ones waiting for a turn, and all are
-    stored in the end."""
-    client.portal.call(writer_threads).total_tokens = 2  # 1 in its turn, 1 waiting for it on a thread
-    # two of the waiting ones have no thread yet (before, they were not counted: waiting 1)
+def test_writers_past_the_limit_wait_without_a_thread_of_their_own(app: FastAPI, client: TestClient) -> None:
+    """With a limit, the write views run on a pool of that many threads: the writers past it wait
+    in the pool's queue (counted as waiting), holding no thread, and all are stored in the end."""
     with posts_held(app, client, "ohne-faden") as turns:
         time.sleep(0.1)
         assert (turns.running, turns.waiting) == (1, N - 1)
+        writers = [t for t in threading.enumerate() if t.name.startswith("parley-writer")]
+        assert len(writers) == turns.limit == 1
+
+
+def test_without_a_limit_writers_past_the_threads_wait_and_count_as_waiting(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    """Without a limit, past the writers' threads further writers wait on the event loop for one:
+    ``waiting`` (the ``parley_write_turns`` gauge's) counts them, and all are stored in the end."""
+    application = make_test_app(settings.model_copy(update={"write_turns": 0}), clock)
+    try:
+        turns: WriteTurns = application.state.registry.write_turns
+        cpu_turns = application.state.registry.cpu_turns
+        with checking_client(application) as client:
+            client.portal.call(writer_threads).total_tokens = 2
+            cpu_turns.acquire()
+            try:
+                results, threads = post_all(client, "zwei-faeden")
+                wait_for(lambda: (turns.running, turns.waiting) == (2, N - 2), "two in, two waiting")
+            finally:
+                cpu_turns.release()
+            for t in threads:
+                t.join(30)
+        assert [r.status_code for r in results] == [201] * N
+    finally:
+        application.state.registry.close()
 
 
 @pytest.mark.parametrize("limit", [0, N])

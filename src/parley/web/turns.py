@@ -4,34 +4,43 @@ A worker is one Python process: one thread runs Python at a time (the GIL). Fast
 plain view on a thread of anyio's pool (40 threads). On PostgreSQL, where write units run side by
 side, a stream of POSTs put dozens of threads of a worker in turn on the GIL and the connection
 pool, each making round trips that hand the GIL on; each POST cost more CPU the more were in flight
-(docs/performance.md, "Write turns"). With a limit, a write request's thread waits for a turn before
-its view does anything, blocked in the kernel without wanting the GIL, and goes on as soon as one
-is free; a request that waits is not refused and nothing it sent is dropped.
+(docs/performance.md, "Write turns"). With a limit, at most that many write views of a worker run
+at once; a request that waits is not refused and nothing it sent is dropped.
 
-The turn is taken on the request's own thread, not on the event loop. An earlier version made the
-requests wait on the loop, holding no thread: turns were then handed on by the loop, which also
-builds the first pages that every POST makes stale, so beside a comment section's reads each turn
-was held that much longer (the POSTs' p99 tripled). On the thread, nothing of the hand-over needs
-the loop.
+With a limit, the write views run on a pool of exactly ``limit`` threads per worker
+(:meth:`WriteTurns.pool`), which take the waiting writes from the pool's queue in order and run
+them back to back: a thread that ends one write goes on with the next without sleeping, and
+nothing of the hand-over needs the event loop, which only queues a write and is handed its answer.
+Two earlier versions: the requests waited on the loop, holding no thread — turns were then handed
+on by the loop, which also builds the first pages that every POST makes stale, so beside a comment
+section's reads each turn was held that much longer (the POSTs' p99 tripled; measured again with
+the loop's limiter at the turns: the 95/5 mix's p99 1.2–3.6 s against 0.25–0.4 s); and each
+request waited on a thread of its own, blocked on a semaphore until a turn was free — a sleep and
+a wake-up in the kernel for every write, with the woken thread then waiting for the GIL the
+releasing one held: under a flood of POSTs on PostgreSQL 9–14 % fewer POSTs per second than the
+pool (docs/performance.md, "Writers on a pool of the turns' threads"). :meth:`WriteTurns.turn`
+still admits at most ``limit`` holders, whoever calls it.
 
 The limit is per worker: ``settings.write_turns``, by default 2 on PostgreSQL and none on SQLite,
 whose write units queue for the writers' lock anyway (that queue is what lets them share a commit:
-a limit would only shrink those batches). See decision 0009.
+a limit would only shrink those batches). See decision 0009. Without a limit, the write views run
+on threads of their own (:data:`WRITER_THREADS` per worker, anyio's limiter: past them, writers wait
+on the event loop for a thread).
 
-The write views run on threads of their own (:data:`WRITER_THREADS` per worker), not on anyio's
-default pool that every other plain view shares. A writer waiting for its turn holds a thread; in
-the default pool, a flood of POSTs (more than 40 in a worker) held every thread of it, and
-``/healthz``, ``/readyz``, ``/metrics``, logins and the moderation workspace queued behind the
-POSTs (``/healthz`` answered in 0.4–0.8 s under 256 connections of POSTs on PostgreSQL). Past
-:data:`WRITER_THREADS` writers, the further ones wait on the event loop for a thread (anyio's
-limiter, first come first served), holding nothing but their request.
+Either way the writers do not use anyio's default pool that every other plain view shares: in it, a
+flood of POSTs (more than 40 in a worker) held every thread, and ``/healthz``, ``/readyz``,
+``/metrics``, logins and the moderation workspace queued behind the POSTs (``/healthz`` answered in
+0.4–0.8 s under 256 connections of POSTs on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,7 +59,8 @@ DEFAULT_POSTGRESQL = 2
 """Turns per worker on PostgreSQL unless set: 1 and 2 measured alike, 4 lower (docs/performance.md)."""
 
 WRITER_THREADS = 40
-"""Threads per worker for the write views, apart from anyio's default pool (also 40 threads)."""
+"""Threads per worker for the write views without a limit, apart from anyio's default pool (also
+40 threads)."""
 
 _WRITER_THREADS: RunVar[anyio.CapacityLimiter] = RunVar("parley_writer_threads")
 
@@ -64,12 +74,27 @@ class WriteTurns:
         self.waiting = 0
         self._counts = threading.Lock()  # the counters change on the requests' threads
         self._turns = threading.Semaphore(limit) if limit else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_guard = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WriteTurns:
         if settings.write_turns is not None:
             return cls(settings.write_turns)
         return cls(0 if settings.is_sqlite else DEFAULT_POSTGRESQL)
+
+    def pool(self) -> ThreadPoolExecutor:
+        """The ``limit`` threads the write views run on (made on first use; only with a limit)."""
+        if self._pool is None:
+            with self._pool_guard:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.limit, thread_name_prefix="parley-writer")
+        return self._pool
+
+    def close(self) -> None:
+        """Let the writes in the pool end (none is dropped) and stop its threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def queue(self) -> None:
         """Count a request as waiting before it has a thread to wait for its turn on (the writers'
@@ -121,12 +146,13 @@ def writer_threads() -> anyio.CapacityLimiter:
 
 
 def in_write_turn(view: V) -> V:
-    """Run a plain view on the writers' threads (:func:`writer_threads`), inside a write turn of its
-    worker. The view takes the request context as the keyword argument ``ctx``, as FastAPI passes
-    it; the signature FastAPI reads is the view's own (``functools.wraps``). The wrapper is a
-    coroutine function: FastAPI awaits it on the event loop, and it hands the view to a thread as
-    FastAPI would (the request's context variables go along); once started, the view runs to its
-    end even if the client goes away (anyio shields the call)."""
+    """Run a plain view inside a write turn of its worker: with a limit on its pool
+    (:meth:`WriteTurns.pool`), else on the writers' threads (:func:`writer_threads`). The view
+    takes the request context as the keyword argument ``ctx``, as FastAPI passes it; the signature
+    FastAPI reads is the view's own (``functools.wraps``). The wrapper is a coroutine function:
+    FastAPI awaits it on the event loop, and it hands the view to a thread as FastAPI would (the
+    request's context variables go along); once started, the view runs to its end even if the
+    client goes away, and the wrapper waits for it."""
 
     @functools.wraps(view)
     async def in_turn(*args: Any, **kwargs: Any) -> Any:
@@ -140,7 +166,9 @@ def in_write_turn(view: V) -> V:
             with turns.turn(queued=True):
                 return view(*args, **kwargs)
 
-        turns.queue()  # waiting from now: for one of the writers' threads, then for a turn
+        turns.queue()  # waiting from now: for its turn (with a limit) or for one of the threads
+        if turns.limit:
+            return await _on_pool(turns, run)
         try:
             return await anyio.to_thread.run_sync(run, limiter=writer_threads())
         finally:
@@ -149,3 +177,24 @@ def in_write_turn(view: V) -> V:
 
     in_turn.takes_write_turn = True  # type: ignore[attr-defined]  # for tests and tooling
     return in_turn  # type: ignore[return-value]
+
+
+async def _on_pool(turns: WriteTurns, run: Callable[[], Any]) -> Any:
+    """``run`` on the turns' pool, in the request's context. Cancelled before it starts, it never
+    runs (and leaves the queue); once started, it is waited for to its end (as anyio's shielded
+    call to a thread does), then the cancellation goes on."""
+    job = turns.pool().submit(contextvars.copy_context().run, run)
+    try:
+        return await asyncio.wrap_future(job)
+    except asyncio.CancelledError:
+        if job.cancel() or job.cancelled():  # still queued: nothing of it ran
+            turns.leave_queue()
+            raise
+        while not job.done():
+            try:
+                await asyncio.shield(asyncio.wrap_future(job))
+            except asyncio.CancelledError:
+                continue
+            except BaseException:
+                break
+        raise

@@ -1,8 +1,10 @@
 """Write turns (``parley.web.turns``): at most ``limit`` holders, the others wait on their own
-threads; 0 lets everyone in; unset, 2 on PostgreSQL and none on SQLite."""
+threads; 0 lets everyone in; unset, 2 on PostgreSQL and none on SQLite. The write views' pool
+(``_on_pool``): a write cancelled while queued never runs, one cancelled while running ends first."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from parley.config import Settings
-from parley.web.turns import DEFAULT_POSTGRESQL, WriteTurns
+from parley.web.turns import DEFAULT_POSTGRESQL, WriteTurns, _on_pool
 from support.waiting import wait_for
 
 
@@ -123,3 +125,43 @@ def test_a_queued_request_counts_as_waiting_until_its_turn_begins(limit: int) ->
     turns.queue()
     turns.leave_queue()  # gave up before it had a thread
     assert (turns.running, turns.waiting) == (0, 0)
+
+
+def test_a_write_cancelled_in_the_pools_queue_never_runs_one_running_ends_first() -> None:
+    turns = WriteTurns(1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    def job(name: str) -> str:
+        with turns.turn(queued=True):
+            if name == "first":
+                assert release.wait(10)
+            ran.append(name)
+            return name
+
+    async def scenario() -> None:
+        turns.queue()
+        first = asyncio.create_task(_on_pool(turns, lambda: job("first")))
+        await asyncio.sleep(0.05)
+        turns.queue()
+        second = asyncio.create_task(_on_pool(turns, lambda: job("second")))
+        await asyncio.sleep(0.05)
+        assert (turns.running, turns.waiting) == (1, 1)
+        second.cancel()  # still queued behind the first
+        first.cancel()  # running: the task waits for it
+        await asyncio.sleep(0.05)
+        assert not first.done()
+        assert turns.waiting == 0  # the cancelled one left the queue
+        release.set()
+        for task in (first, second):
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert ran == ["first"]  # the first ended before its task did; the second never ran
+        assert (turns.running, turns.waiting) == (0, 0)
+        turns.queue()
+        assert await _on_pool(turns, lambda: job("third")) == "third"  # the pool goes on
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        turns.close()
