@@ -142,14 +142,14 @@ class _Stacked:
                 tf += c.style @ self.style
             logits[:n_tf] = tf
         if self.n_nb:
-            sums = rows[:, n_tf:].sum(axis=0)
+            sums = np.add.reduce(rows[:, n_tf:], axis=0)  # = .sum(axis=0), without its Python wrapper
             num, sq = sums[0::2], sums[1::2]
             norm = np.sqrt(sq)
             norm[norm == 0] = 1.0
             logits[n_tf:] = num / norm
         logits += self.bias
         probs = sigmoid(self.cal_a * logits + self.cal_b)
-        return float(probs.sum() / probs.size)  # = probs.mean(), without its Python-level wrapper
+        return float(np.add.reduce(probs) / probs.size)  # = probs.mean(), without its Python wrappers
 
 
 @dataclass
