@@ -1,10 +1,15 @@
 """The event bus the processes of one machine share: ``parley serve --workers N`` without Redis.
 
-Publishing (request threads, after commit) appends the event to the machine file's ``live_events``
-table (:class:`parley.db.machine.MachineFile`): one short autocommitted ``INSERT``. Every process
-runs one poller thread that reads what was appended since its last look (every ``poll_seconds``,
-and at once after a publish of its own) and hands it to its readers as :class:`LocalBus` does —
-so a reader hears every worker's writes, in the order the file numbered them.
+Publishing (request threads, after commit) hands the event to the process's poller thread, which
+appends what was published since its last look to the machine file's ``live_events`` table
+(:class:`parley.db.machine.MachineFile`) in one transaction, then reads what every process appended
+since its last look (every ``poll_seconds``, and at once after a publish of its own when the
+process has readers) and hands it to its readers as :class:`LocalBus` does — so a reader hears
+every worker's writes, in the order the file numbered them. A publish itself touches no file: an
+``INSERT`` per event on the request's thread let the GIL go in the middle of a write request, and
+under a flood of POSTs cost 7 % of them (docs/performance.md, "Writers on a pool of the turns'
+threads"). An event reaches another process's readers within two polls (0.2 s by default); one
+a process publishes shortly before a reader of its own subscribes may reach that reader too.
 
 Event ids are ``<boot>-<row id>``: the same in every process, so a browser that reconnects to
 another worker with ``Last-Event-ID`` is replayed what it missed from that worker's backlog. A
@@ -30,6 +35,7 @@ from parley.live.memory import LocalBus, LocalSubscription
 from parley.logs import Warner
 
 BATCH = 1000  # rows read per poll; more are read at once after
+_INSERT = "INSERT INTO live_events (site_id, thread_id, kind, data, at) VALUES (?, ?, ?, ?, ?)"
 PRUNE_SECONDS = 10.0
 
 
@@ -63,7 +69,9 @@ class MachineBus(LocalBus):
         self._wake = threading.Event()
         self._poller: threading.Thread | None = None
         self._read_upto = -1  # the newest row this process has handed on (-1: not known yet)
-        self.dropped = 0  # events not stored (the file failed)
+        self._pending: list[tuple[int, int, str, str, float]] = []  # published, not stored yet
+        self._pending_lock = threading.Lock()
+        self.dropped = 0  # events not stored (the file failed, or too many waited for it)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def _ensure_started(self) -> None:
@@ -76,6 +84,8 @@ class MachineBus(LocalBus):
                 with self._lock:
                     self._subscribers.clear()
                     self._count = 0
+                with self._pending_lock:  # nor its events: the parent stores them
+                    self._pending = []
             try:
                 self._begin_reading()
             except (sqlite3.Error, OSError) as exc:  # the poller tries again; requests go on meanwhile
@@ -114,6 +124,7 @@ class MachineBus(LocalBus):
             if self._poller is not None:
                 self._poller.join(timeout=5)
             self._poller = None
+            self._store_pending()  # what was published since the poller's last look
         self._file.close()
         self._reads.close()
 
@@ -125,18 +136,31 @@ class MachineBus(LocalBus):
         except (TypeError, ValueError) as exc:  # data that is not JSON: a bug, but not the reader's
             self.warner.warn("unencodable event dropped", exc)
             return
-        try:
-            with self._file.connection() as conn:
-                conn.execute(
-                    "INSERT INTO live_events (site_id, thread_id, kind, data, at) VALUES (?, ?, ?, ?, ?)",
-                    (event.site_id, event.thread_id, event.kind, data, time.time()),
-                )
-        except (sqlite3.Error, OSError) as exc:
-            self.dropped += 1
-            self.warner.warn("event not stored, dropped", exc)
-            return
+        row = (event.site_id, event.thread_id, event.kind, data, time.time())
+        with self._pending_lock:
+            self._pending.append(row)
+            over = len(self._pending) - self._keep_events  # the file has not taken any for long
+            if over > 0:
+                del self._pending[:over]  # no reader could be replayed them anyway
+        if over > 0:
+            self.dropped += over
+            self.warner.warn("events waited too long for the file, dropped")
         if self.subscriber_count:  # this process's readers need not wait for the next poll
             self._wake.set()  # (with none, nobody waits: a reader who comes reads the file first)
+
+    def _store_pending(self) -> None:
+        """Append what was published in this process since the last call, in one transaction; if
+        the file cannot take it, it is dropped with a warning (a request never fails for it)."""
+        with self._pending_lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return
+        try:
+            with self._file.transaction() as conn:
+                conn.executemany(_INSERT, rows)
+        except (sqlite3.Error, OSError) as exc:
+            self.dropped += len(rows)
+            self.warner.warn("event not stored, dropped", exc)
 
     def subscribe(self, site_id: int, thread_id: int, last_event_id: str | None = None) -> LocalSubscription:
         """As :meth:`LocalBus.subscribe`, after reading what the file holds already (one indexed read
@@ -158,6 +182,7 @@ class MachineBus(LocalBus):
             wake.wait(self._poll_seconds)
             wake.clear()
             try:
+                self._store_pending()
                 while not stop.is_set():
                     with self._polling:
                         if self._poll_once() < BATCH:

@@ -21,6 +21,7 @@ from parley.db.machine import MachineFile, shares_on_machine
 from parley.live.bus import Delivery, Subscription, ThreadEvent
 from parley.live.machine_bus import MachineBus
 from parley.live.memory import LocalBus
+from support.waiting import wait_for
 
 
 def event(comment_id: int, thread: int = 1) -> ThreadEvent:
@@ -140,6 +141,7 @@ def test_old_events_are_pruned_by_count(path: Path) -> None:
     bus.start()
     for i in range(12):
         bus.publish(event(i))
+    bus._store_pending()  # what the poller does at its next look
     bus._prune()
     with MachineFile(path).connection() as conn:
         assert conn.execute("SELECT COUNT(*) FROM live_events").fetchone()[0] == 5
@@ -157,7 +159,7 @@ def test_a_file_that_cannot_be_written_drops_the_event_with_one_warning(
         with caplog.at_level(logging.WARNING, logger="parley.live"):
             for i in range(2):
                 bus.publish(event(i))  # returns: the request is never failed for a live update
-        assert bus.dropped == 2
+            wait_for(lambda: bus.dropped == 2, "the poller gave the events up")
         assert len([r for r in caplog.records if "dropped" in r.getMessage()]) == 1
     finally:
         blocker.execute("ROLLBACK")
@@ -174,6 +176,10 @@ def test_a_file_that_cannot_be_opened_at_start_fails_nothing_and_is_used_once_it
         bus.start()  # the app starts anyway
         bus.publish(event(1))  # dropped, not raised
         reader = bus.subscribe(1, 1)
+        for _ in range(200):  # the poller's next look tries to store it
+            if bus.dropped:
+                break
+            await asyncio.sleep(0.02)
         assert bus.dropped == 1
         blocker.unlink()  # the operator fixes the directory
         for _ in range(200):  # the poller tries again (once a second after a failure)
@@ -236,9 +242,17 @@ def test_the_registry_shares_on_the_machine_with_several_workers_and_no_redis(tm
     assert shares_on_machine(settings(tmp_path, workers=2, database_url="postgresql://u@h/db"))
 
 
-def test_a_publish_wakes_the_poller_only_for_readers_in_the_process(path: Path) -> None:
-    """With no reader of its own a process's poller is not woken per event (a POST flood woke it per
-    comment); one that subscribes reads the file first, and from then on hears at once."""
+def count_stored(path: Path) -> int:
+    with MachineFile(path).connection() as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM live_events").fetchone()[0])
+
+
+def test_a_publish_writes_nothing_and_wakes_the_poller_only_for_readers_in_the_process(path: Path) -> None:
+    """A publish hands the event to the poller, which stores what was published at its next look
+    (an INSERT on the request's thread let the GIL go mid-request); with no reader of its own the
+    process's poller is not woken for it (a POST flood woke it per comment). One that subscribes
+    reads the file first, and from then on hears at once — with what its process published just
+    before, stored together."""
     bus = MachineBus(MachineFile(path), poll_seconds=60.0)  # no regular poll within the test
     bus.start()
     try:
@@ -246,12 +260,24 @@ def test_a_publish_wakes_the_poller_only_for_readers_in_the_process(path: Path) 
         bus.publish(event(1))
         time.sleep(0.3)
         assert bus._read_upto == before  # the poller slept on: nothing read back
+        assert count_stored(path) == 0  # nor stored by the publishing thread
 
         async def scenario() -> list[int]:
             sub = bus.subscribe(1, 1, None)
             bus.publish(event(2))
-            return ids(await take(sub, 1, timeout=5.0))
+            return ids(await take(sub, 2, timeout=5.0))
 
-        assert asyncio.run(scenario()) == [2]
+        assert asyncio.run(scenario()) == [1, 2]
+        assert count_stored(path) == 2
     finally:
         bus.close()
+
+
+def test_closing_stores_what_was_published_since_the_last_look(path: Path) -> None:
+    bus = MachineBus(MachineFile(path), poll_seconds=60.0)
+    bus.start()
+    for i in range(3):
+        bus.publish(event(i))
+    assert count_stored(path) == 0
+    bus.close()
+    assert count_stored(path) == 3
