@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
+from parley.audit.models import AuditEvent
 from parley.clock import FrozenClock
 from parley.comments.models import Comment, Thread
 from parley.comments.paths import segment
@@ -494,6 +495,39 @@ def test_a_guests_post_reads_in_one_statement_on_postgresql(client: TestClient, 
     if not db.is_sqlite:
         assert len(reads) == 2, reads  # one per POST: every table in one statement
         assert all("accounts" in sql and "moderation_copy_bands" in sql for sql in reads)
+
+
+def test_a_held_posts_audit_event_goes_out_with_its_other_writes(client: TestClient, db: Database) -> None:
+    """A comment the pipeline holds is audited (``comment.moderated``) — in the unit's deferred
+    writes (``audit.services.do_audit_later``): on PostgreSQL the held POST writes in one
+    statement, as a published one does, instead of sending its writes early for the event's id."""
+    body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und später wiederfindet."
+    first = client.post(URL.format("pruefen"), json={"body": body, "author_name": "Erste"})
+    assert first.status_code == 201, first.text
+    client.cookies.clear()
+    try:
+        with sent(db) as statements:
+            copy = client.post(URL.format("pruefen"), json={"body": body, "author_name": "Kopistin"})
+    finally:
+        client.cookies.clear()
+    assert copy.status_code == 201, copy.text
+    assert copy.json()["comment"]["status"] == "held"
+    with db.read() as s:
+        audited = s.execute(
+            select(AuditEvent.object_id, AuditEvent.action, AuditEvent.data).where(
+                AuditEvent.action == "comment.moderated"
+            )
+        ).all()
+    assert [(a.object_id, a.action) for a in audited] == [(copy.json()["comment"]["id"], "comment.moderated")]
+    assert audited[0].data["after"] == "held"
+    assert "copy_spam" in audited[0].data["codes"]
+    if not db.is_sqlite:
+        writes = [
+            (cursor, sql) for cursor, sql in statements if not sql.lstrip().upper().startswith("SELECT")
+        ]
+        # the deferred writes go out as one statement, on one cursor (each part is still seen)
+        assert len({id(cursor) for cursor, _ in writes}) == 1, [sql[:60] for _, sql in writes]
+        assert any(sql.startswith("INSERT INTO audit_events") for _, sql in writes)
 
 
 def test_a_replys_parent_is_read_with_the_posts_first_read(client: TestClient, db: Database) -> None:

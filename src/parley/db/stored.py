@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Table, bindparam, insert, inspect
 from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.schema import ColumnDefault
@@ -53,12 +53,17 @@ def _plan(model: type[DeclarativeBase]) -> tuple[Direct, Direct, tuple[tuple[str
     return Direct(insert(table).returning(table.c.id)), Direct(insert(table).inline()), tuple(columns)
 
 
-def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
-    """Insert a ``model`` row with ``values`` (column keys; unnamed columns get their defaults) and
-    return the object, in ``session``, as stored. Attribute names must equal column keys. ``id``
-    may be given (a key drawn before the insert); otherwise the database assigns it. With a given
-    ``id`` the INSERT is deferred (:meth:`~parley.db.direct.Direct.defer`): nothing is read back."""
-    returning, given, columns = _plan(model)
+@cache
+def _keyless(model: type[DeclarativeBase]) -> Direct:
+    """The plain INSERT of every column but ``id`` (the database assigns it)."""
+    table = cast(Table, model.__table__)
+    row = {c.key: bindparam(c.key, type_=c.type) for c in table.columns if c.name != "id"}
+    return Direct(insert(table).values(row).inline())  # inline: no implicit RETURNING of the key
+
+
+def _row(model: type[DeclarativeBase], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every other column's default (``id`` only if given)."""
+    _, _, columns = _plan(model)
     row: dict[str, Any] = {"id": values["id"]} if "id" in values else {}
     for key, default, is_callable in columns:
         if key in values:
@@ -70,11 +75,30 @@ def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -
     unknown = values.keys() - row.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no columns {sorted(unknown)}")
+    return row
+
+
+def add_as_stored(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
+    """Insert a ``model`` row with ``values`` (column keys; unnamed columns get their defaults) and
+    return the object, in ``session``, as stored. Attribute names must equal column keys. ``id``
+    may be given (a key drawn before the insert); otherwise the database assigns it. With a given
+    ``id`` the INSERT is deferred (:meth:`~parley.db.direct.Direct.defer`): nothing is read back."""
+    returning, given, _ = _plan(model)
+    row = _row(model, values)
     if "id" in values:
         given.defer(session, row)
     else:
         row["id"] = returning.scalar(session, row)  # RETURNING id
     return _as_loaded(session, model, row)
+
+
+def add_later(session: Session, model: type[DeclarativeBase], values: Mapping[str, Any]) -> None:
+    """Insert a ``model`` row nobody reads back in this unit (no object, no ``id``: the database
+    assigns it) as :func:`add_as_stored` fills it, deferred (:meth:`~parley.db.direct.Direct.defer`):
+    on PostgreSQL it goes out with the unit's other deferred writes, in their one statement."""
+    if "id" in values:
+        raise TypeError("add_later: the database assigns the id")
+    _keyless(model).defer(session, _row(model, values))
 
 
 def load_as_stored(

@@ -69,10 +69,10 @@ def _audit_decision(session: Session, record: ModerationDecision) -> None:
     Restrictions and changes of existing comments (edits, reports) are audited; a new comment the
     pipeline simply publishes is not (its decision row is the record).
     """
-    from parley.audit.services import do_audit
+    from parley.audit.services import do_audit_later
 
     restricting = [r for r in record.reasons or [] if r.get("verdict", "hold") != "publish"]
-    do_audit(
+    do_audit_later(
         session,
         action="comment.moderated",
         object_type="comment",

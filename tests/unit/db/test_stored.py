@@ -1,4 +1,5 @@
-"""``add_as_stored``: one INSERT, the column defaults filled in, the object in the session as loaded."""
+"""``add_as_stored``: one INSERT, the column defaults filled in, the object in the session as loaded;
+``add_later``: the same row, its key the database's, nothing read back."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import JSON, Integer, String, bindparam, create_engine, select, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from parley.db.direct import Direct
-from parley.db.stored import add_as_stored, load_as_stored
+from parley.db.stored import add_as_stored, add_later, load_as_stored
 from support.sqltrace import driver_statements
 
 
@@ -105,3 +106,16 @@ def test_loading_needs_every_column(session: Session) -> None:
     some = Direct(select(NOTES.c.id, NOTES.c.title))
     with pytest.raises(TypeError, match="every column"):
         load_as_stored(session, Note, some, {})
+
+
+def test_a_row_added_later_gets_its_defaults_and_the_databases_key(session: Session) -> None:
+    add_as_stored(session, Note, {"title": "eins"})
+    with driver_statements(session) as statements:
+        add_later(session, Note, {"title": "zwei", "votes": 2})
+    assert len(statements) == 1  # SQLite runs a deferred write at once
+    assert "RETURNING" not in statements[0].upper()  # nothing read back
+    assert "id" not in statements[0].split("(", 1)[1].split(")", 1)[0].split(", ")
+    stored = session.execute(select(Note.__table__).order_by(Note.id)).all()
+    assert [tuple(r) for r in stored][-1] == (2, "zwei", 2, "open", {}, None)
+    with pytest.raises(TypeError, match="assigns the id"):
+        add_later(session, Note, {"id": 9, "title": "neun"})
