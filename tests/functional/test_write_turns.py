@@ -125,47 +125,32 @@ def test_writers_past_the_limit_wait_without_a_thread_of_their_own(app: FastAPI,
         assert len(writers) == turns.limit == 1
 
 
-def test_without_a_limit_writers_past_the_threads_wait_and_count_as_waiting(
-    settings: Settings, clock: FrozenClock
+@pytest.mark.parametrize(
+    ("limit", "threads", "let_in"),
+    [(0, None, N), (N, None, N), (0, 2, 2)],
+    ids=["no-limit", "at-the-limit", "no-limit-two-threads"],
+)
+def test_at_or_without_a_limit_every_post_is_let_in_as_threads_allow(
+    settings: Settings, clock: FrozenClock, limit: int, threads: int | None, let_in: int
 ) -> None:
-    """Without a limit, past the writers' threads further writers wait on the event loop for one:
-    ``waiting`` (the ``parley_write_turns`` gauge's) counts them, and all are stored in the end."""
-    application = make_test_app(settings.model_copy(update={"write_turns": 0}), clock)
-    try:
-        turns: WriteTurns = application.state.registry.write_turns
-        cpu_turns = application.state.registry.cpu_turns
-        with checking_client(application) as client:
-            client.portal.call(writer_threads).total_tokens = 2
-            cpu_turns.acquire()
-            try:
-                results, threads = post_all(client, "zwei-faeden")
-                wait_for(lambda: (turns.running, turns.waiting) == (2, N - 2), "two in, two waiting")
-            finally:
-                cpu_turns.release()
-            for t in threads:
-                t.join(30)
-        assert [r.status_code for r in results] == [201] * N
-    finally:
-        application.state.registry.close()
-
-
-@pytest.mark.parametrize("limit", [0, N])
-def test_at_or_without_a_limit_every_post_is_let_in(
-    settings: Settings, clock: FrozenClock, limit: int
-) -> None:
+    """At or without a limit every POST is let in at once; without a limit, past the writers'
+    threads (``threads``) further writers wait on the event loop for one: ``waiting`` (the
+    ``parley_write_turns`` gauge's) counts them. All are stored in the end."""
     application = make_test_app(settings.model_copy(update={"write_turns": limit}), clock)
     try:
         turns: WriteTurns = application.state.registry.write_turns
         assert turns.limit == limit
         cpu_turns = application.state.registry.cpu_turns
         with checking_client(application) as client:
+            if threads is not None:
+                client.portal.call(writer_threads).total_tokens = threads
             cpu_turns.acquire()
             try:
-                results, threads = post_all(client, f"ohne-grenze-{limit}")
-                wait_for(lambda: (turns.running, turns.waiting) == (N, 0), "every POST let in")
+                results, posting = post_all(client, f"grenze-{limit}-{threads}")
+                wait_for(lambda: (turns.running, turns.waiting) == (let_in, N - let_in), "POSTs let in")
             finally:
                 cpu_turns.release()
-            for t in threads:
+            for t in posting:
                 t.join(30)
         assert [r.status_code for r in results] == [201] * N
     finally:
