@@ -46,6 +46,18 @@ def sent(db: Database) -> Iterator[list[tuple[Any, str]]]:
         event.remove(db.write_engine, "before_cursor_execute", seen)
 
 
+@contextmanager
+def sent_by_new_guests(client: TestClient, db: Database) -> Iterator[list[tuple[Any, str]]]:
+    """:func:`sent`, the client's cookies cleared before and after: each POST inside comes from a
+    guest without a session (as a flood's would), unless the block sends one."""
+    client.cookies.clear()
+    try:
+        with sent(db) as statements:
+            yield statements
+    finally:
+        client.cookies.clear()
+
+
 def selects(statements: list[tuple[Any, str]]) -> list[str]:
     return [sql for _, sql in statements if sql.lstrip().upper().startswith("SELECT")]
 
@@ -440,13 +452,9 @@ def test_a_guests_post_writes_in_one_statement_on_postgresql(client: TestClient,
     copy index's rows go out together (``Direct.defer``, decision 0011): on PostgreSQL as one
     statement; SQLite runs each at once."""
     client.post(URL.format("einmal"), json={"body": "Der Faden beginnt.", "author_name": "Erste"})
-    client.cookies.clear()
-    try:
-        with sent(db) as statements:
-            body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und Zeilen schreibt."
-            r = client.post(URL.format("einmal"), json={"body": body, "author_name": "Zweite Stimme"})
-    finally:
-        client.cookies.clear()
+    with sent_by_new_guests(client, db) as statements:
+        body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und Zeilen schreibt."
+        r = client.post(URL.format("einmal"), json={"body": body, "author_name": "Zweite Stimme"})
     writes = [
         (cursor, f"{words[0]} {words[2 if words[0] == 'INSERT' else 1]}")
         for cursor, words in ((c, sql.split()) for c, sql in statements)
@@ -469,21 +477,17 @@ def test_a_guests_post_reads_in_one_statement_on_postgresql(client: TestClient, 
     body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und später wiederfindet."
     first = client.post(URL.format("lesen"), json={"body": body, "author_name": "Erste", "email": "e@x.at"})
     assert first.status_code == 201, first.text
-    client.cookies.clear()
-    try:
-        with sent(db) as statements:
-            again = client.post(
-                URL.format("lesen"),
-                json={
-                    "body": "Noch ein anderer Gedanke dazu, der mit dem ersten nichts teilt.",
-                    "author_name": "Erste",
-                    "email": "e@x.at",
-                },
-            )
-            client.cookies.clear()
-            copy = client.post(URL.format("lesen"), json={"body": body, "author_name": "Kopistin"})
-    finally:
+    with sent_by_new_guests(client, db) as statements:
+        again = client.post(
+            URL.format("lesen"),
+            json={
+                "body": "Noch ein anderer Gedanke dazu, der mit dem ersten nichts teilt.",
+                "author_name": "Erste",
+                "email": "e@x.at",
+            },
+        )
         client.cookies.clear()
+        copy = client.post(URL.format("lesen"), json={"body": body, "author_name": "Kopistin"})
     reads = selects(statements)
     assert again.status_code == 201, again.text
     with db.read() as s:
@@ -504,12 +508,8 @@ def test_a_held_posts_audit_event_goes_out_with_its_other_writes(client: TestCli
     body = "Ein Beitrag mit genug Wörtern, damit der Kopienindex ihn aufnimmt und später wiederfindet."
     first = client.post(URL.format("pruefen"), json={"body": body, "author_name": "Erste"})
     assert first.status_code == 201, first.text
-    client.cookies.clear()
-    try:
-        with sent(db) as statements:
-            copy = client.post(URL.format("pruefen"), json={"body": body, "author_name": "Kopistin"})
-    finally:
-        client.cookies.clear()
+    with sent_by_new_guests(client, db) as statements:
+        copy = client.post(URL.format("pruefen"), json={"body": body, "author_name": "Kopistin"})
     assert copy.status_code == 201, copy.text
     assert copy.json()["comment"]["status"] == "held"
     with db.read() as s:
@@ -537,19 +537,15 @@ def test_a_replys_parent_is_read_with_the_posts_first_read(client: TestClient, d
         URL.format("antwort"), json={"body": "Worauf man antworten kann.", "author_name": "Erste"}
     )
     assert top.status_code == 201, top.text
-    client.cookies.clear()
-    try:
-        with sent(db) as statements:
-            reply = client.post(
-                URL.format("antwort"),
-                json={
-                    "body": "Eine Antwort darauf.",
-                    "author_name": "Zweite",
-                    "parent_id": top.json()["comment"]["id"],
-                },
-            )
-    finally:
-        client.cookies.clear()
+    with sent_by_new_guests(client, db) as statements:
+        reply = client.post(
+            URL.format("antwort"),
+            json={
+                "body": "Eine Antwort darauf.",
+                "author_name": "Zweite",
+                "parent_id": top.json()["comment"]["id"],
+            },
+        )
     reads = selects(statements)
     assert reply.status_code == 201, reply.text
     assert reply.json()["comment"]["parent_id"] == top.json()["comment"]["id"]

@@ -37,6 +37,12 @@ class Principal:
         return self.account_id is not None
 
     @property
+    def posts_as_guest(self) -> bool:
+        """Nobody signed in and no SSO identity to link: a comment goes to a guest account (found by
+        name and e-mail address, or made)."""
+        return self.account_id is None and self.sso_claims is None
+
+    @property
     def is_staff(self) -> bool:
         return self.role in (Role.MODERATOR.value, Role.ADMIN.value)
 

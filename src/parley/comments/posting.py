@@ -117,7 +117,7 @@ def do_post_comment(
         copies_read = copies.read_along(site.id, memo)  # the copies phase's look-up, read ahead
         if copies_read is not None:
             reads.append(copies_read)
-    guest = principal.account_id is None and principal.sso_claims is None
+    guest = principal.posts_as_guest
     thread, (comment_id, decision_id), hooks, guest_id = threads.do_open_post(
         session,
         site,

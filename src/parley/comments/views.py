@@ -393,7 +393,7 @@ def create_comment(
     with reg.db.read() as reading:
         site = ctx.site(reading)
         principal = ctx.principal(reading, site)
-        guest = principal.account_id is None and principal.sso_claims is None
+        guest = principal.posts_as_guest
         if guest and idempotency_key is None:
             enforce(ctx, Action.GUEST)  # a new guest identity; with a key, after the replay check
         reserved = ctx.site_cache.reserved_names(reading) if guest else None

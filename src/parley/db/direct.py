@@ -212,16 +212,13 @@ class Direct:
         if session.autoflush:
             session.flush()  # as session.execute would: pending ORM changes go first
         connection, driver = _connection(session)
-        late = getattr(connection.dialect, _BEGINS_LATE, False)
         pending: _Batch | None = connection.info.get(_PENDING)
         if pending is not None and (
             self.target is not None or self.tables is None or not self.tables.isdisjoint(pending.written)
         ):
-            if late:
-                _begin(connection, driver)  # the batch is not the unit's last statement
-            _send(connection, driver)  # a write that runs now, or a read that may see the batch's rows
+            _send_early(connection, driver)  # a write that runs now, or a read that may see the batch's rows
         plan = self._plan(connection.dialect, tuple(values))
-        if late and plan.transactional:
+        if plan.transactional and getattr(connection.dialect, _BEGINS_LATE, False):
             _begin(connection, driver)
         cursor = plan.cursor(driver) if plan.cursor is not None else driver.cursor()
         params = self._bound(plan, values)
@@ -327,9 +324,7 @@ class Direct:
         if pending is None:
             pending = connection.info[_PENDING] = _Batch()
         elif not pending.takes(target, tables):
-            if getattr(dialect, _BEGINS_LATE, False):
-                _begin(connection, driver)  # the batch is not the unit's last statement
-            _send(connection, driver)
+            _send_early(connection, driver)
             pending = connection.info[_PENDING] = _Batch()
         pending.add(plan, self._bound(plan, values), target)
 
@@ -495,6 +490,14 @@ def _send(connection: Connection, driver: Any) -> None:
     for plan, bound in parts:
         for listener in connection.dispatch.after_cursor_execute:
             listener(connection, _CountUnknown, plan.sql, bound, None, False)
+
+
+def _send_early(connection: Connection, driver: Any) -> None:
+    """:func:`_send` for a batch that is not the unit's last statement: inside the unit's
+    transaction, begun first where it begins late (:func:`begin_at_first_write`)."""
+    if getattr(connection.dialect, _BEGINS_LATE, False):
+        _begin(connection, driver)
+    _send(connection, driver)
 
 
 def defer_writes(engine: Engine) -> None:
