@@ -7,7 +7,6 @@ have a single-process and a shared (Redis) implementation are chosen here, from 
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +16,7 @@ from parley.cache import CachedResponse, NullCache, ResponseCache, build_cache
 from parley.cache.front import FrontIndex
 from parley.clock import Clock, SystemClock
 from parley.config import Settings
-from parley.db.database import Database
+from parley.db.database import CpuTurns, Database
 from parley.db.machine import machine_file_for
 from parley.live.bus import EventBus, NullBus
 from parley.live.memory import LocalBus
@@ -49,15 +48,17 @@ class Registry:
     starting their own."""
     write_turns: WriteTurns = field(default_factory=lambda: WriteTurns(0))  # no limit
     """Readers' write requests let in at once in this process (``parley.web.turns``)."""
-    cpu_turns: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+    cpu_turns: CpuTurns = field(default_factory=CpuTurns)
     """CPU-bound request work done outside the database's write lock (a POST's rendering and the
     pipeline's text-only work) takes turns, one request at a time per process. Left to compete
     for the GIL, eight such threads of a worker starved some of their own for seconds (POST p99
-    2.5-3.3 s at 16 connections, against 0.4-0.5 s taking turns; docs/performance.md)."""
+    2.5-3.3 s at 16 connections, against 0.4-0.5 s taking turns; docs/performance.md). On SQLite
+    the database's writer thread pauses them while it holds the writers' lock (``CpuTurns``)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
-        db = Database(settings)
+        cpu_turns = CpuTurns()
+        db = Database(settings, cpu_turns=cpu_turns)  # its writer thread pauses them (SQLite)
         metrics = Metrics()  # phase runs, failures and latency (workspace health, /metrics)
         return cls(
             settings=settings,
@@ -71,6 +72,7 @@ class Registry:
             write_turns=WriteTurns.from_settings(settings),
             cache=build_cache(settings),
             front=FrontIndex(recheck_seconds=settings.cache_recheck_seconds if settings.cache_enabled else 0),
+            cpu_turns=cpu_turns,
         )
 
     def backends_for(self, session: Session) -> ModerationBackends:

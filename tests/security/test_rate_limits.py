@@ -233,13 +233,13 @@ def test_new_guest_identities(
     sent: list[Response] = []
     units: list[int] = []  # per write unit: how many requests had been answered when it opened
     db = flood_app.state.registry.db
-    write = db.write
+    run_write = db.run_write
 
-    def counting_write() -> Any:
+    def counting_run_write(unit: Any) -> Any:
         units.append(len(sent))
-        return write()
+        return run_write(unit)
 
-    monkeypatch.setattr(db, "write", counting_write)
+    monkeypatch.setattr(db, "run_write", counting_run_write)
     for i in range(n + 3):
         body = {"body": f"Gastbeitrag Nummer {i}.", "author_name": f"Gast {i:03d}"}
         sent.append(attacker.post("/api/v1/threads/gaeste/comments", json=body))

@@ -84,8 +84,9 @@ def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
 
 
 def inside_write_unit() -> bool:
-    """Whether the calling thread runs inside a ``Database.write()`` unit of work right now (what a
-    test checks to tell work inside the writers' lock from work outside it)."""
+    """Whether the calling code runs inside a write unit of work right now (``Database.write()``,
+    or a unit the writer thread runs for ``Database.run_write``): what a test checks to tell work
+    inside the writers' lock from work outside it."""
     from parley.db.database import _CHANGED  # set for the duration of every write unit
 
     return _CHANGED.get() is not None

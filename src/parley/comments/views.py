@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -389,20 +390,26 @@ def create_comment(
     # The name holder and the webhooks are read ahead only where writers take turns (SQLite's
     # writers' lock); PostgreSQL reads them in the write transaction, which spares a read
     # transaction of its own (a pooled connection's ping, BEGIN and ROLLBACK: three round trips).
+    # The CPU-bound work takes a turn (Registry.cpu_turns); on SQLite the reads take it too: the
+    # database's writer thread pauses the turns while it holds the writers' lock, and the reads'
+    # statements otherwise took the GIL from it (docs/performance.md); on PostgreSQL the reads are
+    # round trips, which a turn would make the process's other POSTs wait for.
     ahead = reg.db.writers_take_turns
-    with reg.db.read() as reading:
-        site = ctx.site(reading)
-        principal = ctx.principal(reading, site)
-        guest = principal.posts_as_guest
-        if guest and idempotency_key is None:
-            enforce(ctx, Action.GUEST)  # a new guest identity; with a key, after the replay check
-        reserved = ctx.site_cache.reserved_names(reading) if guest else None
-        holders = _guest_name_holders(reading, payload.author_name) if guest and ahead else None
-        hooks = active_hook_ids(reading, site.id) if ahead else None  # most sites have none
-    with reg.cpu_turns:
-        body_ahead, memo = _prepare(ctx, site, payload)
-    # the phases' metrics are recorded once the writers' lock is free again
-    with reg.pipeline.observed_after(memo), reg.db.write() as session:
+    with reg.cpu_turns if ahead else nullcontext():
+        with reg.db.read() as reading:
+            site = ctx.site(reading)
+            principal = ctx.principal(reading, site)
+            guest = principal.posts_as_guest
+            if guest and idempotency_key is None:
+                enforce(ctx, Action.GUEST)  # a new guest identity; with a key, after the replay check
+            reserved = ctx.site_cache.reserved_names(reading) if guest else None
+            holders = _guest_name_holders(reading, payload.author_name) if guest and ahead else None
+            hooks = active_hook_ids(reading, site.id) if ahead else None  # most sites have none
+        with nullcontext() if ahead else reg.cpu_turns:
+            body_ahead, memo = _prepare(ctx, site, payload)
+
+    def unit(session: Session) -> tuple[Posted, tuple[Any, ...], bytes | None] | Response:
+        """What runs in the write transaction (on SQLite, on the database's writer thread)."""
         if hooks is not None:
             know_active_hooks(session, site.id, hooks)
         claim = None
@@ -443,11 +450,19 @@ def create_comment(
             along=along,
         )
         row = queries.row_of(posted.comment, posted.author)
-        encoded = b""
+        stored = None
         if claim is not None:  # the stored answer is part of the transaction
-            encoded = _created_body(ctx, posted, row)
-            idempotency.do_complete(session, claim, 201, encoded)
-    if claim is None:
+            stored = _created_body(ctx, posted, row)
+            idempotency.do_complete(session, claim, 201, stored)
+        return posted, row, stored
+
+    # the phases' metrics are recorded once the writers' lock is free again
+    with reg.pipeline.observed_after(memo):
+        outcome = reg.db.run_write(unit)
+    if isinstance(outcome, Response):
+        return outcome
+    posted, row, encoded = outcome
+    if encoded is None:
         encoded = _created_body(ctx, posted, row)  # after the lock: nothing else waits for this
     if posted.comment.status == "published":
         reg.events.publish(_event(posted.comment, "comment.published"))

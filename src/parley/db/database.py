@@ -21,15 +21,17 @@ from __future__ import annotations
 import contextvars
 import fcntl
 import functools
+import logging
 import os
+import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import create_engine, event
@@ -45,6 +47,10 @@ BATCH_UNITS = 16
 """At most this many units share one SQLite write transaction."""
 BATCH_SECONDS = 0.1
 """A batch takes no new unit after this long (the first unit's wait for its commit stays short)."""
+
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class BatchCommitFailed(RuntimeError):
@@ -87,11 +93,75 @@ class LockTime:
         self.cpu += time.thread_time() - cpu0
 
 
+class CpuTurns:
+    """CPU-bound request work done outside the writers' lock (a POST's reads before it, its
+    rendering and its models' scores) takes turns, one request at a time per process
+    (``Registry.cpu_turns``). On SQLite the database's writer thread pauses the turns while it
+    holds the writers' lock, which every process shares: it waits for the turn under way to end,
+    and no new one starts until it is done with the lock, so the writer is not kept waiting for
+    the GIL at every statement it sends (a unit held the lock 1.9 ms on the wall clock for 1.35 ms
+    of its own CPU, docs/performance.md)."""
+
+    def __init__(self) -> None:
+        guard = threading.Lock()
+        self._turn_free = threading.Condition(guard)  # for the requests' threads
+        self._turn_ended = threading.Condition(guard)  # for the writer that paused the turns
+        self._taken = False
+        self._paused = False
+
+    def acquire(self) -> None:
+        with self._turn_free:
+            while self._taken or self._paused:
+                self._turn_free.wait()
+            self._taken = True
+
+    def release(self) -> None:
+        with self._turn_free:
+            self._taken = False
+            (self._turn_ended if self._paused else self._turn_free).notify()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def pause(self) -> None:
+        """Wait for the turn under way to end; no new turn starts until :meth:`resume`."""
+        with self._turn_free:
+            self._paused = True
+            while self._taken:
+                self._turn_ended.wait()
+
+    def resume(self) -> None:
+        with self._turn_free:
+            self._paused = False
+            self._turn_free.notify()
+
+
+@dataclass(eq=False)
+class _Job:
+    """A unit of work handed to the writer thread (:meth:`Database.run_write`)."""
+
+    unit: Callable[[Session], Any]
+    context: contextvars.Context  # the submitting thread's: the unit runs in it
+    changed: _Changes = field(default_factory=lambda: _Changes())
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+    def end(self, error: BaseException | None) -> None:
+        """Wake the thread that gave the job (``error``: what it raises)."""
+        self.error = error
+        self.done.set()
+
+
 class Database:
     """Holds the engines and hands out sessions. One per process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, cpu_turns: CpuTurns | None = None) -> None:
         self.settings = settings
+        self.cpu_turns = cpu_turns  # SQLite: paused by the writer thread while it holds the lock
         url = make_url(settings.sqlalchemy_url)
         self.dialect = url.get_backend_name()
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
@@ -99,6 +169,10 @@ class Database:
         self._batch: _Batch | None = None  # the open group-commit transaction (SQLite)
         self._waiting = 0  # units waiting for the writers' lock in this process
         self._waiting_guard = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # for the writer thread
+        self._writer: threading.Thread | None = None
+        self._writer_pid = 0  # the process that started it (a forked child starts its own)
+        self._writer_guard = threading.Lock()
         self.batches = 0  # SQLite transactions committed or rolled back, and the units they held
         self.batched_units = 0
         # SQLite: how long this process held the writers' lock, by part: opening a transaction
@@ -234,41 +308,21 @@ class Database:
         open), then hand the open transaction to the next waiting unit or commit it."""
         lock = self._write_lock
         assert lock is not None
-        with self._waiting_guard:
-            self._waiting += 1
-        try:
-            lock.acquire()
-        finally:
-            with self._waiting_guard:
-                self._waiting -= 1
-        try:
-            batch = self._batch or self._open_batch()
-        except BaseException:
-            lock.release()
-            raise
+        batch = self._take_lock()
         first = batch.units == 0
-        # the first unit needs no savepoint: if it fails, the whole transaction is only its own
-        session = self._write(
-            bind=batch.connection, join_transaction_mode="rollback_only" if first else "create_savepoint"
-        )
+        session = self._unit_session(batch, first)
         changed = _Changes()  # filled by _note_change and touch_threads during this unit
         noting = _CHANGED.set(changed)
         error: BaseException | None = None
         wall0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             yield session
-            session.commit()  # flushes; releases this unit's savepoint, the batch commits later
         except BaseException as exc:
             error = exc
-            try:
-                session.rollback()  # the first unit: the transaction; any other: its savepoint
-            except BaseException:
-                batch.broken = True  # the transaction may hold half of this unit: nobody's work is kept
+        try:
+            error = self._end_unit(batch, session, error, wall0, cpu0)  # its flush is noted too
         finally:
             _CHANGED.reset(noting)
-            session.close()
-            self.lock_time["unit"].add(wall0, cpu0)
-        batch.units += 1
         if (
             not (first and error is not None)  # its failure rolled back the transaction: start afresh
             and not batch.broken
@@ -288,6 +342,154 @@ class Database:
             raise BatchCommitFailed("the write transaction holding this unit failed") from batch.error
         if changed.rows:
             self.changes.bump(changed.slots())  # after the commit: who sees the new stamp sees the data
+
+    def _take_lock(self) -> _Batch:
+        """Wait for the writers' lock (counted as waiting, so the unit holding it hands its
+        transaction on instead of committing) and return the open batch, opening one if none is."""
+        lock = self._write_lock
+        assert lock is not None
+        with self._waiting_guard:
+            self._waiting += 1
+        try:
+            lock.acquire()
+        finally:
+            with self._waiting_guard:
+                self._waiting -= 1
+        try:
+            return self._batch or self._open_batch()
+        except BaseException:
+            lock.release()
+            raise
+
+    def _unit_session(self, batch: _Batch, first: bool) -> Session:
+        # the first unit needs no savepoint: if it fails, the whole transaction is only its own
+        return self._write(
+            bind=batch.connection, join_transaction_mode="rollback_only" if first else "create_savepoint"
+        )
+
+    def _end_unit(
+        self, batch: _Batch, session: Session, error: BaseException | None, wall0: float, cpu0: float
+    ) -> BaseException | None:
+        """Flush and release the unit's savepoint, or take it back after ``error``; count the unit
+        in its batch. Returns the unit's error, if any."""
+        try:
+            if error is None:
+                session.commit()  # flushes; releases this unit's savepoint, the batch commits later
+        except BaseException as exc:
+            error = exc
+        if error is not None:
+            try:
+                session.rollback()  # the first unit: the transaction; any other: its savepoint
+            except BaseException:
+                batch.broken = True  # the transaction may hold half of this unit: nobody's work is kept
+        session.close()
+        self.lock_time["unit"].add(wall0, cpu0)
+        batch.units += 1
+        return error
+
+    def run_write(self, unit: Callable[[Session], T]) -> T:
+        """Run ``unit`` as a write unit of work, as ``with db.write() as s: return unit(s)`` would,
+        and return its result once the transaction holding it is committed.
+
+        On SQLite the units of a process given here run on one writer thread, one after the other
+        in shared transactions (:class:`_Batch`), each in the context of the thread that gave it:
+        the lock goes from one unit to the next without a thread hand-over (a wake-up in the
+        kernel, then a wait for the GIL, while the lock, shared by every process, is held: 0.3 ms
+        a unit under a flood of POSTs, docs/performance.md). The giving thread waits for the
+        commit. PostgreSQL runs writers side by side: the unit runs on the calling thread."""
+        if self._write_lock is None:
+            with self.write() as session:
+                return unit(session)
+        job = _Job(unit, contextvars.copy_context())
+        self._writer_started()
+        self._jobs.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        if job.changed.rows:
+            self.changes.bump(job.changed.slots())  # after the commit: who sees the new stamp sees the data
+        return job.result  # type: ignore[no-any-return]
+
+    def _writer_started(self) -> None:
+        if self._writer is not None and self._writer_pid == os.getpid():
+            return
+        with self._writer_guard:
+            if self._writer is None or self._writer_pid != os.getpid():
+                self._jobs = queue.SimpleQueue()  # a forked child: its parent's queue is not its own
+                self._writer = threading.Thread(target=self._write_jobs, name="parley-db-writer", daemon=True)
+                self._writer_pid = os.getpid()
+                self._writer.start()
+
+    def _write_jobs(self) -> None:
+        """The writer thread's loop, until :meth:`dispose` queues ``None``."""
+        jobs = self._jobs
+        while (job := jobs.get()) is not None:
+            try:
+                self._write_batch(job, jobs)
+            except BaseException:  # the writer must outlive anything: every POST of the process waits on it
+                log.exception("the database's writer thread failed a batch")
+
+    def _write_batch(self, job: _Job, jobs: queue.SimpleQueue[_Job | None]) -> None:
+        """Take the writers' lock for ``job`` and run the jobs that wait after it in the same
+        transaction (up to :data:`BATCH_UNITS`, :data:`BATCH_SECONDS`), then commit and wake their
+        threads. While it holds the lock, the writer pauses the process's :attr:`cpu_turns`."""
+        try:
+            batch = self._take_lock()
+        except BaseException as exc:
+            job.end(exc)
+            return
+        ran: list[_Job] = []
+        turns = self.cpu_turns
+        if turns is not None:
+            turns.pause()
+        try:
+            while True:
+                first = batch.units == 0
+                self._run_job(batch, job, first)
+                if job.error is not None:
+                    job.end(job.error)  # nothing of it is in the batch: no need to wait for its commit
+                    if first:  # the transaction was only its own, and is gone
+                        break
+                else:
+                    ran.append(job)
+                if batch.broken or batch.units >= BATCH_UNITS or batch.expired():
+                    break
+                try:
+                    following = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    jobs.put(None)  # stop after this batch
+                    break
+                job = following
+        finally:
+            if turns is not None:
+                turns.resume()  # the commit is mostly the sync to disk: the turns go on meanwhile
+            try:
+                self._finish_batch(batch)
+            finally:
+                failed = None
+                if batch.error is not None:
+                    failed = BatchCommitFailed("the write transaction holding this unit failed")
+                    failed.__cause__ = batch.error
+                for done in ran:
+                    done.end(failed)
+
+    def _run_job(self, batch: _Batch, job: _Job, first: bool) -> None:
+        session = self._unit_session(batch, first)
+        job.context.run(self._job_in_context, batch, job, session)
+
+    def _job_in_context(self, batch: _Batch, job: _Job, session: Session) -> None:
+        """A job's unit and its flush, in the context of the thread that gave it (a copy), with its
+        changes noted."""
+        _CHANGED.set(job.changed)
+        error: BaseException | None = None
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        try:
+            job.result = job.unit(session)
+        except BaseException as exc:
+            error = exc
+        job.error = self._end_unit(batch, session, error, wall0, cpu0)
 
     def _await_commit(self, batch: _Batch) -> None:
         """Wait until ``batch`` is committed. Should the unit it was handed to never come (a waiting
@@ -355,6 +557,11 @@ class Database:
                 batch.done.set()
 
     def dispose(self) -> None:
+        writer = self._writer
+        if writer is not None and self._writer_pid == os.getpid():
+            self._jobs.put(None)
+            writer.join(timeout=30)
+        self._writer = None
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()

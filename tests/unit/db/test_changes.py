@@ -174,7 +174,11 @@ def both(settings: Settings) -> Iterator[Database]:
     db.dispose()
 
 
-def test_a_unit_that_names_its_threads_replaces_only_their_slots(both: Database, clock: FrozenClock) -> None:
+@pytest.mark.parametrize("via", ["write", "run_write"])
+def test_a_unit_that_names_its_threads_replaces_only_their_slots(
+    both: Database, clock: FrozenClock, via: str
+) -> None:
+    """Also for a unit run by SQLite's writer thread (``run_write``), in its giver's context."""
     db = both
     make_site(db, clock, "test")
     make_comments(db, clock, "eins", 1)
@@ -190,8 +194,11 @@ def test_a_unit_that_names_its_threads_replaces_only_their_slots(both: Database,
         """Which of the whole database's, "eins"'s and "zwei"'s slots the unit replaced."""
         before = db.changes.current(watched)
         assert before is not None
-        with db.write() as s:
-            unit(s)
+        if via == "run_write":
+            db.run_write(unit)
+        else:
+            with db.write() as s:
+                unit(s)
         now = db.changes.current(watched)
         assert now is not None
         return tuple(before[i * 8 : i * 8 + 8] != now[i * 8 : i * 8 + 8] for i in range(3))  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import shutil
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from parley.config import Settings
 from parley.db import migrate
-from parley.db.database import BatchCommitFailed, Database
+from parley.db.database import BatchCommitFailed, CpuTurns, Database
 from parley.db.types import IsoTimestamp, UTCDateTime
 
 
@@ -108,12 +109,17 @@ def test_units_of_work_commit_or_roll_back(database: Database) -> None:
     database.dispose()
 
 
+VIA = pytest.mark.parametrize("via", ["write", "run_write"])
+"""The queued units each in a ``write()`` of its own thread, or given to the writer thread."""
+
+
 def _queue_behind_a_held_unit(
-    database: Database, units: list[Callable[[Session], None]]
+    database: Database, units: list[Callable[[Session], None]], via: str = "write"
 ) -> tuple[list[BaseException | None], list[bool]]:
     """Open ``units[0]``'s write unit and, while it holds the writers' lock, start the others so
-    they queue behind it, then let it run; returns each unit's exception (or None) and whether its
-    row ``t(x = index)`` was readable by another connection when its ``write()`` returned."""
+    they queue behind it (``via``: each in ``write()`` on a thread of its own, or through
+    ``run_write`` to the writer thread), then let it run; returns each unit's exception (or None)
+    and whether its row ``t(x = index)`` was readable by another connection when it returned."""
     path = database.engine.url.database
     assert path
     holding, release = threading.Event(), threading.Event()
@@ -122,11 +128,14 @@ def _queue_behind_a_held_unit(
 
     def run(i: int) -> None:
         try:
-            with database.write() as s:
-                if i == 0:  # holds the lock from here: write() took it on entry
-                    holding.set()
-                    assert release.wait(10)
-                units[i](s)
+            if i and via == "run_write":
+                database.run_write(units[i])
+            else:
+                with database.write() as s:
+                    if i == 0:  # holds the lock from here: write() took it on entry
+                        holding.set()
+                        assert release.wait(10)
+                    units[i](s)
         except BaseException as exc:
             errors[i] = exc
         other = sqlite3.connect(path)
@@ -140,12 +149,18 @@ def _queue_behind_a_held_unit(
     for t in rest:
         t.start()
     deadline = time.monotonic() + 10
-    while database._waiting < len(rest) and time.monotonic() < deadline:
+    while not _all_queued(database, len(rest), via) and time.monotonic() < deadline:
         time.sleep(0.005)
     release.set()
     for t in [first, *rest]:
         t.join(10)
     return errors, visible
+
+
+def _all_queued(database: Database, count: int, via: str) -> bool:
+    if via == "run_write":  # the writer waits for the lock with the first, the others wait for it
+        return database._waiting == 1 and database._jobs.qsize() == count - 1
+    return database._waiting == count
 
 
 def _insert(i: int) -> Callable[[Session], None]:
@@ -160,21 +175,23 @@ def _fail(i: int) -> Callable[[Session], None]:
     return unit
 
 
-def test_units_queued_for_the_lock_share_one_commit_and_return_after_it(database: Database) -> None:
+@VIA
+def test_units_queued_for_the_lock_share_one_commit_and_return_after_it(database: Database, via: str) -> None:
     with database.write() as s:
         s.execute(text("CREATE TABLE t (x INTEGER)"))
     before = (database.batches, database.batched_units)
-    errors, visible = _queue_behind_a_held_unit(database, [_insert(i) for i in range(5)])
+    errors, visible = _queue_behind_a_held_unit(database, [_insert(i) for i in range(5)], via)
     assert errors == [None] * 5
     assert visible == [True] * 5  # nobody returned before the commit that holds its row
     assert (database.batches - before[0], database.batched_units - before[1]) == (1, 5)
     database.dispose()
 
 
-def test_a_failing_unit_in_a_batch_takes_back_only_its_own_work(database: Database) -> None:
+@VIA
+def test_a_failing_unit_in_a_batch_takes_back_only_its_own_work(database: Database, via: str) -> None:
     with database.write() as s:
         s.execute(text("CREATE TABLE t (x INTEGER)"))
-    errors, visible = _queue_behind_a_held_unit(database, [_insert(0), _insert(1), _fail(2), _insert(3)])
+    errors, visible = _queue_behind_a_held_unit(database, [_insert(0), _insert(1), _fail(2), _insert(3)], via)
     assert [type(e).__name__ if e else None for e in errors] == [None, None, "RuntimeError", None]
     assert visible == [True, True, False, True]
     with database.read() as s:
@@ -182,10 +199,11 @@ def test_a_failing_unit_in_a_batch_takes_back_only_its_own_work(database: Databa
     database.dispose()
 
 
-def test_a_failing_first_unit_leaves_the_queued_ones_alone(database: Database) -> None:
+@VIA
+def test_a_failing_first_unit_leaves_the_queued_ones_alone(database: Database, via: str) -> None:
     with database.write() as s:
         s.execute(text("CREATE TABLE t (x INTEGER)"))
-    errors, visible = _queue_behind_a_held_unit(database, [_fail(0), _insert(1), _insert(2)])
+    errors, visible = _queue_behind_a_held_unit(database, [_fail(0), _insert(1), _insert(2)], via)
     assert [type(e).__name__ if e else None for e in errors] == ["RuntimeError", None, None]
     assert visible == [False, True, True]
     with database.read() as s:
@@ -217,8 +235,9 @@ def test_a_batch_handed_to_a_unit_that_never_comes_is_committed_anyway(database:
     database.dispose()
 
 
+@VIA
 def test_when_the_shared_commit_fails_every_unit_of_the_batch_fails_and_none_is_stored(
-    database: Database,
+    database: Database, via: str
 ) -> None:
     # a deferred foreign key is checked at COMMIT only: the one unit that breaks it fails the batch
     with database.write() as s:
@@ -230,15 +249,113 @@ def test_when_the_shared_commit_fails_every_unit_of_the_batch_fails_and_none_is_
     def dangling(s: Session) -> None:
         s.execute(text("INSERT INTO t VALUES (1, 99)"))
 
-    errors, visible = _queue_behind_a_held_unit(database, [_insert(0), dangling, _insert(2)])
+    errors, visible = _queue_behind_a_held_unit(database, [_insert(0), dangling, _insert(2)], via)
     assert all(isinstance(e, BatchCommitFailed) for e in errors), errors
     assert visible == [False, False, False]
     with database.read() as s:
         assert s.execute(text("SELECT count(*) FROM t")).scalar() == 0
-    with database.write() as s:  # and the next unit starts afresh
-        s.execute(text("INSERT INTO t VALUES (5, NULL)"))
+    database.run_write(lambda s: s.execute(text("INSERT INTO t VALUES (5, NULL)")))  # the next starts afresh
     with database.read() as s:
         assert s.execute(text("SELECT x FROM t")).scalars().all() == [5]
+    database.dispose()
+
+
+def test_the_writer_thread_runs_a_unit_in_its_givers_context_and_pauses_the_cpu_turns_meanwhile(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Once the writer holds the writers' lock it waits for the process's CPU turn under way (a
+    POST's models) to end, and no new turn starts until it is done with the lock."""
+    path = tmp_path / "parley.db"
+    shutil.copy(sqlite_template, path)
+    turns = CpuTurns()
+    database = Database(
+        Settings(database_url=f"sqlite:///{path}", data_dir=tmp_path, secret_key="k" * 40), cpu_turns=turns
+    )
+    database.run_write(lambda s: s.execute(text("CREATE TABLE t (x INTEGER)")))
+    giver: contextvars.ContextVar[str] = contextvars.ContextVar("giver", default="none")
+    inside, go, turn_taken = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def unit(s: Session) -> int:
+        seen["context"] = giver.get()
+        seen["thread"] = threading.current_thread().name
+        s.execute(text("INSERT INTO t VALUES (1)"))
+        inside.set()
+        assert go.wait(5)
+        return 42
+
+    def take_a_turn() -> None:
+        with turns:
+            turn_taken.set()
+
+    def give() -> None:
+        giver.set("the request")
+        seen["result"] = database.run_write(unit)
+
+    turns.acquire()  # a turn under way when the writer takes the lock
+    giving = threading.Thread(target=give)
+    giving.start()
+    assert not inside.wait(0.3)  # the writer waits for that turn to end
+    turns.release()
+    assert inside.wait(5)
+    taking = threading.Thread(target=take_a_turn)
+    taking.start()
+    assert not turn_taken.wait(0.3)  # no new turn while the writer holds the lock
+    go.set()
+    giving.join(5)
+    assert turn_taken.wait(5)
+    taking.join(5)
+    assert seen == {"context": "the request", "thread": "parley-db-writer", "result": 42}
+    writer = database._writer
+    assert writer is not None
+    assert writer.is_alive()
+    database.dispose()
+    assert not writer.is_alive()  # dispose stops it
+
+
+def test_cpu_turns_go_one_at_a_time() -> None:
+    turns = CpuTurns()
+    running, most = 0, 0
+    guard = threading.Lock()
+
+    def work() -> None:
+        nonlocal running, most
+        for _ in range(50):
+            with turns:
+                with guard:
+                    running += 1
+                    most = max(most, running)
+                time.sleep(0.0005)
+                with guard:
+                    running -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(20):  # a writer pausing them now and then
+        turns.pause()
+        with guard:
+            assert running == 0
+        turns.resume()
+        time.sleep(0.001)
+    for t in threads:
+        t.join(10)
+    assert most == 1
+
+
+def test_the_writer_thread_outlives_whatever_a_unit_raises(database: Database) -> None:
+    class Interrupted(BaseException):
+        pass
+
+    def interrupted(s: Session) -> None:
+        raise Interrupted
+
+    database.run_write(lambda s: s.execute(text("CREATE TABLE t (x INTEGER)")))
+    with pytest.raises(Interrupted):
+        database.run_write(interrupted)
+    database.run_write(_insert(7))
+    with database.read() as s:
+        assert s.execute(text("SELECT x FROM t")).scalars().all() == [7]
     database.dispose()
 
 
