@@ -557,11 +557,18 @@ class Database:
                 batch.done.set()
 
     def dispose(self) -> None:
-        writer = self._writer
+        writer, jobs = self._writer, self._jobs
         if writer is not None and self._writer_pid == os.getpid():
-            self._jobs.put(None)
+            jobs.put(None)  # the units given before it still run
             writer.join(timeout=30)
         self._writer = None
+        while True:  # given after the writer stopped: refused, not left waiting
+            try:
+                job = jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job.end(RuntimeError("the database was closed before this write unit ran"))
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
