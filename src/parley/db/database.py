@@ -445,7 +445,11 @@ class Database:
         try:
             while True:
                 first = batch.units == 0
-                self._run_job(batch, job, first)
+                try:
+                    self._run_job(batch, job, first)
+                except BaseException as exc:  # around the unit (its session): the transaction's state is
+                    job.error = exc  # unknown
+                    batch.broken = True
                 if job.error is not None:
                     job.end(job.error)  # nothing of it is in the batch: no need to wait for its commit
                     if first:  # the transaction was only its own, and is gone

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -353,6 +354,15 @@ def test_the_writer_thread_outlives_whatever_a_unit_raises(database: Database) -
     database.run_write(lambda s: s.execute(text("CREATE TABLE t (x INTEGER)")))
     with pytest.raises(Interrupted):
         database.run_write(interrupted)
+    unit_session = database._unit_session
+
+    def no_session(*args: Any) -> Session:
+        database._unit_session = unit_session  # type: ignore[method-assign]
+        raise RuntimeError("no session")
+
+    database._unit_session = no_session  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="no session"):  # around the unit: raised all the same
+        database.run_write(_insert(6))
     database.run_write(_insert(7))
     with database.read() as s:
         assert s.execute(text("SELECT x FROM t")).scalars().all() == [7]
