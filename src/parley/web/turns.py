@@ -25,7 +25,8 @@ The limit is per worker: ``settings.write_turns``, by default 2 on PostgreSQL an
 whose write units queue for the writers' lock anyway (that queue is what lets them share a commit:
 a limit would only shrink those batches). See decision 0009. Without a limit, the write views run
 on threads of their own (:data:`WRITER_THREADS` per worker, anyio's limiter: past them, writers wait
-on the event loop for a thread).
+on the event loop for a thread); on SQLite a POST's view then gives its write unit to the database's
+writer thread and waits there for the commit (``Database.run_write``, decision 0008).
 
 Either way the writers do not use anyio's default pool that every other plain view shares: in it, a
 flood of POSTs (more than 40 in a worker) held every thread, and ``/healthz``, ``/readyz``,
