@@ -10,7 +10,7 @@ objects of the session are flushed first, as for any statement.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
@@ -18,51 +18,39 @@ from parley.audit.models import AuditEvent
 from parley.db.stored import add_as_stored, add_later
 
 
-def _values(
-    *,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    now: datetime,
-    site_id: int | None = None,
-    actor_kind: str = "system",
-    actor_id: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+class Event(TypedDict):
+    """What an audit event records (the keyword arguments of :func:`do_audit`)."""
+
+    action: str
+    object_type: str
+    object_id: int | None
+    now: datetime
+    site_id: NotRequired[int | None]
+    actor_kind: NotRequired[str]  # "system" unless given
+    actor_id: NotRequired[int | None]
+    data: NotRequired[dict[str, Any] | None]
+
+
+def _values(event: Event) -> dict[str, Any]:
     return {
-        "site_id": site_id,
-        "actor_kind": actor_kind,
-        "actor_id": actor_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "data": data or {},
-        "created_at": now,
+        "site_id": event.get("site_id"),
+        "actor_kind": event.get("actor_kind", "system"),
+        "actor_id": event.get("actor_id"),
+        "action": event["action"],
+        "object_type": event["object_type"],
+        "object_id": event["object_id"],
+        "data": event.get("data") or {},
+        "created_at": event["now"],
     }
 
 
-def do_audit(
-    session: Session,
-    *,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    now: datetime,
-    site_id: int | None = None,
-    actor_kind: str = "system",
-    actor_id: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> AuditEvent:
-    values = _values(
-        action=action, object_type=object_type, object_id=object_id, now=now, site_id=site_id,
-        actor_kind=actor_kind, actor_id=actor_id, data=data,
-    )  # fmt: skip
-    return add_as_stored(session, AuditEvent, values)
+def do_audit(session: Session, **event: Unpack[Event]) -> AuditEvent:
+    return add_as_stored(session, AuditEvent, _values(event))
 
 
-def do_audit_later(session: Session, **event: Any) -> None:
-    """:func:`do_audit` (the same keyword arguments) for an event nobody reads back in the unit: its
-    INSERT waits with the unit's other deferred writes (:func:`~parley.db.stored.add_later`) — on
-    PostgreSQL a held POST then still writes in one statement, where the event's ``RETURNING id``
-    sent the waiting writes, a ``BEGIN`` and the event in round trips of their own."""
-    add_later(session, AuditEvent, _values(**event))
+def do_audit_later(session: Session, **event: Unpack[Event]) -> None:
+    """:func:`do_audit` for an event nobody reads back in the unit: its INSERT waits with the
+    unit's other deferred writes (:func:`~parley.db.stored.add_later`) — on PostgreSQL a held POST
+    then still writes in one statement, where the event's ``RETURNING id`` sent the waiting writes,
+    a ``BEGIN`` and the event in round trips of their own."""
+    add_later(session, AuditEvent, _values(event))
