@@ -48,17 +48,10 @@ class Registry:
     starting their own."""
     write_turns: WriteTurns = field(default_factory=lambda: WriteTurns(0))  # no limit
     """Readers' write requests let in at once in this process (``parley.web.turns``)."""
-    cpu_turns: CpuTurns = field(default_factory=CpuTurns)
-    """CPU-bound request work done outside the database's write lock (a POST's rendering and the
-    pipeline's text-only work) takes turns, one request at a time per process. Left to compete
-    for the GIL, eight such threads of a worker starved some of their own for seconds (POST p99
-    2.5-3.3 s at 16 connections, against 0.4-0.5 s taking turns; docs/performance.md). On SQLite
-    the database's writer thread pauses them while it holds the writers' lock (``CpuTurns``)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Registry:
-        cpu_turns = CpuTurns()
-        db = Database(settings, cpu_turns=cpu_turns)  # its writer thread pauses them (SQLite)
+        db = Database(settings)
         metrics = Metrics()  # phase runs, failures and latency (workspace health, /metrics)
         return cls(
             settings=settings,
@@ -72,8 +65,16 @@ class Registry:
             write_turns=WriteTurns.from_settings(settings),
             cache=build_cache(settings),
             front=FrontIndex(recheck_seconds=settings.cache_recheck_seconds if settings.cache_enabled else 0),
-            cpu_turns=cpu_turns,
         )
+
+    @property
+    def cpu_turns(self) -> CpuTurns:
+        """CPU-bound request work done outside the database's write lock (a POST's rendering and the
+        pipeline's text-only work) takes turns, one request at a time per process. Left to compete
+        for the GIL, eight such threads of a worker starved some of their own for seconds (POST p99
+        2.5-3.3 s at 16 connections, against 0.4-0.5 s taking turns; docs/performance.md). On SQLite
+        the database's writer thread pauses them while it holds the writers' lock (``CpuTurns``)."""
+        return self.db.cpu_turns
 
     def backends_for(self, session: Session) -> ModerationBackends:
         """The stores moderation consults, bound to this unit of work's session.

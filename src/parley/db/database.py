@@ -159,9 +159,9 @@ class _Job:
 class Database:
     """Holds the engines and hands out sessions. One per process."""
 
-    def __init__(self, settings: Settings, cpu_turns: CpuTurns | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.cpu_turns = cpu_turns  # SQLite: paused by the writer thread while it holds the lock
+        self.cpu_turns = CpuTurns()  # the process's (Registry.cpu_turns); SQLite's writer pauses them
         url = make_url(settings.sqlalchemy_url)
         self.dialect = url.get_backend_name()
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
@@ -439,9 +439,7 @@ class Database:
             job.end(exc)
             return
         ran: list[_Job] = []
-        turns = self.cpu_turns
-        if turns is not None:
-            turns.pause()
+        self.cpu_turns.pause()
         try:
             while True:
                 first = batch.units == 0
@@ -467,8 +465,7 @@ class Database:
                     break
                 job = following
         finally:
-            if turns is not None:
-                turns.resume()  # the commit is mostly the sync to disk: the turns go on meanwhile
+            self.cpu_turns.resume()  # the commit is mostly the sync to disk: the turns go on meanwhile
             try:
                 self._finish_batch(batch)
             finally:

@@ -268,10 +268,8 @@ def test_the_writer_thread_runs_a_unit_in_its_givers_context_and_pauses_the_cpu_
     POST's models) to end, and no new turn starts until it is done with the lock."""
     path = tmp_path / "parley.db"
     shutil.copy(sqlite_template, path)
-    turns = CpuTurns()
-    database = Database(
-        Settings(database_url=f"sqlite:///{path}", data_dir=tmp_path, secret_key="k" * 40), cpu_turns=turns
-    )
+    database = Database(Settings(database_url=f"sqlite:///{path}", data_dir=tmp_path, secret_key="k" * 40))
+    turns = database.cpu_turns
     database.run_write(lambda s: s.execute(text("CREATE TABLE t (x INTEGER)")))
     giver: contextvars.ContextVar[str] = contextvars.ContextVar("giver", default="none")
     inside, go, turn_taken = threading.Event(), threading.Event(), threading.Event()
